@@ -1,0 +1,1 @@
+"""The Netwright desktop application: main window, training controller, dashboards."""

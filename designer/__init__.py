@@ -1,0 +1,1 @@
+"""The node-graph editor: scene, view, items, palette, inspector, undo commands."""

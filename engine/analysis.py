@@ -1,0 +1,437 @@
+"""Validation and shape inference over the whole graph, in one pass.
+
+`analyse` never raises for a user's mistake: every problem becomes a
+`Diagnostic` pinned to the node (and parameter) it belongs to, so the editor
+can paint it on that node and `netwright check` can print it. It allocates no
+weights, so it is cheap enough to re-run on every keystroke.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.graph import Edge, Graph, Node, id_problem
+from engine.layers import layer_type
+from engine.layers._shape import fmt
+from engine.layers.base import LayerType, Shape, ShapeError, numel
+
+Severity = Literal["error", "warning"]
+BYTES_PER_VALUE = 4  # float32
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem, pinned to where it happens."""
+
+    severity: Severity
+    message: str
+    node: str | None = None
+    param: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.node:
+            where = (
+                f"node '{self.node}'" + (f", parameter '{self.param}'" if self.param else "") + ": "
+            )
+        tail = f" ({self.hint})" if self.hint else ""
+        return f"{self.severity}: {where}{self.message}{tail}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "node": self.node,
+            "param": self.param,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass
+class NodeInfo:
+    """What inference learned about one node."""
+
+    shape: Shape | None = None  # output shape per sample; None when unknown
+    is_int: bool = False  # carries integer token ids rather than real numbers
+    params: int = 0
+    macs: int = 0
+
+    @property
+    def activation_bytes(self) -> int:
+        """Memory this node's output takes per sample (float32)."""
+        return numel(self.shape) * BYTES_PER_VALUE if self.shape is not None else 0
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # topological order of the acyclic part
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def for_node(self, node_id: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.node == node_id]
+
+    @property
+    def total_params(self) -> int:
+        return sum(i.params for i in self.nodes.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(i.macs for i in self.nodes.values())
+
+    def input_node(self, graph: Graph) -> Node | None:
+        return next((n for n in graph if n.type == "Input"), None)
+
+    def output_shape(self, graph: Graph) -> Shape | None:
+        out = next((n for n in graph if n.type == "Output"), None)
+        return self.nodes[out.id].shape if out is not None and out.id in self.nodes else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "nodes": [
+                {
+                    "id": node_id,
+                    "shape": list(self.nodes[node_id].shape or [])
+                    if self.nodes[node_id].shape is not None
+                    else None,
+                    "parameters": self.nodes[node_id].params,
+                    "macs": self.nodes[node_id].macs,
+                    "flops": 2 * self.nodes[node_id].macs,
+                }
+                for node_id in self.order
+            ],
+            "total_parameters": self.total_params,
+            "total_macs": self.total_macs,
+            "total_flops": 2 * self.total_macs,
+            "problems": [d.to_json() for d in self.diagnostics],
+        }
+
+
+def analyse(graph: Graph, memory_limit: int | None = None) -> Analysis:
+    """Check the graph and infer every node's output shape, parameters and MACs."""
+    result = Analysis()
+    report = result.diagnostics.append
+    types = _check_nodes(graph, report)
+    edges = _usable_edges(graph, types, report)
+    incoming = _incoming_by_port(graph, edges, types, report)
+    result.order, cyclic = _topological_order(graph, edges)
+    for node_id in sorted(cyclic):
+        report(
+            Diagnostic(
+                "error",
+                "is part of a loop; networks must flow one way",
+                node_id,
+                hint="remove one of the wires that leads back",
+            )
+        )
+    _check_endpoints(graph, report)
+    for node_id in result.order:
+        result.nodes[node_id] = _infer_node(
+            graph.nodes[node_id], types.get(node_id), incoming, result, report
+        )
+    _check_reachability(graph, edges, result, report)
+    _check_memory(result, report, memory_limit if memory_limit is not None else _memory_budget())
+    return result
+
+
+def _check_nodes(graph: Graph, report: Any) -> dict[str, LayerType]:
+    types: dict[str, LayerType] = {}
+    for node in graph:
+        problem = id_problem(node.id)
+        if problem:
+            report(Diagnostic("error", problem, node.id, hint="rename the node"))
+        layer = layer_type(node.type)
+        if layer is None:
+            report(
+                Diagnostic(
+                    "error",
+                    f"unknown layer type '{node.type}'",
+                    node.id,
+                    hint="`netwright layers` lists the known types",
+                )
+            )
+            continue
+        types[node.id] = layer
+        for name in node.params:
+            if layer.param(name) is None:
+                report(
+                    Diagnostic(
+                        "warning",
+                        f"'{name}' is not a parameter of {layer.name}; it is ignored",
+                        node.id,
+                        name,
+                    )
+                )
+        for param in layer.params:
+            problem = param.check(node.params.get(name := param.name, param.default))
+            if problem:
+                report(Diagnostic("error", problem, node.id, name, hint=param.describe()))
+    return types
+
+
+def _usable_edges(graph: Graph, types: dict[str, LayerType], report: Any) -> list[Edge]:
+    usable = []
+    for edge in graph.edges:
+        source, target = edge.source, edge.target
+        where = (
+            target.node if target.node in graph else (source.node if source.node in graph else None)
+        )
+        if source.node not in graph or target.node not in graph:
+            missing = source.node if source.node not in graph else target.node
+            report(
+                Diagnostic(
+                    "error",
+                    f"a wire refers to a node '{missing}' that does not exist",
+                    where,
+                    hint="delete the wire",
+                )
+            )
+            continue
+        src_type, dst_type = types.get(source.node), types.get(target.node)
+        if src_type and source.port not in [p.name for p in src_type.outputs]:
+            report(
+                Diagnostic(
+                    "error",
+                    f"a wire leaves from '{source.port}', which {src_type.name} does not have",
+                    source.node,
+                    hint="delete the wire",
+                )
+            )
+            continue
+        if dst_type and target.port not in [p.name for p in dst_type.inputs]:
+            report(
+                Diagnostic(
+                    "error",
+                    f"a wire arrives at '{target.port}', which {dst_type.name} does not have",
+                    target.node,
+                    hint="delete the wire",
+                )
+            )
+            continue
+        usable.append(edge)
+    return usable
+
+
+def _incoming_by_port(
+    graph: Graph, edges: list[Edge], types: dict[str, LayerType], report: Any
+) -> dict[str, dict[str, list[Edge]]]:
+    incoming: dict[str, dict[str, list[Edge]]] = {n: {} for n in graph.nodes}
+    for edge in edges:
+        incoming[edge.target.node].setdefault(edge.target.port, []).append(edge)
+    for node_id, ports in incoming.items():
+        layer = types.get(node_id)
+        if layer is None:
+            continue
+        for port in layer.inputs:
+            wires = ports.get(port.name, [])
+            if len(wires) > 1 and not port.multiple:
+                sources = ", ".join(f"'{w.source.node}'" for w in wires)
+                report(
+                    Diagnostic(
+                        "error",
+                        f"input '{port.name}' takes one wire but has {len(wires)} ({sources})",
+                        node_id,
+                        hint="to combine branches, wire them into an Add or Concat first",
+                    )
+                )
+    return incoming
+
+
+def _topological_order(graph: Graph, edges: list[Edge]) -> tuple[list[str], set[str]]:
+    """Kahn's algorithm in insertion order; what cannot be ordered lies on a loop."""
+    indegree = dict.fromkeys(graph.nodes, 0)
+    children: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for edge in edges:
+        indegree[edge.target.node] += 1
+        children[edge.source.node].append(edge.target.node)
+    ready = deque(n for n, d in indegree.items() if d == 0)
+    order = []
+    while ready:
+        current = ready.popleft()
+        order.append(current)
+        for child in children[current]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    ordered = set(order)
+    return order, {n for n in graph.nodes if n not in ordered}
+
+
+def _check_endpoints(graph: Graph, report: Any) -> None:
+    for kind, role in (("Input", "data enters"), ("Output", "predictions leave")):
+        found = [n.id for n in graph if n.type == kind]
+        if not found:
+            report(
+                Diagnostic(
+                    "error",
+                    f"the network has no {kind} node",
+                    hint=f"add an {kind} node where {role}",
+                )
+            )
+        for extra in found[1:]:
+            report(
+                Diagnostic(
+                    "error",
+                    f"the network has more than one {kind} node ('{found[0]}' and '{extra}')",
+                    extra,
+                    hint=f"keep a single {kind}",
+                )
+            )
+
+
+def _infer_node(
+    node: Node,
+    layer: LayerType | None,
+    incoming: dict[str, dict[str, list[Edge]]],
+    result: Analysis,
+    report: Any,
+) -> NodeInfo:
+    info = NodeInfo()
+    if layer is None:
+        return info
+    in_shapes: list[Shape] = []
+    in_ints: list[bool] = []
+    for port in layer.inputs:
+        wires = incoming[node.id].get(port.name, [])
+        if not wires:
+            report(
+                Diagnostic(
+                    "error",
+                    f"input '{port.name}' is not connected",
+                    node.id,
+                    hint="drag a wire into it from an earlier layer",
+                )
+            )
+            return info
+        for wire in wires if port.multiple else wires[:1]:
+            upstream = result.nodes.get(wire.source.node)
+            if upstream is None or upstream.shape is None:
+                return info  # the upstream node already carries the problem
+            in_shapes.append(upstream.shape)
+            in_ints.append(upstream.is_int)
+    if _wrong_number_kind(node, layer, in_ints, report):
+        return info
+    params = layer.resolved(node.params)
+    if any(param.check(params[param.name]) for param in layer.params):
+        return info  # already reported by _check_nodes
+    try:
+        shape = tuple(int(s) for s in layer.infer(params, in_shapes))
+        info.params = int(layer.count_params(params, in_shapes))
+        info.macs = int(layer.macs(params, in_shapes, shape))
+    except ShapeError as problem:
+        report(Diagnostic("error", problem.message, node.id, problem.param, problem.hint))
+        return info
+    if any(s < 1 for s in shape):
+        report(Diagnostic("error", f"would produce an empty output ({fmt(shape)})", node.id))
+        return info
+    info.shape = shape
+    info.is_int = (layer.name == "Input" and params.get("dtype") == "int64") or (
+        layer.input_kind == "any" and any(in_ints)
+    )
+    if not layer.exports_onnx:
+        report(
+            Diagnostic(
+                "warning",
+                f"{layer.name} cannot be exported to ONNX. {layer.onnx_note}".strip(),
+                node.id,
+            )
+        )
+    return info
+
+
+def _wrong_number_kind(node: Node, layer: LayerType, in_ints: list[bool], report: Any) -> bool:
+    if layer.input_kind == "float" and any(in_ints):
+        report(
+            Diagnostic(
+                "error",
+                f"{layer.name} needs real numbers but receives token ids",
+                node.id,
+                hint="send token ids through an Embedding first",
+            )
+        )
+        return True
+    if layer.input_kind == "int" and not all(in_ints):
+        report(
+            Diagnostic(
+                "error",
+                f"{layer.name} needs token ids but receives real numbers",
+                node.id,
+                hint="feed it from an Input whose dtype is int64",
+            )
+        )
+        return True
+    return False
+
+
+def _check_reachability(graph: Graph, edges: list[Edge], result: Analysis, report: Any) -> None:
+    """Warn about layers whose result never reaches the Output (wasted work)."""
+    outputs = [n.id for n in graph if n.type == "Output"]
+    if not outputs:
+        return
+    parents: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for edge in edges:
+        parents[edge.target.node].append(edge.source.node)
+    reached, stack = set(), list(outputs)
+    while stack:
+        current = stack.pop()
+        if current not in reached:
+            reached.add(current)
+            stack.extend(parents[current])
+    for node in graph:
+        if node.id not in reached and node.type != "Input" and not result.for_node(node.id):
+            report(
+                Diagnostic(
+                    "warning",
+                    "does not lead to the Output, so it has no effect",
+                    node.id,
+                    hint="wire its output onward, or delete it",
+                )
+            )
+
+
+def _memory_budget() -> int:
+    """Half the machine's memory: more than that for weights is refused before allocating."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def _check_memory(result: Analysis, report: Any, budget: int) -> None:
+    weights = (
+        result.total_params * BYTES_PER_VALUE * 4
+    )  # weights, gradients and two optimizer moments
+    activations = sum(i.activation_bytes for i in result.nodes.values())
+    if weights + activations <= budget or not result.nodes:
+        return
+    biggest = max(
+        result.nodes,
+        key=lambda n: result.nodes[n].params * BYTES_PER_VALUE + result.nodes[n].activation_bytes,
+    )
+    report(
+        Diagnostic(
+            "error",
+            f"training this network would need about {_gib(weights + activations)} "
+            f"(weights {_gib(weights)}, activations per sample {_gib(activations)}), "
+            f"more than the {_gib(budget)} this machine can spare",
+            biggest,
+            hint="make this layer smaller",
+        )
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB"

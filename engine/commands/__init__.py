@@ -1,0 +1,1 @@
+"""One module per `netwright` sub-command (see engine.cli)."""

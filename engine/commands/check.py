@@ -1,0 +1,79 @@
+"""`netwright check PROJECT [--json]`: validate and print every node's shape and cost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.analysis import Analysis, Diagnostic, analyse
+from engine.layers._shape import fmt
+from engine.project import Project, load_project
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("check", help="validate a project; print shapes, parameters and FLOPs")
+    parser.add_argument("project", type=Path)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(run=run)
+
+
+def project_problems(project: Project) -> tuple[Analysis, list[Diagnostic]]:
+    """Everything `check` reports: the graph's diagnostics and the project settings' ones."""
+    from engine.settings import settings_problems
+
+    analysis = analyse(project.graph)
+    return analysis, analysis.diagnostics + settings_problems(project, analysis)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    analysis, problems = project_problems(project)
+    errors = [d for d in problems if d.severity == "error"]
+    if args.json:
+        report = analysis.to_json()
+        report["problems"] = [d.to_json() for d in problems]
+        report["ok"] = not errors
+        report["name"] = project.name
+        print(json.dumps(report, indent=2))
+        return 1 if errors else 0
+    _print_table(project, analysis)
+    for problem in problems:
+        print(f"{args.project}: {problem}", file=sys.stderr)
+    if errors:
+        print(
+            f"{args.project}: {len(errors)} error(s); the network cannot be trained until they are fixed",
+            file=sys.stderr,
+        )
+        return 1
+    print("no problems" if not problems else f"{len(problems)} warning(s), no errors")
+    return 0
+
+
+def _print_table(project: Project, analysis: Analysis) -> None:
+    rows = [("node", "type", "output", "parameters", "MACs", "FLOPs")]
+    ordered = analysis.order + [n for n in project.graph.nodes if n not in analysis.nodes]
+    for node_id in ordered:
+        info = analysis.nodes.get(node_id)
+        node = project.graph.nodes[node_id]
+        shape = fmt(info.shape) if info and info.shape is not None else "?"
+        params, macs = (info.params, info.macs) if info else (0, 0)
+        rows.append((node_id, node.type, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}"))
+    rows.append(
+        (
+            "total",
+            "",
+            "",
+            f"{analysis.total_params:,}",
+            f"{analysis.total_macs:,}",
+            f"{2 * analysis.total_macs:,}",
+        )
+    )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"{project.name}: {len(project.graph)} nodes, {len(project.graph.edges)} wires")
+    for i, row in enumerate(rows):
+        cells = [c.ljust(w) if j < 3 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
+        print("  " + "  ".join(cells))
+        if i == 0 or i == len(rows) - 2:
+            print("  " + "  ".join("-" * w for w in widths))

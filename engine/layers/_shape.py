@@ -1,0 +1,103 @@
+"""Shape arithmetic shared by layer declarations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.layers.base import Shape, ShapeError, numel, per_axis
+
+
+def expect_rank(shape: Shape, ranks: tuple[int, ...], what: str) -> Shape:
+    """Refuse a shape with the wrong number of axes, saying what was expected; else return it."""
+    if len(shape) not in ranks:
+        wanted = " or ".join(str(r) for r in ranks)
+        raise ShapeError(
+            f"expects {what} ({wanted} axes per sample) but gets {fmt(shape)}",
+            hint=_rank_hint(shape, ranks),
+        )
+    return shape
+
+
+def _rank_hint(shape: Shape, ranks: tuple[int, ...]) -> str:
+    if len(shape) > max(ranks):
+        return "add a Flatten (or a pooling layer) before it"
+    return "add a Reshape before it, or feed it from a layer that keeps more axes"
+
+
+def sliding_window(
+    size: int, kernel: int, stride: int, padding: int, dilation: int = 1, ceil: bool = False
+) -> int:
+    """Output length of a convolution or pooling window along one axis."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil:
+        return -(-span // stride) + 1
+    return span // stride + 1
+
+
+def window_output(
+    spatial: Shape, p: dict[str, Any], axes: int, ceil: bool = False, dilated: bool = True
+) -> Shape:
+    kernel = per_axis(p["kernel_size"], axes)
+    stride = per_axis(p["stride"] if p.get("stride") is not None else p["kernel_size"], axes)
+    padding = per_axis(p.get("padding", 0), axes)
+    dilation = per_axis(p.get("dilation", 1), axes) if dilated else (1,) * axes
+    for name, values in (("kernel_size", kernel), ("stride", stride), ("padding", padding)):
+        if len(values) != axes:
+            raise ShapeError(f"'{name}' needs {axes} numbers, one per axis", param=name)
+    for k, pad in zip(kernel, padding):
+        if pad * 2 > k and not dilated:
+            raise ShapeError(
+                "padding must be at most half the kernel size", param="padding", hint="lower it"
+            )
+    out = tuple(
+        sliding_window(n, k, s, pad, d, ceil)
+        for n, k, s, pad, d in zip(spatial, kernel, stride, padding, dilation)
+    )
+    if any(o < 1 for o in out):
+        raise ShapeError(
+            f"the window ({fmt(kernel)}) is larger than the input ({fmt(spatial)} after padding)",
+            param="kernel_size",
+            hint="use a smaller kernel, add padding, or remove a pooling step before it",
+        )
+    return out
+
+
+def fmt(shape: Shape | tuple[int, ...]) -> str:
+    """A shape as users read it on wires: ``32x8x8``."""
+    return "x".join(str(s) for s in shape) if shape else "scalar"
+
+
+def same_shapes(ins: list[Shape], what: str) -> Shape:
+    first = ins[0]
+    for other in ins[1:]:
+        if other != first:
+            raise ShapeError(
+                f"{what} needs inputs of the same shape, but gets {fmt(first)} and {fmt(other)}",
+                hint="make both branches produce the same shape (a 1x1 convolution or Linear can match them)",
+            )
+    return first
+
+
+def resolve_reshape(target: tuple[int, ...], size: int) -> Shape:
+    """Resolve one -1 in a reshape target so the element count is kept."""
+    unknown = [i for i, v in enumerate(target) if v == -1]
+    if len(unknown) > 1:
+        raise ShapeError("only one axis may be -1", param="shape")
+    if any(v == 0 or v < -1 for v in target):
+        raise ShapeError("axis sizes must be positive (or one -1)", param="shape")
+    known = numel(tuple(v for v in target if v != -1))
+    if unknown:
+        if size % known:
+            raise ShapeError(
+                f"cannot fit {size} values into {fmt(target)}",
+                param="shape",
+                hint="change the shape",
+            )
+        return tuple(size // known if v == -1 else v for v in target)
+    if known != size:
+        raise ShapeError(
+            f"cannot reshape {size} values into {fmt(target)} ({known} values)",
+            param="shape",
+            hint="the sizes must multiply to the number of values coming in",
+        )
+    return tuple(target)

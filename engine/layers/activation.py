@@ -1,0 +1,145 @@
+"""Activation functions: the non-linearities between layers. None changes the shape."""
+
+from __future__ import annotations
+
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel
+from engine.layers.base import torch_nn as _nn
+
+
+def _same(p: Params, ins: list[Shape]) -> Shape:
+    return ins[0]
+
+
+def _activation(name: str, icon: str, help_text: str, params: tuple[Param, ...] = ()) -> LayerType:
+    def args(p: Params) -> str:
+        return ", ".join(f"{q.name}={p[q.name]!r}" for q in params)
+
+    return LayerType(
+        name=name,
+        category="Activation",
+        icon=icon,
+        help=help_text + " Shape unchanged.",
+        params=params,
+        infer=_same,
+        build=lambda p, ins: getattr(_nn(), name)(**{q.name: p[q.name] for q in params}),
+        code=lambda p, ins: f"nn.{name}({args(p)})",
+        macs=lambda p, ins, out: numel(out),
+        summary=tuple(q.name for q in params),
+    )
+
+
+def _along_axis(p: Params, ins: list[Shape]) -> Shape:
+    axis = p["axis"]
+    if not -len(ins[0]) <= axis < len(ins[0]):
+        raise ShapeError(
+            f"axis {axis} does not exist in a {len(ins[0])}-axis sample",
+            param="axis",
+            hint="use -1 for the last axis",
+        )
+    return ins[0]
+
+
+def _softmax(name: str, help_text: str) -> LayerType:
+    def dim(p: Params) -> int:
+        return p["axis"] + 1 if p["axis"] >= 0 else p["axis"]
+
+    return LayerType(
+        name=name,
+        category="Activation",
+        icon="mdi6.chart-bar-stacked",
+        help=help_text,
+        params=(
+            Param(
+                "axis",
+                "int",
+                -1,
+                "Sample axis to normalize over (-1 = last).",
+                minimum=-8,
+                maximum=7,
+            ),
+        ),
+        infer=_along_axis,
+        build=lambda p, ins: getattr(_nn(), name)(dim=dim(p)),
+        code=lambda p, ins: f"nn.{name}(dim={dim(p)})",
+        macs=lambda p, ins, out: 3 * numel(out),
+        summary=("axis",),
+    )
+
+
+_PRELU = LayerType(
+    name="PReLU",
+    category="Activation",
+    icon="mdi6.chart-line-variant",
+    help="Like LeakyReLU, but the slope for negative values is learned (one per channel or one shared). Shape unchanged.",
+    params=(
+        Param(
+            "per_channel",
+            "bool",
+            False,
+            "Learn one slope per channel (axis 0) instead of one shared.",
+        ),
+    ),
+    infer=_same,
+    build=lambda p, ins: _nn().PReLU(ins[0][0] if p["per_channel"] else 1),
+    code=lambda p, ins: f"nn.PReLU({ins[0][0] if p['per_channel'] else 1})",
+    count_params=lambda p, ins: ins[0][0] if p["per_channel"] else 1,
+    macs=lambda p, ins, out: numel(out),
+)
+
+LAYERS = (
+    _activation(
+        "ReLU",
+        "mdi6.chart-line",
+        "max(0, x): passes positives, zeroes negatives. The default choice.",
+    ),
+    _activation(
+        "LeakyReLU",
+        "mdi6.chart-line",
+        "Like ReLU but lets a small slope through for negatives, so units never die completely.",
+        (
+            Param(
+                "negative_slope",
+                "float",
+                0.01,
+                "Slope for negative inputs.",
+                minimum=0.0,
+                maximum=1.0,
+            ),
+        ),
+    ),
+    _activation(
+        "ELU",
+        "mdi6.chart-bell-curve",
+        "Smooth for negatives (tends to -alpha), identity for positives.",
+        (Param("alpha", "float", 1.0, "Value approached for very negative inputs.", minimum=0.0),),
+    ),
+    _activation(
+        "SELU",
+        "mdi6.chart-bell-curve",
+        "Scaled ELU that keeps activations normalized in deep MLPs.",
+    ),
+    _activation(
+        "GELU",
+        "mdi6.sine-wave",
+        "A smooth ReLU weighted by the Gaussian CDF; standard in Transformers.",
+    ),
+    _activation("SiLU", "mdi6.sine-wave", 'x * sigmoid(x) ("swish"): smooth and non-monotonic.'),
+    _activation(
+        "Sigmoid", "mdi6.math-integral", "Squashes values into (0, 1); for probabilities and gates."
+    ),
+    _activation("Tanh", "mdi6.math-integral", "Squashes values into (-1, 1); centred at zero."),
+    _activation("Softplus", "mdi6.chart-line", "log(1 + e^x): a smooth ReLU that stays positive."),
+    _activation(
+        "Hardswish", "mdi6.chart-line", "A cheap piecewise approximation of SiLU (MobileNetV3)."
+    ),
+    _PRELU,
+    _softmax(
+        "Softmax",
+        "Turns scores into probabilities that sum to 1 along an axis. Not needed before a "
+        "cross-entropy loss, which applies it itself.",
+    ),
+    _softmax(
+        "LogSoftmax",
+        "The logarithm of Softmax, numerically safer; pairs with a negative log-likelihood loss.",
+    ),
+)

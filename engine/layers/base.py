@@ -1,0 +1,232 @@
+"""What a layer type is: a declaration that everything else is generated from.
+
+The palette, the inspector, validation, shape inference, the compiler, the
+Python code export and `netwright layers` all read these declarations, so
+adding a layer means adding one declaration (and its tests).
+
+Shapes here are per sample, without the batch axis: a batch of 8x8 grey images
+is ``(1, 8, 8)``; a sequence of 20 steps of 16 features is ``(20, 16)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Shape = tuple[int, ...]
+Params = Mapping[str, Any]
+ParamKind = Literal["int", "float", "bool", "choice", "ints", "size", "str"]
+InputKind = Literal["float", "int", "any"]
+
+
+class ShapeError(Exception):
+    """A shape problem found while inferring one node: message, parameter, hint."""
+
+    def __init__(self, message: str, param: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Param:
+    """One editable parameter of a layer, with what makes a value acceptable."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] = ()
+    length: int | None = None  # for "ints": exact length, or None for any length >= 1
+    optional: bool = False  # None (absent) is allowed
+
+    def check(self, value: Any) -> str | None:
+        """None when `value` is acceptable, else what is wrong in plain words."""
+        if value is None:
+            return None if self.optional else f"'{self.name}' needs a value"
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else f"'{self.name}' must be true or false"
+        if self.kind == "choice":
+            if value in self.choices:
+                return None
+            listed = ", ".join(str(c) for c in self.choices)
+            return f"'{self.name}' must be one of {listed} (got {value!r})"
+        if self.kind == "str":
+            return None if isinstance(value, str) else f"'{self.name}' must be text"
+        if self.kind == "ints":
+            return self._check_ints(value)
+        if self.kind == "size":
+            return self._check_size(value)
+        return self._check_number(value)
+
+    def _check_size(self, value: Any) -> str | None:
+        """A size is one whole number, or one per spatial axis (``3`` or ``[1, 7]``)."""
+        if isinstance(value, (list, tuple)):
+            return self._check_ints(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return (
+                f"'{self.name}' must be a whole number or a list of {self.length} (got {value!r})"
+            )
+        return self._check_range(value)
+
+    def _check_number(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"'{self.name}' must be a number (got {value!r})"
+        if self.kind == "int" and not float(value).is_integer():
+            return f"'{self.name}' must be a whole number (got {value!r})"
+        if not math.isfinite(value):
+            return f"'{self.name}' must be a finite number (got {value!r})"
+        return self._check_range(value)
+
+    def _check_range(self, value: float) -> str | None:
+        if self.minimum is not None and value < self.minimum:
+            return f"'{self.name}' must be at least {_fmt(self.minimum)} (got {_fmt(value)})"
+        if self.maximum is not None and value > self.maximum:
+            return f"'{self.name}' must be at most {_fmt(self.maximum)} (got {_fmt(value)})"
+        return None
+
+    def _check_ints(self, value: Any) -> str | None:
+        if not isinstance(value, (list, tuple)) or not value:
+            return f"'{self.name}' must be a list of whole numbers, such as [1, 28, 28]"
+        if self.length is not None and len(value) != self.length:
+            return f"'{self.name}' must have {self.length} numbers (got {len(value)})"
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int):
+                return f"'{self.name}' must contain whole numbers only (got {item!r})"
+            problem = self._check_range(item)
+            if problem:
+                return problem
+        return None
+
+    def describe(self) -> str:
+        """A short human description of the accepted values (for listings and tooltips)."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind in ("int", "float", "ints", "size"):
+            low = "" if self.minimum is None else _fmt(self.minimum)
+            high = "" if self.maximum is None else _fmt(self.maximum)
+            span = f" in [{low or '-inf'}, {high or 'inf'}]" if (low or high) else ""
+            noun = {
+                "int": "whole number",
+                "float": "number",
+                "ints": "list of whole numbers",
+                "size": "whole number (or one per axis)",
+            }
+            return noun[self.kind] + span
+        return {"bool": "true or false", "str": "text"}[self.kind]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default}
+        if self.minimum is not None:
+            data["minimum"] = self.minimum
+        if self.maximum is not None:
+            data["maximum"] = self.maximum
+        if self.choices:
+            data["choices"] = list(self.choices)
+        if self.length is not None:
+            data["length"] = self.length
+        if self.optional:
+            data["optional"] = True
+        data["help"] = self.help
+        return data
+
+
+@dataclass(frozen=True)
+class Port:
+    """A named socket on a node. `multiple` ports take any number of wires."""
+
+    name: str
+    help: str = ""
+    multiple: bool = False
+
+
+def _no_params(p: Params, ins: list[Shape]) -> int:
+    return 0
+
+
+def _elementwise_macs(p: Params, ins: list[Shape], out: Shape) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """A declaration of one kind of layer."""
+
+    name: str
+    category: str
+    icon: str  # a qtawesome name, e.g. "mdi6.layers"
+    help: str  # what it does, shapes in and out, when to use it
+    params: tuple[Param, ...]
+    infer: Callable[[Params, list[Shape]], Shape]
+    build: Callable[[Params, list[Shape]], nn.Module] | None
+    code: Callable[[Params, list[Shape]], str] | None = None  # constructor expression
+    inputs: tuple[Port, ...] = (Port("in"),)
+    outputs: tuple[Port, ...] = (Port("out"),)
+    count_params: Callable[[Params, list[Shape]], int] = _no_params
+    macs: Callable[[Params, list[Shape], Shape], int] = _elementwise_macs
+    input_kind: InputKind = "float"
+    exports_onnx: bool = True
+    onnx_note: str = ""
+    summary: tuple[str, ...] = ()  # parameter names shown on the node
+    custom_modules: tuple[str, ...] = field(default=())  # engine.modules classes code export needs
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def resolved(self, given: Params) -> dict[str, Any]:
+        """Parameters with defaults filled in for anything not given."""
+        values = {p.name: p.default for p in self.params}
+        values.update({k: v for k, v in given.items() if k in values})
+        return values
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.name,
+            "category": self.category,
+            "icon": self.icon,
+            "help": self.help,
+            "inputs": [{"name": p.name, "multiple": p.multiple} for p in self.inputs],
+            "outputs": [p.name for p in self.outputs],
+            "parameters": [p.to_json() for p in self.params],
+            "exports_onnx": self.exports_onnx,
+        }
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape) if shape else 1
+
+
+def per_axis(value: Any, axes: int) -> tuple[int, ...]:
+    """Expand a size parameter (``3`` or ``[3, 3]``) to one value per spatial axis."""
+    if isinstance(value, (list, tuple)):
+        return tuple(int(v) for v in value)
+    return (int(value),) * axes
+
+
+def torch_nn() -> Any:
+    """torch.nn, imported only when a module is built (keeps `check` and `layers` fast)."""
+    from torch import nn
+
+    return nn
+
+
+def torch_modules() -> Any:
+    """engine.modules (custom torch layers), imported only when a module is built."""
+    from engine import modules
+
+    return modules

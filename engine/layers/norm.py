@@ -1,0 +1,134 @@
+"""Normalization layers: batch, layer, group and local response normalization."""
+
+from __future__ import annotations
+
+from engine.layers._shape import expect_rank
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel
+from engine.layers.base import torch_nn as _nn
+
+_EPS = Param(
+    "eps", "float", 1e-5, "Small number added for numerical safety.", minimum=1e-12, maximum=1.0
+)
+_MOMENTUM = Param(
+    "momentum", "float", 0.1, "How fast the running statistics follow new batches.", 0.0, 1.0
+)
+
+
+def _batch_norm(axes: int) -> LayerType:
+    name = f"BatchNorm{axes}d"
+    ranks = (1, 2) if axes == 1 else (3,)
+    what = "features N or channels C x L" if axes == 1 else "images C x H x W"
+
+    def infer(p: Params, ins: list[Shape]) -> Shape:
+        expect_rank(ins[0], ranks, what)
+        return ins[0]
+
+    return LayerType(
+        name=name,
+        category="Normalization",
+        icon="mdi6.chart-bell-curve",
+        help=(
+            "Normalizes each channel over the batch to zero mean and unit variance, then scales and "
+            "shifts it with learned values. Shape unchanged. Makes deep networks train faster and steadier; "
+            "put it between a convolution (or Linear) and its activation."
+        ),
+        params=(
+            _EPS,
+            _MOMENTUM,
+            Param("affine", "bool", True, "Learn a scale and shift per channel."),
+        ),
+        infer=infer,
+        build=lambda p, ins: getattr(_nn(), name)(
+            ins[0][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"]
+        ),
+        code=lambda p, ins: (
+            f"nn.{name}({ins[0][0]}, eps={p['eps']}, momentum={p['momentum']}, affine={p['affine']})"
+        ),
+        count_params=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
+        macs=lambda p, ins, out: 2 * numel(out),
+    )
+
+
+LAYER_NORM = LayerType(
+    name="LayerNorm",
+    category="Normalization",
+    icon="mdi6.chart-bell-curve-cumulative",
+    help=(
+        "Normalizes each sample over its last axis (the features of each step), then scales and shifts. "
+        "Shape unchanged. The normalization Transformers use; works with any batch size."
+    ),
+    params=(
+        _EPS,
+        Param("elementwise_affine", "bool", True, "Learn a scale and shift per feature."),
+    ),
+    infer=lambda p, ins: ins[0],
+    build=lambda p, ins: _nn().LayerNorm(
+        ins[0][-1], eps=p["eps"], elementwise_affine=p["elementwise_affine"]
+    ),
+    code=lambda p, ins: (
+        f"nn.LayerNorm({ins[0][-1]}, eps={p['eps']}, elementwise_affine={p['elementwise_affine']})"
+    ),
+    count_params=lambda p, ins: 2 * ins[0][-1] if p["elementwise_affine"] else 0,
+    macs=lambda p, ins, out: 2 * numel(out),
+)
+
+
+def _group_norm_shape(p: Params, ins: list[Shape]) -> Shape:
+    expect_rank(ins[0], (1, 2, 3), "channels first (C, C x L or C x H x W)")
+    if ins[0][0] % p["num_groups"]:
+        raise ShapeError(
+            f"num_groups ({p['num_groups']}) must divide the {ins[0][0]} channels",
+            param="num_groups",
+        )
+    return ins[0]
+
+
+GROUP_NORM = LayerType(
+    name="GroupNorm",
+    category="Normalization",
+    icon="mdi6.group",
+    help=(
+        "Normalizes groups of channels within each sample. Shape unchanged. A batch-size-independent "
+        "alternative to BatchNorm for small batches."
+    ),
+    params=(
+        Param(
+            "num_groups", "int", 4, "Number of channel groups; must divide the channels.", minimum=1
+        ),
+        _EPS,
+        Param("affine", "bool", True, "Learn a scale and shift per channel."),
+    ),
+    infer=_group_norm_shape,
+    build=lambda p, ins: _nn().GroupNorm(
+        p["num_groups"], ins[0][0], eps=p["eps"], affine=p["affine"]
+    ),
+    code=lambda p, ins: (
+        f"nn.GroupNorm({p['num_groups']}, {ins[0][0]}, eps={p['eps']}, affine={p['affine']})"
+    ),
+    count_params=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
+    macs=lambda p, ins, out: 2 * numel(out),
+    summary=("num_groups",),
+)
+
+LOCAL_RESPONSE_NORM = LayerType(
+    name="LocalResponseNorm",
+    category="Normalization",
+    icon="mdi6.contrast-box",
+    help="Divides each value by the activity of neighbouring channels (as in AlexNet). Shape unchanged.",
+    params=(
+        Param("size", "int", 5, "Number of neighbouring channels.", minimum=1),
+        Param("alpha", "float", 1e-4, "Scale.", minimum=0.0),
+        Param("beta", "float", 0.75, "Exponent.", minimum=0.0),
+        Param("k", "float", 1.0, "Additive constant.", minimum=0.0),
+    ),
+    infer=lambda p, ins: expect_rank(ins[0], (2, 3), "channels first"),
+    build=lambda p, ins: _nn().LocalResponseNorm(
+        p["size"], alpha=p["alpha"], beta=p["beta"], k=p["k"]
+    ),
+    code=lambda p, ins: (
+        f"nn.LocalResponseNorm({p['size']}, alpha={p['alpha']}, beta={p['beta']}, k={p['k']})"
+    ),
+    summary=("size",),
+)
+
+LAYERS = (_batch_norm(1), _batch_norm(2), LAYER_NORM, GROUP_NORM, LOCAL_RESPONSE_NORM)

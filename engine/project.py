@@ -1,0 +1,269 @@
+"""The project file: reading it defensively, writing it atomically.
+
+A project is UTF-8 JSON (see CONTRACT.md). Loading checks the format and
+version, migrates older versions step by step, and keeps every key it does not
+know so a round trip through this version loses nothing. A file that cannot be
+read raises `ProjectError` with a message naming the file and what is wrong;
+loading never modifies the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.atomic import atomic_write_text
+from engine.graph import Edge, Graph, Node, PortRef
+
+FORMAT = "netwright-project"
+VERSION = 1
+SUFFIX = ".netwright.json"
+MAX_FILE_BYTES = 64 * 2**20
+MAX_NODES = 50_000
+
+# version -> function turning a document of that version into one of version + 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+DEFAULT_TRAINING: dict[str, Any] = {
+    "loss": "cross_entropy",
+    "optimizer": {"name": "adam", "lr": 0.001, "weight_decay": 0.0},
+    "epochs": 10,
+    "batch_size": 64,
+    "validation_split": 0.2,
+    "early_stopping": {"metric": "val_loss", "patience": 3},
+    "seed": 0,
+    "device": "auto",
+}
+_KNOWN_KEYS = {"format", "version", "name", "graph", "dataset", "training"}
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be read; the message says where and what to do."""
+
+
+@dataclass
+class Project:
+    name: str
+    graph: Graph = field(default_factory=Graph)
+    dataset: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_TRAINING))
+    extra: dict[str, Any] = field(default_factory=dict)  # top-level keys this version does not know
+    path: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
+        data["graph"] = self.graph.to_json()
+        data["dataset"] = copy.deepcopy(self.dataset)
+        data["training"] = copy.deepcopy(self.training)
+        for key, value in self.extra.items():
+            data.setdefault(key, copy.deepcopy(value))
+        return data
+
+    def weights_path(self, path: Path | None = None) -> Path | None:
+        """Where this project's weights live: ``NAME.safetensors`` beside the project file."""
+        path = path or self.path
+        return None if path is None else path.with_name(project_stem(path) + ".safetensors")
+
+
+def project_stem(path: Path) -> str:
+    """``digits.netwright.json`` -> ``digits``."""
+    name = path.name
+    if name.endswith(SUFFIX):
+        return name[: -len(SUFFIX)]
+    return path.stem
+
+
+def load_project(path: str | Path) -> Project:
+    """Read a project file; raises ProjectError with a plain message for anything unusable."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ProjectError(
+                f"{path}: the file is {size / 2**20:.0f} MiB; project files are at most "
+                f"{MAX_FILE_BYTES // 2**20} MiB (weights live in a separate .safetensors file)"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ProjectError(f"{path}: is a folder, not a project file") from None
+    except OSError as error:
+        raise ProjectError(f"{path}: cannot be read ({error.strerror or error})") from None
+    project = project_from_text(raw, str(path))
+    project.path = path
+    return project
+
+
+def project_from_text(raw: bytes | str, source: str = "project") -> Project:
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as error:
+        raise ProjectError(f"{source}: not a UTF-8 text file (byte {error.start})") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise ProjectError(
+            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except RecursionError:
+        raise ProjectError(
+            f"{source}: the JSON is nested too deeply to be a project file"
+        ) from None
+    except ValueError as error:
+        raise ProjectError(f"{source}: {error}") from None
+    return project_from_json(data, source)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a project file; use a finite number")
+
+
+def project_from_json(data: Any, source: str = "project") -> Project:
+    """Build a project from parsed JSON, checking every structural assumption."""
+    if not isinstance(data, dict):
+        raise ProjectError(f"{source}: expected a JSON object at the top, found {_kind(data)}")
+    if data.get("format") != FORMAT:
+        raise ProjectError(
+            f'{source}: not a Netwright project ("format" should be "{FORMAT}", '
+            f"found {json.dumps(data.get('format'))[:60]})"
+        )
+    data = migrate(data, source)
+    name = data.get("name", "untitled")
+    if not isinstance(name, str):
+        raise ProjectError(f'{source}: "name" must be text, found {_kind(name)}')
+    graph = graph_from_json(data.get("graph", {}), source)
+    dataset = _section(data, "dataset", source, {})
+    training = _section(data, "training", source, copy.deepcopy(DEFAULT_TRAINING))
+    extra = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
+    return Project(name=name, graph=graph, dataset=dataset, training=training, extra=extra)
+
+
+def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Bring an older document up to VERSION; refuse a newer one whole."""
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProjectError(
+            f'{source}: "version" must be a whole number, found {json.dumps(version)[:40]}'
+        )
+    if version > VERSION:
+        raise ProjectError(
+            f"{source}: this project was saved by a newer Netwright (file version {version}; "
+            f"this program reads up to {VERSION}). Update Netwright to open it."
+        )
+    if version < 1:
+        raise ProjectError(f"{source}: version {version} is not a Netwright project version")
+    while version < VERSION:
+        if version not in MIGRATIONS:
+            raise ProjectError(f"{source}: no way to upgrade a version {version} project")
+        data = MIGRATIONS[version](copy.deepcopy(data))
+        version += 1
+        data["version"] = version
+    return data
+
+
+def _section(
+    data: dict[str, Any], key: str, source: str, default: dict[str, Any]
+) -> dict[str, Any]:
+    value = data.get(key, default)
+    if not isinstance(value, dict):
+        raise ProjectError(f'{source}: "{key}" must be an object, found {_kind(value)}')
+    return value
+
+
+def graph_from_json(data: Any, source: str = "project") -> Graph:
+    if not isinstance(data, dict):
+        raise ProjectError(f'{source}: "graph" must be an object, found {_kind(data)}')
+    nodes_data = data.get("nodes", [])
+    edges_data = data.get("edges", [])
+    if not isinstance(nodes_data, list):
+        raise ProjectError(f'{source}: "graph.nodes" must be a list, found {_kind(nodes_data)}')
+    if not isinstance(edges_data, list):
+        raise ProjectError(f'{source}: "graph.edges" must be a list, found {_kind(edges_data)}')
+    if len(nodes_data) > MAX_NODES:
+        raise ProjectError(
+            f"{source}: {len(nodes_data)} nodes is more than the {MAX_NODES} Netwright opens"
+        )
+    nodes: dict[str, Node] = {}
+    for index, item in enumerate(nodes_data):
+        node = _node_from_json(item, f"{source}: node #{index + 1}")
+        if node.id in nodes:
+            raise ProjectError(
+                f"{source}: two nodes are named '{node.id}'; node names must be unique"
+            )
+        nodes[node.id] = node
+    edges = [_edge_from_json(item, f"{source}: wire #{i + 1}") for i, item in enumerate(edges_data)]
+    graph = Graph.from_parts(nodes.values(), edges)
+    graph.extra = {k: v for k, v in data.items() if k not in ("nodes", "edges")}
+    return graph
+
+
+def _node_from_json(item: Any, where: str) -> Node:
+    if not isinstance(item, dict):
+        raise ProjectError(f"{where} must be an object, found {_kind(item)}")
+    node_id, type_name = item.get("id"), item.get("type")
+    if not isinstance(node_id, str) or not node_id:
+        raise ProjectError(f'{where} needs an "id" (text), found {json.dumps(node_id)[:40]}')
+    if not isinstance(type_name, str):
+        raise ProjectError(
+            f"{where} ('{node_id}') needs a \"type\" (text), found {_kind(type_name)}"
+        )
+    params = item.get("params", {})
+    if not isinstance(params, dict):
+        raise ProjectError(
+            f"{where} ('{node_id}'): \"params\" must be an object, found {_kind(params)}"
+        )
+    position = item.get("position", [0, 0])
+    if (
+        not isinstance(position, list)
+        or len(position) != 2
+        or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in position
+        )
+        or not all(abs(v) < 1e9 for v in position)
+    ):
+        raise ProjectError(f"{where} ('{node_id}'): \"position\" must be two numbers [x, y]")
+    extra = {k: v for k, v in item.items() if k not in ("id", "type", "params", "position")}
+    return Node(node_id, type_name, dict(params), (float(position[0]), float(position[1])), extra)
+
+
+def _edge_from_json(item: Any, where: str) -> Edge:
+    if not isinstance(item, dict):
+        raise ProjectError(f"{where} must be an object, found {_kind(item)}")
+    ends = []
+    for end in ("source", "target"):
+        ref = item.get(end)
+        if not isinstance(ref, dict) or not isinstance(ref.get("node"), str):
+            raise ProjectError(f'{where}: "{end}" must be {{"node": ..., "port": ...}}')
+        port = ref.get("port", "out" if end == "source" else "in")
+        if not isinstance(port, str):
+            raise ProjectError(f"{where}: the {end} port must be text")
+        ends.append(PortRef(ref["node"], port))
+    return Edge(ends[0], ends[1])
+
+
+def save_project(project: Project, path: str | Path | None = None) -> Path:
+    """Write the project atomically; the previous file stays whole if anything fails."""
+    target = Path(path) if path is not None else project.path
+    if target is None:
+        raise ProjectError("the project has no file name yet; choose where to save it")
+    text = json.dumps(project.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write_text(target, text)
+    project.path = target
+    return target
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(value), "a number")
