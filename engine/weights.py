@@ -1,0 +1,64 @@
+"""Weights on disk: safetensors only (never pickle), written atomically.
+
+The keys are the compiled module's `state_dict` keys (``conv1.weight``), which
+are also the keys of the exported Python module, so one file serves resuming,
+export and `load_state_dict` in hand-written code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from engine.atomic import atomic_write_with
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used; the message names the file and the fix."""
+
+
+def save_weights(module: nn.Module, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write the module's state (parameters and buffers) to `path` atomically."""
+    path = Path(path)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    atomic_write_with(path, lambda temp: save_file(state, str(temp), metadata=metadata or {}))
+    return path
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise WeightsError(f"{path}: not a readable safetensors weights file ({error})") from None
+
+
+def load_weights(module: nn.Module, path: str | Path) -> None:
+    """Load weights into `module`, refusing (with the mismatches named) anything that does not fit."""
+    state = read_weights(path)
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing[:5]))
+        if unexpected:
+            parts.append("unexpected " + ", ".join(unexpected[:5]))
+        if wrong:
+            parts.append(
+                "different shape for "
+                + ", ".join(f"{k} ({tuple(state[k].shape)} vs {tuple(expected[k].shape)})" for k in wrong[:5])
+            )
+        raise WeightsError(
+            f"{path}: these weights do not fit the network ({'; '.join(parts)}); "
+            "they were saved for a different graph. Retrain, or delete the weights file."
+        )
+    module.load_state_dict(state)
