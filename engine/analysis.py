@@ -31,6 +31,7 @@ class Diagnostic:
     node: str | None = None
     param: str | None = None
     hint: str | None = None
+    code: str | None = None  # a stable tag for problems callers treat specially ("unknown-layer")
 
     def __str__(self) -> str:
         where = ""
@@ -161,6 +162,7 @@ def _check_nodes(graph: Graph, report: Any) -> dict[str, LayerType]:
                     f"unknown layer type '{node.type}'",
                     node.id,
                     hint="`netwright layers` lists the known types",
+                    code="unknown-layer",
                 )
             )
             continue

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.analysis import Analysis, analyse
-from engine.graph import Graph
+from engine.graph import Edge, Graph
 from engine.layers import layer_type
 
 
@@ -61,7 +61,8 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
     analysis = analysis or analyse(graph)
     if not analysis.ok:
         raise CompileError(analysis)
-    needed = _needed_nodes(graph)
+    incoming = _incoming(graph)
+    needed = _needed_nodes(graph, incoming)
     input_node = next(n for n in graph if n.type == "Input")
     output_node = next(n for n in graph if n.type == "Output")
     steps: list[Step] = []
@@ -73,21 +74,29 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
             layer = layer_type(node.type)
             if node_id not in needed or layer is None or layer.build is None:
                 continue
-            sources = _input_sources(graph, node_id, [p.name for p in layer.inputs])
+            sources = _input_sources(incoming, node_id, [p.name for p in layer.inputs])
             in_shapes = [analysis.nodes[s].shape for s in sources]
             layers[node_id] = layer.build(layer.resolved(node.params), in_shapes)  # type: ignore[arg-type]
             steps.append(Step(node_id, tuple(sources)))
-    (output_source,) = _input_sources(graph, output_node.id, ["in"])
+    (output_source,) = _input_sources(incoming, output_node.id, ["in"])
     return GraphModule(steps, input_node.id, output_source, layers)
 
 
-def _input_sources(graph: Graph, node_id: str, ports: list[str]) -> list[str]:
+def _incoming(graph: Graph) -> dict[str, list[Edge]]:
+    """Wires into each node, in the order they were drawn (built once: graphs reach thousands of nodes)."""
+    incoming: dict[str, list[Edge]] = {n: [] for n in graph.nodes}
+    for edge in graph.edges:
+        if edge.target.node in incoming:
+            incoming[edge.target.node].append(edge)
+    return incoming
+
+
+def _input_sources(incoming: dict[str, list[Edge]], node_id: str, ports: list[str]) -> list[str]:
     """Source node ids feeding `node_id`, port by port, wires in the order they were drawn."""
-    edges = graph.edges_into(node_id)
-    return [e.source.node for port in ports for e in edges if e.target.port == port]
+    return [e.source.node for port in ports for e in incoming[node_id] if e.target.port == port]
 
 
-def _needed_nodes(graph: Graph) -> set[str]:
+def _needed_nodes(graph: Graph, incoming: dict[str, list[Edge]]) -> set[str]:
     """Nodes whose output reaches the Output; others are left out of the module."""
     needed: set[str] = set()
     stack = [n.id for n in graph if n.type == "Output"]
@@ -95,7 +104,7 @@ def _needed_nodes(graph: Graph) -> set[str]:
         current = stack.pop()
         if current not in needed:
             needed.add(current)
-            stack.extend(e.source.node for e in graph.edges_into(current))
+            stack.extend(e.source.node for e in incoming[current])
     return needed
 
 

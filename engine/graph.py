@@ -205,12 +205,19 @@ class Graph:
         self.changed.emit()
         return node, removed
 
-    def connect(self, source: PortRef, target: PortRef) -> Edge:
-        """Add a wire. Only structural nonsense is refused; shape problems are diagnostics."""
+    def connect(self, source: PortRef, target: PortRef, index: int | None = None) -> Edge:
+        """Add a wire. Only structural nonsense is refused; shape problems are diagnostics.
+
+        `index` puts the wire back where it was (undo): the order of wires into a
+        Concat is the order of its inputs.
+        """
         edge = Edge(source, target)
         if edge in self._edges:
             raise GraphError("these ports are already connected")
-        self._edges.append(edge)
+        if index is None:
+            self._edges.append(edge)
+        else:
+            self._edges.insert(index, edge)
         self.edge_added.emit(edge)
         self.changed.emit()
         return edge

@@ -21,7 +21,9 @@ class WeightsError(ValueError):
     """A weights file that cannot be used; the message names the file and the fix."""
 
 
-def save_weights(module: nn.Module, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
+def save_weights(
+    module: nn.Module, path: str | Path, metadata: dict[str, str] | None = None
+) -> Path:
     """Write the module's state (parameters and buffers) to `path` atomically."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
@@ -55,7 +57,10 @@ def load_weights(module: nn.Module, path: str | Path) -> None:
         if wrong:
             parts.append(
                 "different shape for "
-                + ", ".join(f"{k} ({tuple(state[k].shape)} vs {tuple(expected[k].shape)})" for k in wrong[:5])
+                + ", ".join(
+                    f"{k} ({tuple(state[k].shape)} vs {tuple(expected[k].shape)})"
+                    for k in wrong[:5]
+                )
             )
         raise WeightsError(
             f"{path}: these weights do not fit the network ({'; '.join(parts)}); "

@@ -31,13 +31,15 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     analysis, problems = project_problems(project)
     errors = [d for d in problems if d.severity == "error"]
+    # An unknown layer type means the file could not be read as a network (contract: exit 2).
+    failure = 2 if any(d.code == "unknown-layer" for d in errors) else 1
     if args.json:
         report = analysis.to_json()
         report["problems"] = [d.to_json() for d in problems]
         report["ok"] = not errors
         report["name"] = project.name
         print(json.dumps(report, indent=2))
-        return 1 if errors else 0
+        return failure if errors else 0
     _print_table(project, analysis)
     for problem in problems:
         print(f"{args.project}: {problem}", file=sys.stderr)
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.project}: {len(errors)} error(s); the network cannot be trained until they are fixed",
             file=sys.stderr,
         )
-        return 1
+        return failure
     print("no problems" if not problems else f"{len(problems)} warning(s), no errors")
     return 0
 

@@ -1,0 +1,175 @@
+"""Property: for random valid chains and DAGs, inferred shapes and parameter counts are what torch produces."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.analysis import analyse
+from engine.compiler import compile_graph, example_input
+from engine.graph import Graph, PortRef
+from engine.layers import CATALOGUE
+from engine.layers.base import Param, Shape
+
+STARTS: dict[str, st.SearchStrategy[list[int]]] = {
+    "vector": st.lists(st.integers(1, 24), min_size=1, max_size=1),
+    "image": st.tuples(st.integers(1, 6), st.integers(4, 12), st.integers(4, 12)).map(list),
+    "signal": st.tuples(st.integers(1, 6), st.integers(4, 20)).map(list),
+    "sequence": st.tuples(st.integers(2, 8), st.sampled_from([4, 8, 12, 16])).map(list),
+}
+MIDDLE = sorted(
+    name for name in CATALOGUE if name not in ("Input", "Output", "Add", "Multiply", "Concat")
+)
+WIDE = {
+    "out_features",
+    "out_channels",
+    "hidden_size",
+    "embedding_dim",
+    "dim_feedforward",
+    "num_embeddings",
+}
+
+
+def draw_param(data: st.DataObject, param: Param, shape: Shape) -> Any:
+    if param.name == "shape":  # Reshape: keep the element count, one free axis
+        size = math.prod(shape)
+        divisors = [d for d in range(1, size + 1) if size % d == 0]
+        return data.draw(st.sampled_from([[-1], [data.draw(st.sampled_from(divisors)), -1]]))
+    if param.name == "order":
+        return data.draw(st.permutations(list(range(len(shape)))))
+    if param.kind == "bool":
+        return data.draw(st.booleans())
+    if param.kind == "choice":
+        return data.draw(st.sampled_from(param.choices))
+    if param.kind == "ints":
+        return data.draw(
+            st.lists(st.integers(0, 2), min_size=param.length or 1, max_size=param.length or 3)
+        )
+    if param.kind in ("int", "size"):
+        low = int(param.minimum if param.minimum is not None else 0)
+        high = low + (15 if param.name in WIDE else 3)
+        if param.maximum is not None:
+            high = min(high, int(param.maximum))
+        return data.draw(st.integers(low, high))
+    low = param.minimum if param.minimum is not None else 0.0
+    return data.draw(st.floats(low, min(param.maximum if param.maximum is not None else 1.0, 0.5)))
+
+
+def grow(data: st.DataObject, graph: Graph, tip: str, steps: int) -> str:
+    """Append up to `steps` random layers after `tip`; each step tries a few until one is valid."""
+    for _ in range(steps):
+        shape = analyse(graph).nodes[tip].shape
+        assert shape is not None
+        for _attempt in range(8):
+            layer = CATALOGUE[data.draw(st.sampled_from(MIDDLE))]
+            params = {p.name: draw_param(data, p, shape) for p in layer.params if not p.optional}
+            node = graph.add_node(layer.name, params=params)
+            graph.connect(PortRef(tip, "out"), PortRef(node.id, "in"))
+            if analyse(graph).nodes[node.id].shape is not None:
+                tip = node.id
+                break
+            graph.remove_node(node.id)
+    return tip
+
+
+def check_against_torch(graph: Graph) -> None:
+    analysis = analyse(graph)
+    assert analysis.ok, [str(d) for d in analysis.errors]
+    model = compile_graph(graph, analysis=analysis).eval()
+    seen: dict[str, tuple[int, ...]] = {}
+    for name, module in model.named_children():
+        module.register_forward_hook(
+            lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape))
+        )
+    with torch.no_grad():
+        model(example_input(graph, batch=2))
+    for name, module in model.named_children():
+        assert seen[name] == (2, *analysis.nodes[name].shape), name  # type: ignore[misc]
+        assert sum(p.numel() for p in module.parameters()) == analysis.nodes[name].params, name
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), start=st.sampled_from(sorted(STARTS)))
+def test_random_chains_match_torch(data: st.DataObject, start: str) -> None:
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": data.draw(STARTS[start])})
+    tip = grow(data, graph, "input", data.draw(st.integers(1, 6)))
+    graph.add_node("Output", "output")
+    graph.connect(PortRef(tip, "out"), PortRef("output", "in"))
+    check_against_torch(graph)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    start=st.sampled_from(sorted(STARTS)),
+    merge=st.sampled_from(["Add", "Multiply", "Concat"]),
+)
+def test_random_branching_graphs_match_torch(data: st.DataObject, start: str, merge: str) -> None:
+    """Two branches from a common trunk, merged again: shape-preserving layers keep them compatible."""
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": data.draw(STARTS[start])})
+    trunk = grow(data, graph, "input", data.draw(st.integers(0, 3)))
+    keep = ["ReLU", "Tanh", "Dropout", "Identity", "GELU", "LayerNorm", "Sigmoid"]
+    branches = []
+    for _ in range(data.draw(st.integers(2, 3))):
+        node = graph.add_node(data.draw(st.sampled_from(keep)))
+        graph.connect(PortRef(trunk, "out"), PortRef(node.id, "in"))
+        branches.append(node.id)
+    merged = graph.add_node(merge, params={"axis": 0} if merge == "Concat" else {})
+    for branch in branches:
+        graph.connect(PortRef(branch, "out"), PortRef(merged.id, "in"))
+    graph.add_node("Output", "output")
+    graph.connect(PortRef(merged.id, "out"), PortRef("output", "in"))
+    check_against_torch(graph)
+
+
+@settings(max_examples=20, deadline=None)
+@given(length=st.integers(2, 12), vocab=st.integers(2, 40), heads=st.sampled_from([1, 2, 4]))
+def test_token_models_match_torch(length: int, vocab: int, heads: int) -> None:
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": [length], "dtype": "int64"})
+    graph.add_node("Embedding", "embed", {"num_embeddings": vocab, "embedding_dim": 8})
+    graph.add_node("PositionalEncoding", "positions")
+    graph.add_node(
+        "TransformerEncoderLayer", "encoder", {"num_heads": heads, "dim_feedforward": 16}
+    )
+    graph.add_node("MultiheadAttention", "attention", {"num_heads": heads})
+    graph.add_node("SequencePool", "pool")
+    graph.add_node("Output", "output")
+    ids = list(graph.nodes)
+    for a, b in zip(ids, ids[1:]):
+        graph.connect(PortRef(a, "out"), PortRef(b, "in"))
+    check_against_torch(graph)
+
+
+PROTOTYPES = ([24], [3, 12, 12], [4, 16], [6, 16])
+
+
+def test_every_layer_type_matches_torch_with_its_defaults() -> None:
+    """Each catalogue layer, with default parameters, on the first prototype input it accepts."""
+    untested = []
+    for name in CATALOGUE:
+        if name in ("Input", "Output"):
+            continue
+        for shape in PROTOTYPES:
+            graph = Graph()
+            graph.add_node(
+                "Input",
+                "input",
+                {"shape": shape, "dtype": "int64" if name == "Embedding" else "float32"},
+            )
+            graph.add_node(name, "layer")
+            graph.add_node("Output", "output")
+            graph.connect(PortRef("input", "out"), PortRef("layer", "in"))
+            graph.connect(PortRef("layer", "out"), PortRef("output", "in"))
+            if analyse(graph).ok:
+                check_against_torch(graph)
+                break
+        else:
+            untested.append(name)
+    assert untested == []
