@@ -32,11 +32,12 @@ class Diagnostic:
     param: str | None = None
     hint: str | None = None
     code: str | None = None  # a stable tag for problems callers treat specially ("unknown-layer")
+    network: str | None = None  # in a multi-network project (a GAN), which network
 
     def __str__(self) -> str:
-        where = ""
+        where = f"network '{self.network}', " if self.network else ""
         if self.node:
-            where = (
+            where += (
                 f"node '{self.node}'" + (f", parameter '{self.param}'" if self.param else "") + ": "
             )
         tail = f" ({self.hint})" if self.hint else ""
@@ -49,6 +50,7 @@ class Diagnostic:
             "param": self.param,
             "message": self.message,
             "hint": self.hint,
+            "network": self.network,
         }
 
 

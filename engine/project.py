@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,8 @@ DEFAULT_TRAINING: dict[str, Any] = {
     "seed": 0,
     "device": "auto",
 }
-_KNOWN_KEYS = {"format", "version", "name", "graph", "dataset", "training"}
+_KNOWN_KEYS = {"format", "version", "name", "graph", "networks", "recipe", "dataset", "training"}
+NETWORK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 class ProjectError(ValueError):
@@ -48,16 +50,37 @@ class ProjectError(ValueError):
 
 @dataclass
 class Project:
+    """A project: one network (`graph`), or several named ones trained by a `recipe` (a GAN).
+
+    In a multi-network project `networks` maps names to graphs in file order and
+    `graph` is the first of them (a GAN's generator), so code that handles one
+    network keeps working on the network users export.
+    """
+
     name: str
     graph: Graph = field(default_factory=Graph)
     dataset: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_TRAINING))
     extra: dict[str, Any] = field(default_factory=dict)  # top-level keys this version does not know
     path: Path | None = None
+    networks: dict[str, Graph] = field(default_factory=dict)  # empty for single-network projects
+    recipe: dict[str, Any] | None = None  # how several networks train together
+
+    @property
+    def is_multi_network(self) -> bool:
+        return bool(self.networks)
+
+    def named_graphs(self) -> dict[str, Graph]:
+        """Every network by name; a single-network project's one network is called "network"."""
+        return dict(self.networks) if self.networks else {"network": self.graph}
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
-        data["graph"] = self.graph.to_json()
+        if self.networks:
+            data["networks"] = {name: graph.to_json() for name, graph in self.networks.items()}
+            data["recipe"] = copy.deepcopy(self.recipe or {})
+        else:
+            data["graph"] = self.graph.to_json()
         data["dataset"] = copy.deepcopy(self.dataset)
         data["training"] = copy.deepcopy(self.training)
         for key, value in self.extra.items():
@@ -137,11 +160,42 @@ def project_from_json(data: Any, source: str = "project") -> Project:
     name = data.get("name", "untitled")
     if not isinstance(name, str):
         raise ProjectError(f'{source}: "name" must be text, found {_kind(name)}')
-    graph = graph_from_json(data.get("graph", {}), source)
+    networks = _networks_from_json(data, source)
+    graph = (
+        next(iter(networks.values()))
+        if networks
+        else graph_from_json(data.get("graph", {}), source)
+    )
+    recipe = _section(data, "recipe", source, {}) if networks else None
     dataset = _section(data, "dataset", source, {})
     training = _section(data, "training", source, copy.deepcopy(DEFAULT_TRAINING))
-    extra = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
-    return Project(name=name, graph=graph, dataset=dataset, training=training, extra=extra)
+    extra = {
+        k: v for k, v in data.items() if k not in _KNOWN_KEYS or (k == "recipe" and not networks)
+    }
+    return Project(name, graph, dataset, training, extra, networks=networks, recipe=recipe)
+
+
+def _networks_from_json(data: dict[str, Any], source: str) -> dict[str, Graph]:
+    """The named graphs of a multi-network project (empty for a single-network one)."""
+    if "networks" not in data:
+        return {}
+    if "graph" in data:
+        raise ProjectError(
+            f'{source}: a project has either "graph" (one network) or "networks", not both'
+        )
+    named = data["networks"]
+    if not isinstance(named, dict) or not named:
+        raise ProjectError(
+            f'{source}: "networks" must be an object of named graphs, such as {{"generator": {{...}}}}'
+        )
+    networks = {}
+    for name, graph_data in named.items():
+        if not NETWORK_NAME.match(name):
+            raise ProjectError(
+                f"{source}: '{name[:40]}' is not a usable network name (lower-case letters, digits and _)"
+            )
+        networks[name] = graph_from_json(graph_data, f"{source}: network '{name}'")
+    return networks
 
 
 def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:

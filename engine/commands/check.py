@@ -7,9 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from engine.analysis import Analysis, Diagnostic, analyse
+from engine.analysis import Analysis
+from engine.graph import Graph
 from engine.layers._shape import fmt
-from engine.project import Project, load_project
+from engine.problems import project_problems
+from engine.project import load_project
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,28 +21,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.set_defaults(run=run)
 
 
-def project_problems(project: Project) -> tuple[Analysis, list[Diagnostic]]:
-    """Everything `check` reports: the graph's diagnostics and the project settings' ones."""
-    from engine.settings import settings_problems
-
-    analysis = analyse(project.graph)
-    return analysis, analysis.diagnostics + settings_problems(project, analysis)
-
-
 def run(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    analysis, problems = project_problems(project)
-    errors = [d for d in problems if d.severity == "error"]
+    report = project_problems(project)
+    problems, errors = report.problems, report.errors
     # An unknown layer type means the file could not be read as a network (contract: exit 2).
     failure = 2 if any(d.code == "unknown-layer" for d in errors) else 1
     if args.json:
-        report = analysis.to_json()
-        report["problems"] = [d.to_json() for d in problems]
-        report["ok"] = not errors
-        report["name"] = project.name
-        print(json.dumps(report, indent=2))
+        data = report.main.to_json()  # a single network's figures at the top level
+        if project.is_multi_network:
+            data["networks"] = {name: a.to_json() for name, a in report.analyses.items()}
+        data["problems"] = [d.to_json() for d in problems]
+        data["ok"] = not errors
+        data["name"] = project.name
+        print(json.dumps(data, indent=2))
         return failure if errors else 0
-    _print_table(project, analysis)
+    for name, graph in project.named_graphs().items():
+        heading = f"{project.name} / {name}" if project.is_multi_network else project.name
+        _print_table(heading, graph, report.analyses[name])
     for problem in problems:
         print(f"{args.project}: {problem}", file=sys.stderr)
     if errors:
@@ -53,12 +51,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(project: Project, analysis: Analysis) -> None:
+def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
     rows = [("node", "type", "output", "parameters", "MACs", "FLOPs")]
-    ordered = analysis.order + [n for n in project.graph.nodes if n not in analysis.nodes]
+    ordered = analysis.order + [n for n in graph.nodes if n not in analysis.nodes]
     for node_id in ordered:
         info = analysis.nodes.get(node_id)
-        node = project.graph.nodes[node_id]
+        node = graph.nodes[node_id]
         shape = fmt(info.shape) if info and info.shape is not None else "?"
         params, macs = (info.params, info.macs) if info else (0, 0)
         rows.append((node_id, node.type, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}"))
@@ -73,7 +71,7 @@ def _print_table(project: Project, analysis: Analysis) -> None:
         )
     )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print(f"{project.name}: {len(project.graph)} nodes, {len(project.graph.edges)} wires")
+    print(f"{heading}: {len(graph)} nodes, {len(graph.edges)} wires")
     for i, row in enumerate(rows):
         cells = [c.ljust(w) if j < 3 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
         print("  " + "  ".join(cells))

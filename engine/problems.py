@@ -1,0 +1,41 @@
+"""Everything wrong with a project, in one list: graphs, settings, recipe (and data).
+
+`netwright check`, the editor's Problems panel and the trainer's pre-flight all
+ask here, so they agree. Add new project-level checks to `project_problems`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from engine.analysis import Analysis, Diagnostic
+from engine.project import Project
+from engine.recipes import analyse_networks, recipe_problems
+from engine.settings import settings_problems
+
+
+@dataclass
+class ProjectReport:
+    analyses: dict[str, Analysis]  # by network name ("network" for a single-network project)
+    problems: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.problems if d.severity == "error"]
+
+    @property
+    def main(self) -> Analysis:
+        """The analysis of the project's main network (a GAN's generator)."""
+        return next(iter(self.analyses.values()))
+
+
+def project_problems(project: Project) -> ProjectReport:
+    analyses = analyse_networks(project)
+    problems: list[Diagnostic] = []
+    for name, analysis in analyses.items():
+        tag = name if project.is_multi_network else None
+        problems += [replace(d, network=tag) for d in analysis.diagnostics]
+    single = None if project.is_multi_network else next(iter(analyses.values()))
+    problems += settings_problems(project, single)
+    problems += recipe_problems(project, analyses)
+    return ProjectReport(analyses, problems)
