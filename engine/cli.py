@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "engine.commands.listings",
     "engine.commands.new",
     "engine.commands.check",
+    "engine.commands.export",
 )
 
 

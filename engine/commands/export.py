@@ -1,0 +1,61 @@
+"""`netwright export PROJECT --onnx OUT.onnx | --python OUT.py`: take the network elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from engine.export.options import DEFAULT_OPSET
+
+    parser = sub.add_parser(
+        "export",
+        help="write the network as an ONNX file or a standalone PyTorch module",
+        description=(
+            "Export a project's network with its trained weights (the project's NAME.safetensors "
+            "when there is one, else the seed's initial weights)."
+        ),
+    )
+    parser.add_argument("project", type=Path)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--onnx", type=Path, metavar="OUT.onnx", help="write an ONNX file")
+    target.add_argument("--python", type=Path, metavar="OUT.py", help="write PyTorch code")
+    parser.add_argument(
+        "--weights", type=Path, metavar="W", help="a .safetensors file to export instead"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="run the ONNX file in onnxruntime and print the largest difference from torch",
+    )
+    parser.add_argument(
+        "--opset",
+        type=int,
+        default=DEFAULT_OPSET,
+        metavar="N",
+        help=f"ONNX opset version (default {DEFAULT_OPSET})",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.cli import UserError
+    from engine.export import ExportError, export_onnx, export_python
+    from engine.project import load_project
+
+    if args.python is not None and args.verify:
+        raise UserError("--verify applies to --onnx exports only")
+    project = load_project(args.project)
+    try:
+        if args.onnx is not None:
+            result = export_onnx(
+                project, args.onnx, weights=args.weights, opset=args.opset, verify=args.verify
+            )
+        else:
+            result = export_python(project, args.python, weights=args.weights)
+    except ExportError as error:
+        raise UserError(f"{args.project}: {error}", code=error.code) from None
+    for line in result.summary_lines():
+        print(line)
+    return 0

@@ -1,0 +1,101 @@
+"""What every export starts from: the compiled network with the right weights in it.
+
+Trained weights win whenever there are any: an explicit `--weights` file,
+else the project's own ``NAME.safetensors``; only a project that was never
+trained falls back to the seed's deterministic initialization, so the same
+project always exports the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.analysis import analyse
+from engine.compiler import GraphModule, compile_graph
+from engine.project import Project
+from engine.weights import WeightsError, load_weights
+
+
+class ExportError(ValueError):
+    """An export the user can fix; `code` is the CLI exit code (1 unusable, 2 unreadable)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote, in the terms a result dialog shows."""
+
+    path: Path
+    size_bytes: int
+    format: str  # "onnx" or "python"
+    weights: str  # where the numbers came from, in words
+    opset: int | None = None
+    exporter: str | None = None  # "torchscript" or "dynamo" for ONNX
+    max_abs_difference: float | None = None  # onnxruntime vs torch; None when not verified
+    tolerance: float | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.max_abs_difference is not None
+
+    def summary_lines(self) -> list[str]:
+        """Plain lines for a terminal or a dialog."""
+        lines = [f"wrote {self.path} ({_size(self.size_bytes)})"]
+        if self.opset is not None:
+            lines.append(f"opset {self.opset}, {self.exporter} exporter")
+        lines.append(f"weights: {self.weights}")
+        if self.max_abs_difference is not None:
+            lines.append(
+                f"verified with onnxruntime: largest absolute difference "
+                f"{self.max_abs_difference:.3g} (tolerance {self.tolerance:.3g})"
+            )
+        return lines
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size:.1f} GiB"
+
+
+@dataclass
+class ReadyModel:
+    """The compiled network in eval mode, and where its weights came from."""
+
+    module: GraphModule
+    weights: str
+
+
+def ready_model(project: Project, weights: str | Path | None = None) -> ReadyModel:
+    """Compile the project and load its weights; refuses an invalid graph or unfitting weights."""
+    analysis = analyse(project.graph)
+    if not analysis.ok:
+        lines = "; ".join(str(d) for d in analysis.errors[:5])
+        more = f" (and {len(analysis.errors) - 5} more)" if len(analysis.errors) > 5 else ""
+        raise ExportError(
+            f"the network has {len(analysis.errors)} problem(s), fix them before exporting: "
+            f"{lines}{more}",
+            code=1,
+        )
+    seed = project.training.get("seed", 0)
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
+    module = compile_graph(project.graph, seed, analysis)
+    source = f"initial weights (seed {seed}; the project has no trained weights)"
+    path = Path(weights) if weights is not None else project.weights_path()
+    if weights is not None and path is not None and not path.is_file():
+        raise ExportError(f"{path}: no such weights file", code=2)
+    if path is not None and path.is_file():
+        try:
+            load_weights(module, path)
+        except WeightsError as error:
+            code = 1 if "do not fit" in str(error) else 2
+            raise ExportError(str(error), code=code) from None
+        source = f"trained weights from {path}"
+    module.eval()
+    return ReadyModel(module, source)

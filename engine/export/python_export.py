@@ -1,0 +1,215 @@
+"""`export_python`: the network as one readable PyTorch file that needs only torch.
+
+The class lists its layers in `__init__` under the node ids, so its
+`state_dict` keys are the compiled module's keys and a saved ``.safetensors``
+file loads with `load_state_dict(safetensors.torch.load_file(...))`. The
+forward pass keeps one running variable `x` along chains and names a value
+after its node only where a branch must keep it alive, so it reads like code
+written by hand. Custom layers are copied from `engine.modules` verbatim.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import re
+from collections import Counter
+from pathlib import Path
+
+from engine import __version__, modules
+from engine.analysis import analyse
+from engine.atomic import atomic_write_text
+from engine.compiler import GraphModule
+from engine.export.model import ExportError, ExportResult, ready_model
+from engine.layers import layer_type
+from engine.layers._shape import fmt
+from engine.project import Project
+
+_TAKEN = {"x", "self", "torch", "nn", "math", "sys", "json"}
+
+
+def export_python(
+    project: Project, out: str | Path, weights: str | Path | None = None
+) -> ExportResult:
+    """Write the project's network as a standalone module file (atomically)."""
+    ready = ready_model(project, weights)  # refuses invalid graphs and unfitting weights
+    text = python_source(project, ready.module)
+    out = Path(out)
+    atomic_write_text(out, text)
+    return ExportResult(
+        path=out, size_bytes=out.stat().st_size, format="python", weights=ready.weights
+    )
+
+
+def class_name(project_name: str) -> str:
+    """``digits-cnn`` -> ``DigitsCnn``: a valid class name that no copied layer uses."""
+    words = re.findall(r"[A-Za-z0-9]+", project_name)
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Network"
+    if name[0].isdigit():
+        name = "Net" + name
+    if hasattr(modules, name) or keyword.iskeyword(name) or name in ("Tensor", "Module"):
+        name += "Net"
+    return name
+
+
+def python_source(project: Project, module: GraphModule) -> str:
+    """The whole file's text for `module`, compiled from `project`'s graph."""
+    graph = project.graph
+    analysis = analyse(graph)
+    name = class_name(project.name)
+    layers: list[str] = []
+    custom: set[str] = set()
+    for step in module.steps:
+        node = graph.nodes[step.node]
+        layer = layer_type(node.type)
+        if layer is None or layer.code is None:
+            raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
+        in_shapes = [analysis.nodes[s].shape for s in step.inputs]
+        expression = layer.code(layer.resolved(node.params), in_shapes)  # type: ignore[arg-type]
+        layers.append(f"        self.{node.id} = {expression}")
+        custom.update(layer.custom_modules)
+    input_node = graph.nodes[module.input_id]
+    input_shape = analysis.nodes[input_node.id].shape or ()
+    output_shape = analysis.output_shape(graph) or ()
+    integer = input_node.params.get("dtype") == "int64"
+    sources = _custom_sources(custom)
+    parts = [
+        _header(project, name),
+        "from __future__ import annotations\n",
+        *(["import math"] if "math." in sources else []),
+        "import json\nimport sys\n\nimport torch\nfrom torch import nn\n",
+        sources,
+        _class(name, project, layers, _forward_lines(module), input_shape, output_shape, integer),
+        _LOADER,
+        _main(name, input_shape, integer, graph),
+    ]
+    text = "\n".join(p for p in parts if p)
+    return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
+
+
+def _header(project: Project, name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", project.name) or "weights"
+    return (
+        f'"""{name}: the network of Netwright project \'{project.name}\'.\n\n'
+        f"Written by Netwright {__version__}. Needs only PyTorch. Trained weights load with\n\n"
+        f"    model = {name}()\n"
+        f'    model.load_state_dict(safetensors.torch.load_file("{stem}.safetensors"))\n\n'
+        f"or, without the safetensors package, with `load_safetensors` below.\n"
+        f"Run it to push a random batch through: python this_file.py [WEIGHTS.safetensors]\n"
+        '"""\n'
+    )
+
+
+def _custom_sources(names: set[str]) -> str:
+    """Source of each needed class of engine.modules, in the order that file defines them."""
+    ordered = [n for n, _ in inspect.getmembers(modules, inspect.isclass) if n in names]
+    position = {n: inspect.getsourcelines(getattr(modules, n))[1] for n in ordered}
+    chunks = [
+        inspect.getsource(getattr(modules, n)) for n in sorted(ordered, key=lambda n: position[n])
+    ]
+    return "\n\n".join(chunks) + "\n\n" if chunks else ""
+
+
+def _class(
+    name: str,
+    project: Project,
+    layers: list[str],
+    forward: list[str],
+    input_shape: tuple[int, ...],
+    output_shape: tuple[int, ...],
+    integer: bool,
+) -> str:
+    kind = "token ids (int64)" if integer else "float32 values"
+    doc = (
+        f'    """Input: a batch of samples of {fmt(input_shape)} {kind}. '
+        f'Output: {fmt(output_shape)} values per sample."""\n'
+    )
+    body = "\n".join(layers) if layers else "        pass"
+    return (
+        f"\n\nclass {name}(nn.Module):\n{doc}\n"
+        f"    def __init__(self) -> None:\n        super().__init__()\n{body}\n\n"
+        f"    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        + "\n".join(f"        {line}" for line in forward)
+        + "\n"
+    )
+
+
+def _forward_lines(module: GraphModule) -> list[str]:
+    """`x = self.conv1(x)` along chains; a named variable where a branch keeps a value alive."""
+    remaining = Counter(source for step in module.steps for source in step.inputs)
+    remaining[module.output_source] += 1
+    holder: dict[str, str] = {module.input_id: "x"}  # value (node id) -> variable
+    holds: dict[str, str | None] = {"x": module.input_id}  # variable -> value it holds
+    lines = []
+    for step in module.steps:
+        args = ", ".join(holder[s] for s in step.inputs)
+        for source in step.inputs:
+            remaining[source] -= 1
+        free = {v for v, value in holds.items() if value is None or remaining[value] <= 0}
+        if "x" in free:
+            variable = "x"
+        elif len(step.inputs) == 1 and holder[step.inputs[0]] in free:
+            variable = holder[step.inputs[0]]
+        else:
+            variable = step.node if step.node not in _TAKEN else f"{step.node}_out"
+        lines.append(f"{variable} = self.{step.node}({args})")
+        previous = holds.get(variable)
+        if previous is not None:
+            holder.pop(previous, None)
+        holder[step.node] = variable
+        holds[variable] = step.node
+    lines.append(f"return {holder[module.output_source]}")
+    return lines
+
+
+_LOADER = '''
+
+def load_safetensors(path: str) -> dict[str, torch.Tensor]:
+    """Read a .safetensors file with torch alone (the format is a JSON header and raw bytes)."""
+    kinds = {
+        "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+        "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+        "U8": torch.uint8, "BOOL": torch.bool,
+    }
+    with open(path, "rb") as file:
+        data = file.read()
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + size])
+    body = bytearray(data[8 + size :])
+    tensors = {}
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        flat = torch.frombuffer(body[start:end], dtype=kinds[entry["dtype"]]) if end > start else (
+            torch.empty(0, dtype=kinds[entry["dtype"]])
+        )
+        tensors[key] = flat.reshape(entry["shape"]).clone()
+    return tensors
+'''
+
+
+def _main(name: str, input_shape: tuple[int, ...], integer: bool, graph: object) -> str:
+    if integer:
+        vocab = min(
+            (
+                n.params.get("num_embeddings", 32)
+                for n in graph  # type: ignore[attr-defined]
+                if n.type == "Embedding"
+            ),
+            default=2,
+        )
+        make = f"torch.randint(0, {vocab}, (2, {', '.join(map(str, input_shape))}))"
+    else:
+        make = f"torch.randn(2, {', '.join(map(str, input_shape))})"
+    return (
+        '\n\nif __name__ == "__main__":\n'
+        f"    model = {name}()\n"
+        "    if len(sys.argv) > 1:\n"
+        "        model.load_state_dict(load_safetensors(sys.argv[1]))\n"
+        "    model.eval()\n"
+        "    with torch.no_grad():\n"
+        f"        output = model({make})\n"
+        '    print("output shape:", tuple(output.shape))\n'
+        "    print(output)\n"
+    )
