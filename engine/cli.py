@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "engine.commands.listings",
     "engine.commands.new",
     "engine.commands.check",
+    "engine.commands.datasets",
+    "engine.commands.train",
     "engine.commands.export",
 )
 

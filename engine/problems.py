@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from engine.analysis import Analysis, Diagnostic
+from engine.data.spec import dataset_problems
 from engine.project import Project
 from engine.recipes import analyse_networks, recipe_problems
 from engine.settings import settings_problems
@@ -38,4 +39,5 @@ def project_problems(project: Project) -> ProjectReport:
     single = None if project.is_multi_network else next(iter(analyses.values()))
     problems += settings_problems(project, single)
     problems += recipe_problems(project, analyses)
+    problems += dataset_problems(project)
     return ProjectReport(analyses, problems)

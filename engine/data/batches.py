@@ -1,0 +1,83 @@
+"""In-memory batching: the data lives as tensors on the training device, batched by index.
+
+There is no per-sample Python work: each epoch draws one permutation, moves
+it to the device once, and every batch is a single `index_select`. Which
+samples a process sees (shuffling from the seed and epoch, and the share of one
+rank among `world_size` data-parallel processes) is decided here and nowhere
+else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+
+class InMemoryBatches:
+    """Batches of (x, y) from tensors held on `device`; iterate `epoch(n)` once per epoch."""
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        *,
+        device: torch.device | str = "cpu",
+        shuffle: bool = True,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"{len(x)} samples but {len(y)} targets")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is outside a world of {world_size}")
+        self.device = torch.device(device)
+        self.x = x.to(self.device)
+        self.y = y.to(self.device)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+
+    @property
+    def samples(self) -> int:
+        """Samples this process sees per epoch (its share when data-parallel)."""
+        return len(self.x) // self.world_size if self.world_size > 1 else len(self.x)
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.samples, self.batch_size)
+        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        """This rank's sample indices for `epoch`: the same on every run with the same seed."""
+        count = len(self.x)
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            indices = torch.randperm(count, generator=generator)
+        else:
+            indices = torch.arange(count)
+        if self.world_size > 1:
+            indices = indices[: self.samples * self.world_size][self.rank :: self.world_size]
+        return indices
+
+    def epoch(self, epoch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The batches of one epoch. A last batch of a single sample is left out (BatchNorm cannot
+        train on one sample); it is drawn in another epoch's shuffle."""
+        indices = self.order(epoch)
+        if not self.shuffle and self.world_size == 1:
+            for start in range(0, len(indices), self.batch_size):
+                yield (
+                    self.x[start : start + self.batch_size],
+                    self.y[start : start + self.batch_size],
+                )
+            return
+        indices = indices.to(self.device, non_blocking=True)
+        size = self.batch_size
+        for start in range(0, len(indices), size):
+            chosen = indices[start : start + size]
+            if len(chosen) == 1 and start > 0:
+                return
+            yield self.x.index_select(0, chosen), self.y.index_select(0, chosen)

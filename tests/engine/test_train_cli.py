@@ -1,0 +1,194 @@
+"""`netwright train`: progress, the metrics stream, saved weights, exit codes, Ctrl+C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cli import run
+from engine.compiler import compile_graph
+from engine.project import load_project
+from engine.training import checkpoint_metadata, load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def moons_project(tmp_path: Path, epochs: int = 2, **training: Any) -> Path:
+    chain = [
+        {"id": "input", "type": "Input", "params": {"shape": [2]}},
+        {"id": "hidden", "type": "Linear", "params": {"out_features": 16}},
+        {"id": "act", "type": "ReLU", "params": {}},
+        {"id": "head", "type": "Linear", "params": {"out_features": 2}},
+        {"id": "output", "type": "Output", "params": {}},
+    ]
+    edges = [
+        {"source": {"node": a["id"]}, "target": {"node": b["id"]}} for a, b in zip(chain, chain[1:])
+    ]
+    project = {
+        "format": "netwright-project",
+        "version": 1,
+        "name": "moons",
+        "graph": {"nodes": chain, "edges": edges},
+        "dataset": {"source": "builtin:moons"},
+        "training": {
+            "optimizer": {"name": "adam", "lr": 0.01},
+            "epochs": epochs,
+            "batch_size": 64,
+            "device": "cpu",
+            **training,
+        },
+    }
+    path = tmp_path / "moons.netwright.json"
+    path.write_text(json.dumps(project, indent=2))
+    return path
+
+
+def events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_train_prints_progress_writes_the_metrics_stream_and_saves_weights_beside_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = moons_project(tmp_path)
+    before = project.read_bytes()
+    metrics = tmp_path / "m.jsonl"
+    assert run(["train", str(project), "--metrics-out", str(metrics)]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "val_accuracy" in out
+    stream = events(metrics)
+    assert [e["event"] for e in stream] == ["start", "epoch", "epoch", "end"]
+    assert {"device", "world_size", "parameters", "train_samples", "val_samples"} <= set(stream[0])
+    assert stream[0]["world_size"] == 1 and stream[0]["train_samples"] == 800
+    assert {"epoch", "train_loss", "val_loss", "val_accuracy", "samples_per_s", "seconds"} <= set(
+        stream[1]
+    )
+    assert stream[-1]["status"] == "completed" and stream[-1]["epochs"] == 2
+    assert stream[-1]["best_val_loss"] == min(e["val_loss"] for e in stream[1:3])
+    weights = tmp_path / "moons.safetensors"
+    load_checkpoint(compile_graph(load_project(project).graph), weights)
+    assert json.loads(checkpoint_metadata(weights)["netwright.scaling"])["method"] == "standard"
+    assert project.read_bytes() == before  # the project file is never written
+
+
+def test_options_override_the_project_for_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = moons_project(tmp_path, epochs=5)
+    out_weights = tmp_path / "out" / "w.safetensors"
+    code = run(
+        [
+            "train",
+            str(project),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+            "--seed",
+            "3",
+            "--weights-out",
+            str(out_weights),
+        ]
+    )
+    assert code == 0 and out_weights.is_file()
+    assert "epoch 1/1" in capsys.readouterr().out
+    assert not (tmp_path / "moons.safetensors").exists()
+
+
+def test_a_huge_learning_rate_ends_diverged_with_exit_1_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = moons_project(tmp_path)
+    metrics = tmp_path / "m.jsonl"
+    assert run(["train", str(project), "--lr", "1e6", "--metrics-out", str(metrics)]) == 1
+    captured = capsys.readouterr()
+    assert "diverged" in captured.err and "Traceback" not in captured.err + captured.out
+    assert events(metrics)[-1]["status"] == "diverged"
+    assert not (tmp_path / "moons.safetensors").exists()  # earlier good weights would survive
+
+
+def test_data_that_does_not_fit_the_input_exits_1_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["train", str(moons_project(tmp_path)), "--dataset", "builtin:digits"]) == 1
+    err = capsys.readouterr().err
+    assert "digits" in err and "Input node 'input'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "csv:absent.csv"], "absent.csv: no such file"),
+        (["--dataset", "builtin:mnist"], "no bundled data set named 'mnist'"),
+        (["--resume"], "no saved weights to resume from"),
+    ],
+)
+def test_unreadable_data_or_weights_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert run(["train", str(moons_project(tmp_path)), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_options_exit_2(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(["train", str(moons_project(tmp_path)), "--epochs", "0"])
+    assert exit_info.value.code == 2
+
+
+def test_unusable_settings_exit_1_naming_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = moons_project(tmp_path, loss="hinge")
+    assert run(["train", str(project)]) == 1
+    assert "training.loss" in capsys.readouterr().err
+
+
+def test_a_bundled_example_saves_its_weights_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    example = ROOT / "resources" / "examples" / "perceptron.netwright.json"
+    assert run(["train", str(example), "--epochs", "1"]) == 0
+    assert (tmp_path / "perceptron.safetensors").is_file()
+    assert not (example.parent / "perceptron.safetensors").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX-only here")
+def test_ctrl_c_stops_cleanly_saves_whole_weights_and_exits_0(tmp_path: Path) -> None:
+    project = moons_project(tmp_path, epochs=100_000)
+    metrics = tmp_path / "m.jsonl"
+    script = "import sys; from engine.cli import main; sys.exit(main())"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "train", str(project), "--metrics-out", str(metrics)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if metrics.exists() and '"event": "epoch"' in metrics.read_text():
+                break
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "stopped" in out
+    assert events(metrics)[-1]["status"] == "stopped"
+    load_checkpoint(compile_graph(load_project(project).graph), tmp_path / "moons.safetensors")
