@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "engine.commands.datasets",
     "engine.commands.train",
     "engine.commands.export",
+    "engine.commands.import_onnx",
 )
 
 

@@ -1,0 +1,54 @@
+"""ONNX import: an ONNX model becomes an editable Netwright project, laid out, weights kept.
+
+Standard operators map to catalogue layers; constant subgraphs are folded into
+weights; operators with no layer are refused by name, all in one message.
+Before anything is written, the imported network is run against the original
+in onnxruntime, so a project that imports is known to compute the same.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.onnx_import.errors import OnnxImportError
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote, for a terminal or a dialog."""
+
+    project_path: Path
+    weights_path: Path | None
+    onnx_nodes: int
+    layers: int
+    parameters: int
+    max_abs_difference: float | None  # imported network vs onnxruntime on the original
+    seconds: float
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"wrote {self.project_path}: {self.layers} layers from {self.onnx_nodes} ONNX operators, "
+            f"{self.parameters:,} parameters"
+        ]
+        if self.weights_path is not None:
+            lines.append(f"weights: {self.weights_path}")
+        if self.max_abs_difference is not None:
+            lines.append(
+                f"checked against onnxruntime: largest absolute difference {self.max_abs_difference:.3g}"
+            )
+        return lines
+
+
+def import_onnx(
+    model_path: str | Path, project_path: str | Path, name: str | None = None
+) -> ImportResult:
+    """Turn `model_path` into a new project at `project_path` (never overwriting a file)."""
+    from engine.onnx_import.build import build_project
+
+    started = time.perf_counter()
+    return build_project(Path(model_path), Path(project_path), name, started)
+
+
+__all__ = ["ImportResult", "OnnxImportError", "import_onnx"]

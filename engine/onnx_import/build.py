@@ -1,0 +1,150 @@
+"""From converted graph to files: weights into the compiled module, layout, check, atomic writes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.analysis import analyse
+from engine.compiler import GraphModule, compile_graph
+from engine.layout import layered_positions
+from engine.onnx_import import ImportResult
+from engine.onnx_import.context import Importer
+from engine.onnx_import.convert import convert
+from engine.onnx_import.errors import OnnxImportError
+from engine.onnx_import.reader import read_model
+from engine.project import Project, project_stem, save_project
+from engine.weights import save_weights
+
+CHECK_TOLERANCE = 1e-3  # relative to the outputs' size; a mapping bug is far larger
+
+
+def build_project(
+    model_path: Path, project_path: Path, name: str | None, started: float
+) -> ImportResult:
+    project_path = _target(project_path)
+    weights_path = project_path.with_name(project_stem(project_path) + ".safetensors")
+    for existing in (project_path, weights_path):
+        if existing.exists():
+            raise OnnxImportError(
+                f"{existing} already exists; choose another project name (nothing was changed)",
+                code=2,
+            )
+    model = read_model(model_path)
+    importer = convert(model, model_path)
+    graph = importer.graph
+    for node_id, position in layered_positions(graph).items():
+        graph.nodes[node_id].position = position
+    analysis = analyse(graph)
+    if not analysis.ok:
+        problems = "; ".join(str(d) for d in analysis.errors[:5])
+        raise OnnxImportError(
+            f"{model_path}: the imported network is not usable: {problems}", code=1
+        )
+    module = compile_graph(graph, 0, analysis)
+    _fill_weights(module, importer, model_path)
+    module.eval()
+    difference = _compare(model, module, graph, model_path)
+    project = Project(name=name or project_stem(project_path), graph=graph)
+    project.extra["imported_from"] = model_path.name
+    output_shape = analysis.output_shape(graph) or ()
+    # a vector of scores is most often a classifier; anything else trains as regression
+    project.training["loss"] = "cross_entropy" if len(output_shape) == 1 else "mse"
+    has_weights = bool(module.state_dict())
+    if has_weights:
+        save_weights(module, weights_path, metadata={"source": model_path.name})
+    try:
+        save_project(project, project_path)
+    except OSError:
+        weights_path.unlink(missing_ok=True)
+        raise
+    return ImportResult(
+        project_path=project_path,
+        weights_path=weights_path if has_weights else None,
+        onnx_nodes=len(model.graph.node),
+        layers=len(graph) - 2,
+        parameters=sum(p.numel() for p in module.parameters()),
+        max_abs_difference=difference,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _target(path: Path) -> Path:
+    return path if path.name.endswith(".json") else path.with_name(path.name + ".netwright.json")
+
+
+def _fill_weights(module: GraphModule, importer: Importer, source: Path) -> None:
+    """Put the ONNX weights into the compiled module, refusing any that do not fit exactly."""
+    state = module.state_dict()
+    for node_id, tensors in importer.weights.items():
+        for key, array in tensors.items():
+            full = f"{node_id}.{key}"
+            if full not in state:
+                continue
+            target = state[full]
+            if tuple(array.shape) != tuple(target.shape):
+                if array.size != target.numel():
+                    raise OnnxImportError(
+                        f"{source}: the weights of '{node_id}' ({key}) have shape {tuple(array.shape)}, "
+                        f"the layer needs {tuple(target.shape)}"
+                    )
+                array = array.reshape(tuple(target.shape))
+            target.copy_(torch.from_numpy(np.array(array, copy=True)).to(target.dtype))
+    missing = [
+        f"{node_id}.{name}"
+        for node_id in importer.weights
+        for name, _ in module.get_submodule(node_id).named_parameters()
+        if name not in importer.weights[node_id]
+    ]
+    if missing:
+        raise OnnxImportError(f"{source}: no weights found for {', '.join(missing[:5])}")
+
+
+def _compare(model: Any, module: GraphModule, graph: Any, source: Path) -> float | None:
+    """Largest difference between onnxruntime on the original and the imported network."""
+    import onnxruntime as ort
+
+    from engine.compiler import example_input
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, torch.get_num_threads())
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception:  # the original does not run in onnxruntime: nothing to compare with
+        return None
+    batch = importer_batch(model) or 2
+    x = example_input(graph, batch=batch, seed=0)
+    feed = x.numpy()
+    expected_type = session.get_inputs()[0].type
+    if "int32" in expected_type:
+        feed = feed.astype(np.int32)
+    try:
+        (reference, *_) = session.run(None, {session.get_inputs()[0].name: feed})
+    except Exception:
+        return None
+    with torch.no_grad():
+        got = module(x).numpy()
+    if got.shape != reference.shape:
+        raise OnnxImportError(
+            f"{source}: the imported network gives shape {got.shape}, the original {reference.shape}"
+        )
+    difference = float(np.abs(got - reference).max()) if got.size else 0.0
+    scale = max(1.0, float(np.abs(reference).max())) if reference.size else 1.0
+    if not difference <= CHECK_TOLERANCE * scale:
+        raise OnnxImportError(
+            f"{source}: the imported network computes different numbers than the original "
+            f"(largest difference {difference:.3g}); nothing was written"
+        )
+    return difference
+
+
+def importer_batch(model: Any) -> int | None:
+    dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+    return int(dim.dim_value) if dim.HasField("dim_value") and dim.dim_value > 0 else None

@@ -1,0 +1,208 @@
+"""Walk the ONNX graph in order and build the Netwright graph, folding constants on the way."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.graph import PortRef
+from engine.onnx_import.context import Importer, Unsupported
+from engine.onnx_import.errors import OnnxImportError
+from engine.onnx_import.folding import fold, has_batch, shape_op
+from engine.onnx_import.fusion import fuse_patterns
+from engine.onnx_import.ops import CONVERTERS
+from engine.onnx_import.reader import model_input
+from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Value
+
+_LISTED = 12  # unsupported operators named in the one message
+
+
+class _Skipped:
+    """The output of a node that could not be converted: its readers are skipped quietly."""
+
+
+SKIPPED = _Skipped()
+# operators that only ever fold away or compute shapes: never a gap by themselves
+_STRUCTURAL = {"Constant", "Shape", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Cast"}
+
+
+def convert(model: Any, path: Path) -> Importer:
+    """The importer holding the new graph and weights; raises OnnxImportError listing every gap."""
+    from onnx import helper, numpy_helper
+
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    if opset < 7:
+        raise OnnxImportError(f"{path}: opset {opset} is older than Netwright reads (7 and newer)")
+    entry = model_input(model, path)
+    importer = Importer(opset=opset, fixed_batch=entry.fixed_batch)
+    graph = importer.graph
+    input_id = graph.unique_id(entry.name or "input")
+    graph.add_node(
+        "Input",
+        input_id,
+        {"shape": list(entry.shape), "dtype": "int64" if entry.integer else "float32"},
+    )
+    values: dict[str, Value | _Skipped] = {entry.name: Tensor(input_id, entry.shape, entry.integer)}
+    for initializer in model.graph.initializer:
+        values[initializer.name] = Const(numpy_helper.to_array(initializer))
+    constants = {k: v.value for k, v in values.items() if isinstance(v, Const)}
+    constants.update(_constant_nodes(model))
+    nodes = fuse_patterns(list(model.graph.node), constants)
+    for node in nodes:
+        importer.consumers.update(name for name in node.input if name)
+    importer.consumers.update(o.name for o in model.graph.output)
+    gaps: dict[str, list[str]] = defaultdict(list)
+    for node in nodes:
+        if node.domain not in ("", "ai.onnx"):
+            gaps[f"{node.op_type} (domain '{node.domain}')"].append(node.name or node.op_type)
+            _skip(values, node)
+            continue
+        inputs: list[Value | _Skipped | None] = []
+        for name in node.input:
+            if not name:
+                inputs.append(None)
+            elif name not in values:
+                raise OnnxImportError(
+                    f"{path}: node '{node.name or node.op_type}' reads '{name}', which nothing in "
+                    "the file defines (a missing weight?)",
+                    code=2,
+                )
+            else:
+                inputs.append(values[name])
+        if any(isinstance(v, _Skipped) for v in inputs):
+            if node.op_type not in CONVERTERS and node.op_type not in _STRUCTURAL:
+                gaps[f"{node.op_type}: no layer computes it"].append(node.name or node.op_type)
+            _skip(values, node)
+            continue
+        attrs = {a.name: _attribute(helper.get_attribute_value(a)) for a in node.attribute}
+        importer.current = node
+        try:
+            outputs = _convert_node(importer, node, inputs, attrs, opset)  # type: ignore[arg-type]
+        except Unsupported as reason:
+            gaps[f"{node.op_type}: {reason}"].append(node.name or node.op_type)
+            _skip(values, node)
+            continue
+        for name, value in zip(node.output, outputs):
+            if name:
+                values[name] = value
+                if isinstance(value, Tensor):
+                    importer.producer_of.setdefault(value.node, name)
+    if gaps:
+        raise OnnxImportError(_gap_message(path, gaps), code=1)
+    _connect_output(importer, model, values, path)
+    return importer
+
+
+def _convert_node(
+    importer: Importer, node: Any, inputs: list[Value | None], attrs: dict[str, Any], opset: int
+) -> list[Value]:
+    present = [v for v in inputs if v is not None]
+    if node.op_type == "Constant":
+        return [Const(_constant_value(node))]
+    if node.op_type == "Shape" and isinstance(inputs[0], Tensor):
+        items = (BATCH, *inputs[0].shape)
+        start, end = attrs.get("start", 0), attrs.get("end")
+        return [ShapeVec(tuple(items[start:end]))]
+    if all(isinstance(v, Const) or (isinstance(v, ShapeVec) and not has_batch(v)) for v in present):
+        arrays = [None if v is None else _as_array(v) for v in inputs]
+        return [Const(a) for a in fold(node, arrays, opset)]
+    symbolic = shape_op(node, inputs, attrs)
+    if symbolic is not None:
+        return [symbolic]
+    if any(isinstance(v, ShapeVec) for v in present) and not any(
+        isinstance(v, Tensor) for v in present
+    ):
+        raise Unsupported("it computes with the batch size")
+    function = CONVERTERS.get(node.op_type)
+    if function is None:
+        raise Unsupported("no layer computes it")
+    return function(importer, node, inputs, attrs)
+
+
+def _as_array(value: Value) -> np.ndarray:
+    if isinstance(value, ShapeVec):
+        folded = value.const()
+        assert folded is not None
+        return folded.value
+    assert isinstance(value, Const)
+    return value.value
+
+
+def _constant_value(node: Any) -> np.ndarray:
+    from onnx import helper, numpy_helper
+
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        if attribute.name == "value":
+            return numpy_helper.to_array(value)
+        if attribute.name in ("value_float", "value_int"):
+            return np.array(
+                value, dtype=np.float32 if attribute.name == "value_float" else np.int64
+            )
+        if attribute.name in ("value_floats", "value_ints"):
+            return np.array(
+                value, dtype=np.float32 if attribute.name == "value_floats" else np.int64
+            )
+    raise Unsupported("this form of Constant is not supported")
+
+
+def _constant_nodes(model: Any) -> dict[str, np.ndarray]:
+    found = {}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            try:
+                found[node.output[0]] = _constant_value(node)
+            except Unsupported:
+                continue
+    return found
+
+
+def _attribute(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_attribute(v) for v in value]
+    return value
+
+
+def _skip(values: dict[str, Any], node: Any) -> None:
+    for name in node.output:
+        if name:
+            values[name] = SKIPPED
+
+
+def _gap_message(path: Path, gaps: dict[str, list[str]]) -> str:
+    count = sum(len(v) for v in gaps.values())
+    lines = []
+    for reason, names in list(gaps.items())[:_LISTED]:
+        shown = ", ".join(f"'{n}'" for n in names[:3]) + (
+            f" and {len(names) - 3} more" if len(names) > 3 else ""
+        )
+        lines.append(f"  {reason} ({len(names)}x: {shown})")
+    if len(gaps) > _LISTED:
+        lines.append(f"  ... and {len(gaps) - _LISTED} more kinds")
+    return (
+        f"{path}: {count} operator(s) have no Netwright layer, so nothing was written:\n"
+        + "\n".join(lines)
+    )
+
+
+def _connect_output(importer: Importer, model: Any, values: dict[str, Any], path: Path) -> None:
+    outputs = list(model.graph.output)
+    if len(outputs) != 1:
+        names = ", ".join(o.name for o in outputs)
+        raise OnnxImportError(
+            f"{path}: the model has {len(outputs)} outputs ({names}); Netwright networks have exactly one"
+        )
+    result = values.get(outputs[0].name)
+    if not isinstance(result, Tensor):
+        raise OnnxImportError(
+            f"{path}: the output '{outputs[0].name}' does not depend on the input"
+        )
+    graph = importer.graph
+    output_id = graph.unique_id(outputs[0].name or "output")
+    graph.add_node("Output", output_id)
+    graph.connect(PortRef(result.node, "out"), PortRef(output_id, "in"))

@@ -1,0 +1,57 @@
+"""What an ONNX value is while it is being imported.
+
+A value is either a constant (folded into weights later), a tensor some
+layer of the new graph computes (known by its per-sample shape, the batch axis
+left out as everywhere in the engine), or a shape vector: the result of
+``Shape(x)`` and the little computations exporters do on it, where the batch
+size stays a symbol so a ``Reshape`` can tell whether it keeps the batch axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class _Batch:
+    """The symbolic batch size inside a shape vector."""
+
+    def __repr__(self) -> str:
+        return "batch"
+
+
+BATCH = _Batch()
+
+
+@dataclass(frozen=True)
+class Const:
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Tensor:
+    node: str  # id of the graph node computing it
+    shape: tuple[int, ...]  # per sample
+    integer: bool = False
+
+    @property
+    def full_rank(self) -> int:
+        return len(self.shape) + 1
+
+
+@dataclass(frozen=True)
+class ShapeVec:
+    items: tuple[Any, ...]  # ints and BATCH
+    scalar: bool = False
+
+    def const(self) -> Const | None:
+        """The plain constant, once no entry depends on the batch size."""
+        if any(i is BATCH for i in self.items):
+            return None
+        array = np.array(self.items, dtype=np.int64)
+        return Const(array.reshape(()) if self.scalar else array)
+
+
+Value = Const | Tensor | ShapeVec
