@@ -30,6 +30,7 @@ from engine import __version__
 from engine.atomic import atomic_write_bytes
 from engine.compiler import example_input
 from engine.export.model import ExportError, ExportResult, ready_model
+from engine.export.onnx_forms import onnx_forms
 from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from engine.export.verify import VerificationError, check_structure, compare_with_onnxruntime
 from engine.project import Project
@@ -90,7 +91,7 @@ def _export(
 
     try:
         buffer = io.BytesIO()
-        with _quiet():
+        with _quiet(), onnx_forms(module):
             torch.onnx.export(
                 module,
                 (example,),

@@ -30,6 +30,7 @@ class Importer:
     producer_of: dict[str, str] = field(default_factory=dict)  # graph node -> ONNX value it wrote
     fixed_batch: int | None = None  # the batch size the file fixes, if any
     current: Any = None  # the ONNX node being converted
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # graph node -> output shape
 
     def add_layer(
         self,
@@ -61,6 +62,7 @@ class Importer:
             self.weights[node_id] = {
                 k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if v is not None
             }
+        self.shapes[node_id] = shape
         return Tensor(node_id, shape, integer)
 
     def _distinct_sources(self, inputs: list[Tensor]) -> list[str]:

@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 
 from engine.graph import PortRef
+from engine.onnx_import import ops_norm, ops_shape  # noqa: F401 (they register converters)
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.errors import OnnxImportError
 from engine.onnx_import.folding import fold, has_batch, shape_op
 from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
 from engine.onnx_import.reader import model_input
-from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Value
+from engine.onnx_import.recurrent import view_op
+from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
 
 _LISTED = 12  # unsupported operators named in the one message
 
@@ -45,6 +47,7 @@ def convert(model: Any, path: Path) -> Importer:
         input_id,
         {"shape": list(entry.shape), "dtype": "int64" if entry.integer else "float32"},
     )
+    importer.shapes[input_id] = entry.shape
     values: dict[str, Value | _Skipped] = {entry.name: Tensor(input_id, entry.shape, entry.integer)}
     for initializer in model.graph.initializer:
         values[initializer.name] = Const(numpy_helper.to_array(initializer))
@@ -89,7 +92,7 @@ def convert(model: Any, path: Path) -> Importer:
             if name:
                 values[name] = value
                 if isinstance(value, Tensor):
-                    importer.producer_of.setdefault(value.node, name)
+                    _track_producer(importer, node, value, name)
     if gaps:
         raise OnnxImportError(_gap_message(path, gaps), code=1)
     _connect_output(importer, model, values, path)
@@ -109,9 +112,15 @@ def _convert_node(
     if all(isinstance(v, Const) or (isinstance(v, ShapeVec) and not has_batch(v)) for v in present):
         arrays = [None if v is None else _as_array(v) for v in inputs]
         return [Const(a) for a in fold(node, arrays, opset)]
+    unavailable = next((v for v in present if isinstance(v, Unavailable)), None)
+    if unavailable is not None:
+        raise Unsupported(unavailable.reason)
     symbolic = shape_op(node, inputs, attrs)
     if symbolic is not None:
         return [symbolic]
+    viewed = view_op(importer, node, inputs, attrs)
+    if viewed is not None:
+        return viewed
     if any(isinstance(v, ShapeVec) for v in present) and not any(
         isinstance(v, Tensor) for v in present
     ):
@@ -120,6 +129,16 @@ def _convert_node(
     if function is None:
         raise Unsupported("no layer computes it")
     return function(importer, node, inputs, attrs)
+
+
+def _track_producer(importer: Importer, node: Any, value: Tensor, name: str) -> None:
+    """Remember which ONNX value a layer's output is; a pass-through (Identity, a no-op
+    Reshape) of a value nobody else reads moves it, so constants after it still fold."""
+    previous = importer.producer_of.get(value.node)
+    if previous is None:
+        importer.producer_of[value.node] = name
+    elif previous in node.input and importer.consumers[previous] == 1:
+        importer.producer_of[value.node] = name
 
 
 def _as_array(value: Value) -> np.ndarray:

@@ -15,7 +15,17 @@ import numpy as np
 from engine.onnx_import.context import Importer
 from engine.onnx_import.values import Tensor
 
-_CHANNEL_LAYERS = {"Linear": -1, "Conv1d": 0, "Conv2d": 0, "ConvTranspose2d": 0}
+# layers whose output is an affine function per channel: (channel axis of the output)
+_CHANNEL_LAYERS = {
+    "Linear": -1,
+    "Conv1d": 0,
+    "Conv2d": 0,
+    "ConvTranspose2d": 0,
+    "BatchNorm1d": 0,
+    "BatchNorm2d": 0,
+    "GroupNorm": 0,
+    "LayerNorm": -1,
+}
 
 
 def fold_into_producer(
@@ -39,9 +49,14 @@ def fold_into_producer(
         return None
     weights = ctx.weights.setdefault(x.node, {})
     if shift is not None:
+        if node.type in ("Linear", "Conv1d", "Conv2d", "ConvTranspose2d"):
+            node.params["bias"] = True
+        elif "bias" not in weights:
+            return None
         weights["bias"] = (weights.get("bias", 0.0) + vector).astype(np.float32)
-        node.params["bias"] = True
         return x
+    if "weight" not in weights:
+        return None
     weight = weights["weight"].astype(np.float64)
     out_axis = 1 if node.type == "ConvTranspose2d" else 0
     if node.type == "ConvTranspose2d" and node.params.get("groups", 1) != 1:

@@ -54,4 +54,35 @@ class ShapeVec:
         return Const(array.reshape(()) if self.scalar else array)
 
 
-Value = Const | Tensor | ShapeVec
+@dataclass(frozen=True)
+class Zeros:
+    """Zeros whose shape involves the batch size (the initial state exporters give RNNs)."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TimeMajor:
+    """A batch-first sequence seen with steps first: ``(steps, batch, features)``."""
+
+    tensor: Tensor
+
+
+@dataclass(frozen=True)
+class RecurrentOutput:
+    """ONNX RNN/LSTM/GRU output Y, ``(steps, directions, batch, hidden)``; `split` when the
+    batch axis was moved before the directions: ``(steps, batch, directions, hidden)``."""
+
+    tensor: Tensor  # the Recurrent layer's batch-first output (steps, directions * hidden)
+    directions: int
+    split: bool = False
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An output no layer provides (an RNN's final state); reading it is refused with `reason`."""
+
+    reason: str
+
+
+Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Unavailable

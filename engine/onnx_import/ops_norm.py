@@ -1,0 +1,203 @@
+"""ONNX normalization and activation operators -> catalogue layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine.onnx_import.context import Importer, Unsupported
+from engine.onnx_import.ops import const, converter, optional_const, sample_axis, tensor
+from engine.onnx_import.values import Tensor, Value
+
+
+# ------------------------------------------------------------------ normalization
+@converter("BatchNormalization")
+def batch_norm(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    x = tensor(ins[0])
+    kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d"}.get(len(x.shape))
+    if kind is None:
+        raise Unsupported(f"batch normalization of {len(x.shape)}-axis samples has no layer")
+    scale, shift, mean, var = (
+        const(ins[i], n) for i, n in enumerate(("scale", "bias", "mean", "variance"), start=1)
+    )
+    momentum = min(max(1.0 - float(attrs.get("momentum", 0.9)), 0.0), 1.0)
+    params = {"eps": float(attrs.get("epsilon", 1e-5)), "momentum": round(momentum, 6)}
+    return [
+        ctx.add_layer(
+            kind,
+            params,
+            [x],
+            {"weight": scale, "bias": shift, "running_mean": mean, "running_var": var},
+        )
+    ]
+
+
+@converter("LayerNormalization")
+def layer_norm(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    x = tensor(ins[0])
+    if sample_axis(int(attrs.get("axis", -1)), x) != len(x.shape) - 1:
+        raise Unsupported("only normalization over the last axis maps to LayerNorm")
+    scale = const(ins[1], "scale")
+    shift = optional_const(ins, 2, "bias")
+    if shift is None:
+        shift = np.zeros_like(scale)
+    params = {"eps": float(attrs.get("epsilon", 1e-5))}
+    return [ctx.add_layer("LayerNorm", params, [x], {"weight": scale, "bias": shift})]
+
+
+@converter("LRN")
+def lrn(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    params = {
+        "size": int(attrs["size"]),
+        "alpha": float(attrs.get("alpha", 1e-4)),
+        "beta": float(attrs.get("beta", 0.75)),
+        "k": float(attrs.get("bias", 1.0)),
+    }
+    return [ctx.add_layer("LocalResponseNorm", params, [tensor(ins[0])])]
+
+
+# ------------------------------------------------------------------ activations
+_SIMPLE = {
+    "Relu": "ReLU",
+    "Sigmoid": "Sigmoid",
+    "Tanh": "Tanh",
+    "Softplus": "Softplus",
+    "HardSwish": "Hardswish",
+    "Silu": "SiLU",
+}
+
+
+@converter(*_SIMPLE)
+def simple(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    return [ctx.add_layer(_SIMPLE[node.op_type], {}, [tensor(ins[0])])]
+
+
+@converter("LeakyRelu")
+def leaky(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    slope = round(float(attrs.get("alpha", 0.01)), 7)
+    return [ctx.add_layer("LeakyReLU", {"negative_slope": slope}, [tensor(ins[0])])]
+
+
+@converter("Elu")
+def elu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    alpha = round(float(attrs.get("alpha", 1.0)), 7)
+    return [ctx.add_layer("ELU", {"alpha": alpha}, [tensor(ins[0])])]
+
+
+@converter("Selu")
+def selu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    if (
+        abs(attrs.get("alpha", 1.6732632) - 1.6732632) > 1e-5
+        or abs(attrs.get("gamma", 1.0507010) - 1.0507010) > 1e-5
+    ):
+        raise Unsupported("SELU with non-standard constants has no layer")
+    return [ctx.add_layer("SELU", {}, [tensor(ins[0])])]
+
+
+@converter("Gelu")
+def gelu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    if attrs.get("approximate", "none") != "none":
+        raise Unsupported("the tanh approximation of GELU has no layer")
+    return [ctx.add_layer("GELU", {}, [tensor(ins[0])])]
+
+
+@converter("PRelu")
+def prelu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    x = tensor(ins[0])
+    slope = const(ins[1], "slope").reshape(-1)
+    if slope.size == 1:
+        return [ctx.add_layer("PReLU", {"per_channel": False}, [x], {"weight": slope})]
+    if slope.size == x.shape[0]:
+        return [ctx.add_layer("PReLU", {"per_channel": True}, [x], {"weight": slope})]
+    raise Unsupported("only one slope, or one per channel, maps to PReLU")
+
+
+@converter("Softmax", "LogSoftmax")
+def softmax(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    x = tensor(ins[0])
+    axis = sample_axis(int(attrs.get("axis", -1 if ctx.opset >= 13 else 1)), x)
+    if ctx.opset < 13 and axis != len(x.shape) - 1:
+        raise Unsupported(
+            "before opset 13 softmax flattens the axes after 'axis'; only the last axis maps"
+        )
+    return [ctx.add_layer(node.op_type, {"axis": axis if axis != len(x.shape) - 1 else -1}, [x])]
+
+
+@converter("Dropout")
+def dropout(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    ratio = attrs.get("ratio")
+    if ratio is None and len(ins) > 1 and ins[1] is not None:
+        ratio = float(const(ins[1], "ratio").reshape(()))
+    p = min(round(float(0.5 if ratio is None else ratio), 6), 0.99)
+    return [ctx.add_layer("Dropout", {"p": p}, [tensor(ins[0])])]
+
+
+@converter("Identity")
+def identity(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    return [tensor(ins[0])]
+
+
+@converter("Cast")
+def cast(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    from onnx import TensorProto
+
+    x = tensor(ins[0])
+    floats = (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16)
+    integers = (TensorProto.INT64, TensorProto.INT32)
+    if (attrs["to"] in floats and not x.integer) or (attrs["to"] in integers and x.integer):
+        return [x]
+    raise Unsupported("a change of number type inside the network has no layer")
+
+
+@converter("InstanceNormalization")
+def instance_norm(
+    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
+) -> list[Value]:
+    """Per-channel normalization is GroupNorm with one group per channel; torch spells
+    GroupNorm itself as Reshape(groups, -1) -> InstanceNormalization -> Reshape back."""
+    x = tensor(ins[0])
+    scale, shift = const(ins[1], "scale"), const(ins[2], "bias")
+    eps = float(attrs.get("epsilon", 1e-5))
+    source = ctx.graph.nodes[x.node]
+    if (
+        source.type == "Reshape"
+        and len(x.shape) == 2
+        and np.all(scale == 1.0)
+        and np.all(shift == 0.0)
+        and ctx.sole_reader(x, node.input[0])
+    ):
+        (edge,) = ctx.graph.edges_into(x.node)
+        original = ctx.shapes[edge.source.node]
+        if original[0] % x.shape[0] == 0:
+            ctx.graph.remove_node(x.node)
+            grouped = Tensor(edge.source.node, original)
+            channels = original[0]
+            return [
+                ctx.add_layer(
+                    "GroupNorm",
+                    {"num_groups": x.shape[0], "eps": eps},
+                    [grouped],
+                    {"weight": np.ones(channels), "bias": np.zeros(channels)},
+                )
+            ]
+    if len(x.shape) < 2:
+        raise Unsupported("instance normalization needs channels and at least one more axis")
+    return [
+        ctx.add_layer(
+            "GroupNorm",
+            {"num_groups": x.shape[0], "eps": eps},
+            [x],
+            {"weight": scale, "bias": shift},
+        )
+    ]
