@@ -161,7 +161,13 @@ def run(args: argparse.Namespace) -> int:
     trainer = plan.trainer(callbacks)
     info = plan.start_info()
     print(
-        f"training {project.name} on {trainer.device} ({trainer.threads} thread(s) on CPU): "
+        f"training {project.name} on {trainer.device}"
+        + (
+            f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"
+            if trainer.device.type == "cpu"
+            else ""
+        )
+        + ": "
         f"{info['train_samples']:,} training and {info['val_samples']:,} validation samples from "
         f"{info['dataset']}, {info['parameters']:,} parameters",
         flush=True,

@@ -42,12 +42,12 @@ def paper_ball(
     u = rng.uniform(-1.0, 1.0, (sheets * per_class, 2))
     labels = np.repeat(np.arange(sheets), per_class)
     points = np.column_stack([u, levels[labels]])
-    for step in range(6):
+    for step in range(8):
         axis = (step + 2) % 3
         a, b = (axis + 1) % 3, (axis + 2) % 3
-        f1, f2 = rng.uniform(1.0, 2.2, 2)
+        f1, f2 = rng.uniform(1.5, 3.0, 2)
         p1, p2 = rng.uniform(0.0, 2 * np.pi, 2)
-        points[:, axis] += 0.3 * np.sin(f1 * points[:, a] + p1) * np.cos(f2 * points[:, b] + p2)
+        points[:, axis] += 0.45 * np.sin(f1 * points[:, a] + p1) * np.cos(f2 * points[:, b] + p2)
     points -= points.mean(axis=0)
     points /= np.abs(points).max()
     return _shuffled(points, labels, rng)
@@ -67,7 +67,7 @@ def sine_windows(
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def marker_sequences(count: int = 6000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def marker_sequences(count: int = 10000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Token sequences whose class is the token right after the one marker token.
 
     The marker sits at a random position and the other tokens are random digits

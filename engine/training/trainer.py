@@ -146,10 +146,22 @@ class Trainer:
         previous_threads = torch.get_num_threads()
         if self.device.type == "cpu":
             torch.set_num_threads(self.threads)
+        images = self._channels_last()
+        if images:
+            self.model.to(memory_format=torch.channels_last)
         try:
             return self._fit(train, val)
         finally:
             torch.set_num_threads(previous_threads)
+            if images:
+                self.model.to(memory_format=torch.contiguous_format)
+
+    def _channels_last(self) -> bool:
+        """Whether to train convolutions in channels-last layout: about 1.3x faster on CPU (oneDNN)
+        and the layout tensor cores want; the module gets its usual layout back after the run."""
+        return self.device.type in ("cpu", "cuda") and any(
+            isinstance(m, nn.Conv2d) for m in self.model.modules()
+        )
 
     def _fit(self, train: Batches, val: Batches | None) -> FitResult:
         started = time.perf_counter()
