@@ -19,6 +19,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ from engine.export.verify import VerificationError, check_structure, compare_wit
 from engine.project import Project
 
 PROTOBUF_LIMIT = 2**31 - 1
+DYNAMO_MIN_OPSET = 18  # the dynamo exporter writes nothing older
 
 
 def export_onnx(
@@ -76,7 +78,7 @@ def export_onnx(
         size_bytes=out.stat().st_size,
         format="onnx",
         weights=ready.weights,
-        opset=opset,
+        opset=_written_opset(model, opset),
         exporter=exporter,
         max_abs_difference=None if verification is None else verification.max_abs_difference,
         tolerance=None if verification is None else verification.tolerance,
@@ -105,6 +107,11 @@ def _export(
             )
         return onnx.load_model_from_string(buffer.getvalue()), "torchscript"
     except Exception as first:  # the TorchScript exporter raises many kinds; try dynamo
+        if opset < DYNAMO_MIN_OPSET:
+            raise ExportError(
+                f"torch could not export this network to ONNX opset {opset}: {_first_line(first)} "
+                f"(a newer opset, such as {DEFAULT_OPSET}, may work)"
+            ) from None
         try:
             return _export_dynamo(module, example, input_id, output_id, opset), "dynamo"
         except Exception as second:
@@ -128,7 +135,7 @@ def _export_dynamo(
             input_names=[input_id],
             output_names=[output_id],
             dynamic_shapes=({0: batch},),
-            opset_version=max(opset, 18),
+            opset_version=opset,
             verbose=False,
         )
     assert program is not None
@@ -137,7 +144,8 @@ def _export_dynamo(
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Exporters print progress and warnings meant for torch developers, not our users."""
+    """Exporters print progress, warnings and (from C++) graph dumps meant for torch
+    developers, not our users: Python's streams and the process's own are silenced."""
     sink = io.StringIO()
     previous = logging.root.manager.disable
     logging.disable(logging.WARNING)
@@ -146,11 +154,31 @@ def _quiet() -> Iterator[None]:
             warnings.catch_warnings(),
             contextlib.redirect_stdout(sink),
             contextlib.redirect_stderr(sink),
+            _silenced_descriptors(),
         ):
             warnings.simplefilter("ignore")
             yield
     finally:
         logging.disable(previous)
+
+
+@contextlib.contextmanager
+def _silenced_descriptors() -> Iterator[None]:
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # no real descriptors (an embedding host): nothing to silence
+        yield
+        return
+    with open(os.devnull, "wb") as null:
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 def _add_metadata(model: Any, project: Project, input_id: str, output_id: str) -> None:
@@ -171,6 +199,10 @@ def _add_metadata(model: Any, project: Project, input_id: str, output_id: str) -
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
+
+
+def _written_opset(model: Any, asked: int) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), asked)
 
 
 def _first_line(error: BaseException) -> str:

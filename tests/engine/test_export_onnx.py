@@ -125,8 +125,8 @@ def test_dynamo_takes_over_when_the_torchscript_exporter_fails(tmp_path: Path, m
         return real_export(*args, **kwargs)
 
     monkeypatch.setattr(torch.onnx, "export", torchscript_broken)
-    result = export_onnx(layer_project("GRU"), tmp_path / "gru.onnx", verify=True)
-    assert result.exporter == "dynamo"
+    result = export_onnx(layer_project("GRU"), tmp_path / "gru.onnx", opset=18, verify=True)
+    assert result.exporter == "dynamo" and result.opset == 18
     assert result.max_abs_difference is not None and result.max_abs_difference < 1e-4
     assert [p.name for p in tmp_path.iterdir()] == ["gru.onnx"], "no separate .onnx.data file"
 
@@ -137,3 +137,16 @@ def test_an_unsupported_opset_is_a_usage_error(tmp_path: Path) -> None:
             Project(name="p", graph=layer_project("Linear").graph), tmp_path / "x.onnx", opset=5
         )
     assert caught.value.code == 2
+
+
+def test_an_opset_too_old_for_a_layer_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"opset 13.*scaled_dot_product_attention") as caught:
+        export_onnx(layer_project("MultiheadAttention"), tmp_path / "a.onnx", opset=13)
+    assert caught.value.code == 1
+    assert not (tmp_path / "a.onnx").exists()
+
+
+def test_the_written_opset_is_reported(tmp_path: Path) -> None:
+    result = export_onnx(layer_project("LayerNorm"), tmp_path / "n.onnx", opset=11, verify=True)
+    model = onnx.load(str(tmp_path / "n.onnx"))
+    assert result.opset == 11 == next(o.version for o in model.opset_import if o.domain == "")
