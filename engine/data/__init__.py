@@ -30,6 +30,8 @@ _WHERE = {
     "apply_scaling": "scaling",
     "fit_scaling": "scaling",
     "scaling_affine": "scaling",
+    "StreamedData": "streaming",
+    "LoaderBatches": "streaming",
     "DataSpec": "spec",
     "dataset_problems": "spec",
     "load_spec": "spec",

@@ -14,6 +14,26 @@ from collections.abc import Iterator
 import torch
 
 
+def epoch_order(
+    count: int, epoch: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1
+) -> torch.Tensor:
+    """The sample indices one rank visits in one epoch; every batching path asks here.
+
+    The permutation depends only on (seed, epoch), so all data-parallel ranks draw
+    the same one and take every `world_size`-th index from `rank`; the tail that
+    would give ranks unequal shares is left out for that epoch.
+    """
+    if shuffle:
+        generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+        indices = torch.randperm(count, generator=generator)
+    else:
+        indices = torch.arange(count)
+    if world_size > 1:
+        share = count // world_size
+        indices = indices[: share * world_size][rank::world_size]
+    return indices
+
+
 class InMemoryBatches:
     """Batches of (x, y) from tensors held on `device`; iterate `epoch(n)` once per epoch."""
 
@@ -53,15 +73,7 @@ class InMemoryBatches:
 
     def order(self, epoch: int) -> torch.Tensor:
         """This rank's sample indices for `epoch`: the same on every run with the same seed."""
-        count = len(self.x)
-        if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            indices = torch.randperm(count, generator=generator)
-        else:
-            indices = torch.arange(count)
-        if self.world_size > 1:
-            indices = indices[: self.samples * self.world_size][self.rank :: self.world_size]
-        return indices
+        return epoch_order(len(self.x), epoch, self.seed, self.shuffle, self.rank, self.world_size)
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The batches of one epoch. A last batch of a single sample is left out (BatchNorm cannot

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.analysis import Analysis
+from engine.data.images import image_files
 from engine.data.prepare import PreparedData, network_io, prepare_data
 from engine.data.spec import load_spec, project_spec
+from engine.data.streaming import StreamedData, folder_bytes, memory_budget, stream_image_folder
 from engine.settings import TrainingSettings
 
 if TYPE_CHECKING:
@@ -18,15 +20,27 @@ def load_training_data(
     settings: TrainingSettings,
     analysis: Analysis,
     dataset: str | None = None,
-) -> PreparedData:
+) -> PreparedData | StreamedData:
     """Load the project's data (or the `dataset` spec instead) fitted to its network.
 
     The graph must be valid (`analysis.ok`). Raises DataError naming the file and the fix.
+    An image folder too large for memory comes back as StreamedData (read by workers).
     """
     io = network_io(project.graph, analysis)
     spec = project_spec(project, dataset)
     section = project.dataset
     autoencoder = section.get("target") == "input"
+    if spec.kind == "images" and not autoencoder and settings.is_classification:
+        files, _, _ = image_files(spec.paths[0])
+        if folder_bytes(len(files), io.input_shape) > memory_budget():
+            return stream_image_folder(
+                spec.paths[0],
+                io.input_shape,
+                io.output_shape[0] if len(io.output_shape) == 1 else None,
+                settings.validation_split,
+                settings.seed,
+                section.get("scaling", "standard"),
+            )
     data = load_spec(
         spec,
         input_shape=io.input_shape,

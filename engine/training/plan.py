@@ -19,6 +19,7 @@ from engine.analysis import Analysis
 from engine.compiler import GraphModule, compile_graph
 from engine.data.loading import load_training_data
 from engine.data.prepare import PreparedData
+from engine.data.streaming import StreamedData
 from engine.problems import project_problems
 from engine.project import Project
 from engine.settings import TrainingSettings
@@ -42,7 +43,7 @@ class TrainingPlan:
     settings: TrainingSettings
     analysis: Analysis
     model: GraphModule
-    data: PreparedData
+    data: PreparedData | StreamedData
     device: torch.device
 
     def trainer(

@@ -148,13 +148,13 @@ class Trainer:
             torch.set_num_threads(self.threads)
         images = self._channels_last()
         if images:
-            self.model.to(memory_format=torch.channels_last)
+            self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         try:
             return self._fit(train, val)
         finally:
             torch.set_num_threads(previous_threads)
             if images:
-                self.model.to(memory_format=torch.contiguous_format)
+                self.model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
     def _channels_last(self) -> bool:
         """Whether to train convolutions in channels-last layout: about 1.3x faster on CPU (oneDNN)
