@@ -1,0 +1,131 @@
+"""`netwright gui [PROJECT] [--screenshot OUT.png] [--train-seconds S]`.
+
+Opens the designer on PROJECT, or on the default example when none is given
+(as an unsaved copy, so Save asks where to put it). With `--screenshot` the
+window is rendered off-screen, saved as a PNG, and the program exits: for
+documentation and for checking what the editor looks like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.project import Project, ProjectError, load_project
+from engine.resources import DEFAULT_EXAMPLE, example
+
+SCREENSHOT_SIZE = (1600, 1000)
+READABLE_ZOOM = 0.75
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="netwright gui", description="Open the Netwright designer."
+    )
+    parser.add_argument("project", nargs="?", help="a .netwright.json project file")
+    parser.add_argument(
+        "--screenshot", metavar="OUT.png", help="render the window to OUT.png and exit"
+    )
+    parser.add_argument(
+        "--train-seconds",
+        type=float,
+        metavar="S",
+        help="train S seconds before the screenshot (needs the training dashboard)",
+    )
+    return parser.parse_args(list(argv))
+
+
+def open_project(path: str | None) -> Project:
+    """The project to show; raises ProjectError with a plain message."""
+    if path is not None:
+        return load_project(path)
+    bundled = example(DEFAULT_EXAMPLE)
+    if bundled is None:
+        return Project(name="untitled")
+    project = load_project(bundled.path)
+    project.path = None  # a copy: never overwrite the bundled example
+    return project
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        project = open_project(args.project)
+    except ProjectError as error:
+        print(f"netwright: {error}", file=sys.stderr)
+        return 2
+    if args.train_seconds is not None:
+        print(
+            "netwright: training screenshots are not available yet; "
+            "--train-seconds is ignored and the designer is shown untrained",
+            file=sys.stderr,
+        )
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # rendered off-screen, per contract
+    from app.main_window import MainWindow, application
+
+    app = application()
+    if args.screenshot:
+        return _screenshot(app, project, Path(args.screenshot))
+    window = MainWindow(project)
+    if args.project is not None:
+        window._remember(Path(args.project))
+    window.show()
+    window.view.zoom_to_fit()
+    return int(app.exec())
+
+
+def _screenshot(app: object, project: Project, out: Path) -> int:
+    """Render the window with default settings (not the user's) and save it."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(project, settings)
+        window.resize(*SCREENSHOT_SIZE)
+        window.show()
+        _settle(app)
+        _frame(window)
+        _settle(app)
+        picture = window.grab()
+        ok = picture.save(str(out), "PNG")
+        window.document.mark_saved()
+        window.close()
+    if not ok:
+        print(f"netwright: cannot write the screenshot to {out}", file=sys.stderr)
+        return 2
+    print(f"saved {out}")
+    return 0
+
+
+def _frame(window: object) -> None:
+    """Fit the network; if that makes it too small to read, show its start up close instead,
+    with the first layer that has parameters selected so the inspector shows it too."""
+    view, scene, graph = window.view, window.scene, window.document.graph  # type: ignore[attr-defined]
+    view.zoom_to_fit()
+    if view.zoom() >= READABLE_ZOOM or not scene.nodes:
+        return
+    order = window.document.analysis.order or list(graph.nodes)  # type: ignore[attr-defined]
+    first = scene.nodes[order[0]]
+    chosen = next(
+        (n for n in order if graph.node(n).params and graph.node(n).type != "Input"), None
+    )
+    if chosen is not None:
+        scene.select_nodes([chosen])
+    view.resetTransform()
+    view.scale(READABLE_ZOOM, READABLE_ZOOM)
+    left = first.sceneBoundingRect()
+    width = view.viewport().width() / READABLE_ZOOM
+    view.centerOn(left.left() - 40 + width / 2, left.center().y() + 60)
+    view.zoom_changed.emit(view.zoom())
+
+
+def _settle(app: object) -> None:
+    for _ in range(5):
+        app.processEvents()  # type: ignore[attr-defined]

@@ -1,0 +1,201 @@
+"""Undo commands: each one a few lines calling the graph's own methods.
+
+The scene never edits the graph; it listens. So a command only has to change
+the model, and redo/undo repaint themselves through the graph's signals.
+Removing a node carries its wires as child commands so undo brings them back,
+in their old order.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from engine.graph import Edge, Graph, Node
+
+SET_PARAM_ID = 1001
+
+
+class Command(QUndoCommand):
+    """An undo command whose child commands are run by Python, in order.
+
+    Children are kept in a Python list rather than handed to Qt as C++
+    children: PySide would otherwise let Python and C++ both own (and free)
+    them. `redo` runs the children first to last, `undo` last to first.
+    """
+
+    def __init__(self, text: str, parent: Command | None = None) -> None:
+        super().__init__(text)
+        self.children: list[Command] = []
+        if parent is not None:
+            parent.children.append(self)
+
+    def redo(self) -> None:
+        for child in self.children:
+            child.redo()
+
+    def undo(self) -> None:
+        for child in reversed(self.children):
+            child.undo()
+
+
+class AddNode(Command):
+    """Add one layer; the id is fixed up front so redo recreates the same node."""
+
+    def __init__(self, graph: Graph, node: Node, parent: Command | None = None) -> None:
+        super().__init__(f"Add {node.type} '{node.id}'", parent)
+        self.graph = graph
+        self.node = copy.deepcopy(node)
+
+    def redo(self) -> None:
+        n = self.node
+        self.graph.add_node(n.type, n.id, copy.deepcopy(n.params), n.position, n.extra)
+        super().redo()
+
+    def undo(self) -> None:
+        super().undo()
+        self.graph.remove_node(self.node.id)
+
+
+class Connect(Command):
+    def __init__(self, graph: Graph, edge: Edge, parent: Command | None = None) -> None:
+        super().__init__(f"Connect {edge.source.node} → {edge.target.node}", parent)
+        self.graph = graph
+        self.edge = edge
+
+    def redo(self) -> None:
+        self.graph.connect(self.edge.source, self.edge.target)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.edge)
+
+
+class Disconnect(Command):
+    """Remove a wire, remembering its place among the wires for undo."""
+
+    def __init__(self, graph: Graph, edge: Edge, parent: Command | None = None) -> None:
+        super().__init__(f"Disconnect {edge.source.node} → {edge.target.node}", parent)
+        self.graph = graph
+        self.edge = edge
+        self.index: int | None = None
+
+    def redo(self) -> None:
+        self.index = self.graph.edges.index(self.edge)
+        self.graph.disconnect(self.edge)
+
+    def undo(self) -> None:
+        self.graph.connect(self.edge.source, self.edge.target, self.index)
+
+
+class RemoveNode(Command):
+    """Remove a layer; `edges` (its wires not already removed) become child commands."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        node_id: str,
+        edges: list[Edge] | None = None,
+        parent: Command | None = None,
+    ) -> None:
+        super().__init__(f"Delete '{node_id}'", parent)
+        self.graph = graph
+        self.node = copy.deepcopy(graph.node(node_id))
+        for edge in graph.edges_of(node_id) if edges is None else edges:
+            Disconnect(graph, edge, self)
+
+    def redo(self) -> None:
+        super().redo()  # the wires first, so no wire is left dangling
+        self.graph.remove_node(self.node.id)
+
+    def undo(self) -> None:
+        n = self.node
+        self.graph.add_node(n.type, n.id, copy.deepcopy(n.params), n.position, n.extra)
+        super().undo()
+
+
+class SetParam(Command):
+    """Change one parameter. Consecutive edits of the same field merge into one step."""
+
+    def __init__(
+        self, graph: Graph, node_id: str, name: str, value: Any, merge: bool = False
+    ) -> None:
+        super().__init__(f"Set {node_id}.{name} to {_short(value)}")
+        self.graph = graph
+        self.node_id = node_id
+        self.name = name
+        self.old = copy.deepcopy(graph.node(node_id).params.get(name))
+        self.new = copy.deepcopy(value)
+        self.open = merge  # still accepting merges from the same editor
+
+    def id(self) -> int:
+        return SET_PARAM_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (
+            isinstance(other, SetParam)
+            and self.open
+            and other.open
+            and (other.node_id, other.name) == (self.node_id, self.name)
+        ):
+            return False
+        self.new = other.new
+        self.setText(f"Set {self.node_id}.{self.name} to {_short(self.new)}")
+        return True
+
+    def redo(self) -> None:
+        self.graph.set_param(self.node_id, self.name, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.graph.set_param(self.node_id, self.name, copy.deepcopy(self.old))
+
+
+class MoveNodes(Command):
+    """Move any number of layers as one step (a drag, an auto-layout, an alignment)."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        text: str | None = None,
+    ) -> None:
+        count = len(moves)
+        default = f"Move '{next(iter(moves))}'" if count == 1 else f"Move {count} layers"
+        super().__init__(text or default)
+        self.graph = graph
+        self.moves = dict(moves)
+
+    def redo(self) -> None:
+        for node_id, (_old, new) in self.moves.items():
+            self.graph.move_node(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _new) in self.moves.items():
+            self.graph.move_node(node_id, old)
+
+
+class RenameNode(Command):
+    def __init__(self, graph: Graph, old_id: str, new_id: str) -> None:
+        super().__init__(f"Rename '{old_id}' to '{new_id}'")
+        self.graph = graph
+        self.old_id = old_id
+        self.new_id = new_id
+
+    def redo(self) -> None:
+        self.graph.rename_node(self.old_id, self.new_id)
+
+    def undo(self) -> None:
+        self.graph.rename_node(self.new_id, self.old_id)
+
+
+class Macro(Command):
+    """Several commands that undo as one step (paste, delete many, insert into a wire)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else text[:21] + "..."

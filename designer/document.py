@@ -1,0 +1,305 @@
+"""The document: one project, its undo history, and its latest analysis.
+
+Every edit the user makes goes through a method here, which pushes a small
+undo command; the commands call the graph's methods and the scene repaints
+from the graph's signals. The engine's analysis is the only source of shapes
+and diagnostics: it re-runs after edits, coalesced by a zero-timer so a burst
+of changes (a paste, an undo of a big delete) is analysed once.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from designer import commands as cmd
+from engine.analysis import Analysis, Diagnostic, analyse
+from engine.graph import Edge, Graph, GraphError, Node, PortRef, id_problem
+from engine.layers import layer_type
+from engine.layout import layered_positions
+from engine.project import Project
+from engine.settings import settings_problems
+
+
+class Document(QObject):
+    """Owns the Project and the QUndoStack; the single way to edit the graph."""
+
+    analysed = Signal(object)  # Analysis, after every (coalesced) re-analysis
+    project_replaced = Signal()  # a different project (or graph) is now open
+    modified_changed = Signal(bool)
+    read_only_changed = Signal(bool)
+    message = Signal(str)  # a short note for the status bar (refusals, locks)
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self._read_only = False
+        self._analysis = Analysis()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.analyse_now)
+        self.project = project or Project(name="untitled")
+        self._listen(self.project.graph)
+        self.analyse_now()
+
+    # ------------------------------------------------------------- project
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    def load(self, project: Project) -> None:
+        """Open another project in this document; history starts afresh."""
+        self._unlisten(self.project.graph)
+        self.project = project
+        self._listen(project.graph)
+        self.undo_stack.clear()
+        self.analyse_now()
+        self.project_replaced.emit()
+        self.analysed.emit(self._analysis)
+        self.modified_changed.emit(False)
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
+    def mark_saved(self) -> None:
+        self.undo_stack.setClean()
+
+    def _listen(self, graph: Graph) -> None:
+        graph.changed.connect(self.schedule_analysis)
+
+    def _unlisten(self, graph: Graph) -> None:
+        graph.changed.disconnect(self.schedule_analysis)
+
+    # ------------------------------------------------------------ analysis
+    @property
+    def analysis(self) -> Analysis:
+        return self._analysis
+
+    def schedule_analysis(self) -> None:
+        self._timer.start()
+
+    def analyse_now(self) -> Analysis:
+        self._timer.stop()
+        self._analysis = analyse(self.project.graph)
+        self.analysed.emit(self._analysis)
+        return self._analysis
+
+    def problems(self) -> list[Diagnostic]:
+        """Every diagnostic: the graph's, then the training settings'."""
+        return list(self._analysis.diagnostics) + settings_problems(self.project, self._analysis)
+
+    # ----------------------------------------------------------- read-only
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def set_read_only(self, locked: bool) -> None:
+        """Lock the graph (while training runs): every edit, undo and redo is refused."""
+        if locked == self._read_only:
+            return
+        self._read_only = locked
+        self.read_only_changed.emit(locked)
+
+    def _editable(self) -> bool:
+        if self._read_only:
+            self.message.emit("The graph is locked while training runs; stop training to edit it.")
+        return not self._read_only
+
+    def _push(self, command: QUndoCommand) -> bool:
+        if not self._editable():
+            return False
+        self.undo_stack.push(command)
+        return True
+
+    def undo(self) -> None:
+        if self._editable():
+            self.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self._editable():
+            self.undo_stack.redo()
+
+    # --------------------------------------------------------------- edits
+    def add_node(
+        self,
+        type_name: str,
+        position: tuple[float, float] = (0.0, 0.0),
+        params: dict[str, Any] | None = None,
+        node_id: str | None = None,
+    ) -> str | None:
+        """Add a layer of `type_name`; returns its id, or None when refused."""
+        if node_id is not None and node_id in self.graph:
+            self.message.emit(f"a layer named '{node_id}' already exists")
+            return None
+        node = Node(node_id or self._fresh_id(type_name), type_name, dict(params or {}), position)
+        return node.id if self._push(cmd.AddNode(self.graph, node)) else None
+
+    def remove_nodes(self, node_ids: Iterable[str]) -> None:
+        """Delete layers with their wires, as one step."""
+        ids = [n for n in dict.fromkeys(node_ids) if n in self.graph]
+        if not ids:
+            return
+        if len(ids) == 1:
+            self._push(cmd.RemoveNode(self.graph, ids[0]))
+            return
+        macro = cmd.Macro(f"Delete {len(ids)} layers")
+        claimed: set[Edge] = set()
+        for node_id in ids:
+            edges = [e for e in self.graph.edges_of(node_id) if e not in claimed]
+            claimed.update(edges)
+            cmd.RemoveNode(self.graph, node_id, edges, macro)
+        self._push(macro)
+
+    def remove(self, node_ids: Iterable[str], edges: Iterable[Edge]) -> None:
+        """Delete a selection of layers and wires as one step."""
+        ids = [n for n in dict.fromkeys(node_ids) if n in self.graph]
+        loose = [e for e in dict.fromkeys(edges) if e in self.graph.edges and not _touches(e, ids)]
+        if not loose:
+            self.remove_nodes(ids)
+            return
+        if not ids and len(loose) == 1:
+            self._push(cmd.Disconnect(self.graph, loose[0]))
+            return
+        macro = cmd.Macro(f"Delete {len(ids) + len(loose)} items")
+        for edge in loose:
+            cmd.Disconnect(self.graph, edge, macro)
+        claimed: set[Edge] = set()
+        for node_id in ids:
+            own = [e for e in self.graph.edges_of(node_id) if e not in claimed]
+            claimed.update(own)
+            cmd.RemoveNode(self.graph, node_id, own, macro)
+        self._push(macro)
+
+    def connect(self, source: PortRef, target: PortRef, replacing: Edge | None = None) -> bool:
+        """Draw a wire (re-plugging `replacing` when given) as one step."""
+        edge = Edge(source, target)
+        if edge in self.graph.edges:
+            return False
+        if replacing is None or replacing not in self.graph.edges:
+            return self._push(cmd.Connect(self.graph, edge))
+        macro = cmd.Macro(f"Reconnect {source.node} → {target.node}")
+        cmd.Disconnect(self.graph, replacing, macro)
+        cmd.Connect(self.graph, edge, macro)
+        return self._push(macro)
+
+    def disconnect(self, edge: Edge) -> None:
+        if edge in self.graph.edges:
+            self._push(cmd.Disconnect(self.graph, edge))
+
+    def set_param(self, node_id: str, name: str, value: Any, merge: bool = False) -> bool:
+        """Change a parameter; `merge` folds consecutive edits of one field into one step."""
+        node = self.graph.nodes.get(node_id)
+        if node is None or node.params.get(name) == value:
+            return False
+        return self._push(cmd.SetParam(self.graph, node_id, name, value, merge))
+
+    def end_merge(self) -> None:
+        """The editor lost focus: the next edit of the same field is a new step."""
+        top = self.undo_stack.command(self.undo_stack.index() - 1)
+        if isinstance(top, cmd.SetParam):
+            top.open = False
+
+    def move_nodes(
+        self, positions: dict[str, tuple[float, float]], text: str | None = None
+    ) -> bool:
+        moves = {
+            node_id: (self.graph.node(node_id).position, (float(x), float(y)))
+            for node_id, (x, y) in positions.items()
+            if node_id in self.graph and self.graph.node(node_id).position != (x, y)
+        }
+        return bool(moves) and self._push(cmd.MoveNodes(self.graph, moves, text))
+
+    def rename(self, old_id: str, new_id: str) -> str | None:
+        """Rename a layer; returns why not (shown to the user) or None when done."""
+        if new_id == old_id:
+            return None
+        problem = id_problem(new_id)
+        if problem is None and new_id in self.graph:
+            problem = f"a layer named '{new_id}' already exists"
+        if problem:
+            self.message.emit(problem)
+            return problem
+        self._push(cmd.RenameNode(self.graph, old_id, new_id))
+        return None
+
+    def auto_layout(self) -> None:
+        """Lay the network out left to right by depth (engine/layout.py), one undo step."""
+        self.move_nodes(layered_positions(self.graph), "Auto-layout")
+
+    def insert_into_wire(
+        self, type_name: str, edge: Edge, position: tuple[float, float]
+    ) -> str | None:
+        """Add a layer and splice it into `edge`, as one step; None if it has no in/out port."""
+        layer = layer_type(type_name)
+        if layer is None or not layer.inputs or not layer.outputs or edge not in self.graph.edges:
+            return None
+        node = Node(self._fresh_id(type_name), type_name, {}, position)
+        macro = cmd.Macro(f"Insert {type_name} into {edge.source.node} → {edge.target.node}")
+        cmd.AddNode(self.graph, node, macro)
+        cmd.Disconnect(self.graph, edge, macro)
+        cmd.Connect(self.graph, Edge(edge.source, PortRef(node.id, layer.inputs[0].name)), macro)
+        cmd.Connect(self.graph, Edge(PortRef(node.id, layer.outputs[0].name), edge.target), macro)
+        return node.id if self._push(macro) else None
+
+    def paste(self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float]) -> list[str]:
+        """Add copies of `nodes` (fresh ids) and the wires among them; returns the new ids."""
+        if not nodes:
+            return []
+        renamed: dict[str, str] = {}
+        taken = set(self.graph.nodes)
+        macro = cmd.Macro(f"Paste {len(nodes)} layer" + ("s" if len(nodes) != 1 else ""))
+        for node in nodes:
+            new_id = _fresh(node.id, taken)
+            taken.add(new_id)
+            renamed[node.id] = new_id
+            x, y = node.position
+            copied = Node(
+                new_id,
+                node.type,
+                copy.deepcopy(node.params),
+                (x + offset[0], y + offset[1]),
+                copy.deepcopy(node.extra),
+            )
+            cmd.AddNode(self.graph, copied, macro)
+        for edge in edges:
+            if edge.source.node in renamed and edge.target.node in renamed:
+                new_edge = Edge(
+                    PortRef(renamed[edge.source.node], edge.source.port),
+                    PortRef(renamed[edge.target.node], edge.target.port),
+                )
+                cmd.Connect(self.graph, new_edge, macro)
+        return list(renamed.values()) if self._push(macro) else []
+
+    def _fresh_id(self, type_name: str) -> str:
+        return self.graph.unique_id(type_name)
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    """A free id near `base`: ``conv1`` -> ``conv1_2`` when taken."""
+    if base not in taken and id_problem(base) is None:
+        return base
+    stem = re.sub(r"_\d+$", "", base) or "node"
+    if id_problem(stem):
+        stem = "node"
+    n = 2
+    while f"{stem}_{n}" in taken or id_problem(f"{stem}_{n}"):
+        n += 1
+    return f"{stem}_{n}"
+
+
+def _touches(edge: Edge, node_ids: list[str]) -> bool:
+    return edge.source.node in node_ids or edge.target.node in node_ids
+
+
+__all__ = ["Document", "GraphError"]

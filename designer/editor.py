@@ -1,0 +1,136 @@
+"""The editor: document, scene and view together, with the Edit-menu operations.
+
+The main window builds its menus from these methods; tests drive them
+directly. Nothing here edits the graph except through the document.
+"""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QObject, QPointF
+from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+
+from designer import clipboard
+from designer.document import Document
+from designer.node_item import NODE_HEIGHT, NODE_WIDTH
+from designer.scene import GRID, GraphScene
+from designer.view import GraphView
+from engine.project import Project, ProjectError
+
+PASTE_OFFSET = (2 * GRID, 2 * GRID)
+
+
+class Editor(QObject):
+    """Owns the document, its scene and its view."""
+
+    def __init__(self, project: Project | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = Document(project, self)
+        self.scene = GraphScene(self.document)
+        self.view = GraphView(self.scene, parent)
+        self.document.read_only_changed.connect(self._locked)
+
+    def set_read_only(self, locked: bool) -> None:
+        """Lock or unlock editing (training runs on a snapshot of this graph)."""
+        self.document.set_read_only(locked)
+
+    def _locked(self, locked: bool) -> None:
+        self.view.viewport().update()
+
+    # ------------------------------------------------------------ clipboard
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        data = clipboard.fragment(self.document.graph, ids)
+        QApplication.clipboard().setMimeData(clipboard.to_mime(data))
+        self.document.message.emit(f"Copied {len(ids)} layer" + ("s" if len(ids) > 1 else ""))
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selected()
+
+    def paste(self) -> list[str]:
+        try:
+            found = clipboard.from_mime(QApplication.clipboard().mimeData())
+        except ProjectError as error:
+            self.document.message.emit(f"Cannot paste: {error}")
+            return []
+        if not found:
+            self.document.message.emit("The clipboard holds no layers to paste")
+            return []
+        nodes, edges = found
+        return self._place(nodes, edges, self._paste_offset(nodes))
+
+    def duplicate(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        nodes, edges = clipboard.parse_fragment(
+            json.dumps(clipboard.fragment(self.document.graph, ids))
+        )
+        return self._place(nodes, edges, PASTE_OFFSET)
+
+    def _paste_offset(self, nodes: list) -> tuple[float, float]:
+        """Paste under the cursor when it is over the canvas, else beside the originals."""
+        view = self.view
+        local = view.viewport().mapFromGlobal(view.cursor().pos())
+        if not view.viewport().rect().contains(local):
+            return PASTE_OFFSET
+        target = view.mapToScene(local) - QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2)
+        x, y = clipboard.top_left(nodes)
+        sx, sy = self.scene.snap_point(target)
+        return (sx - x, sy - y)
+
+    def _place(self, nodes: list, edges: list, offset: tuple[float, float]) -> list[str]:
+        new_ids = self.document.paste(nodes, edges, offset)
+        if new_ids:
+            self.scene.select_nodes(new_ids)
+        return new_ids
+
+    # ---------------------------------------------------------------- edits
+    def delete_selected(self) -> None:
+        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        for item in self.scene.nodes.values():
+            item.setSelected(True)
+
+    def rename_selected(self, parent: QWidget | None = None) -> None:
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.document.message.emit("Select one layer to rename it")
+            return
+        new_id, ok = QInputDialog.getText(parent, "Rename layer", "New name:", text=ids[0])
+        if ok and new_id.strip():
+            self.document.rename(ids[0], new_id.strip())
+
+    def auto_layout(self) -> None:
+        self.document.auto_layout()
+        self.view.zoom_to_fit()
+
+    def align(self, edge: str) -> None:
+        """Line the selected layers up: 'left', 'top', or spread evenly ('row', 'column')."""
+        ids = self.scene.selected_node_ids()
+        if len(ids) < 2:
+            self.document.message.emit("Select two or more layers to align them")
+            return
+        graph = self.document.graph
+        pos = {n: graph.node(n).position for n in ids}
+        if edge == "left":
+            x = min(p[0] for p in pos.values())
+            target = {n: (x, p[1]) for n, p in pos.items()}
+        elif edge == "top":
+            y = min(p[1] for p in pos.values())
+            target = {n: (p[0], y) for n, p in pos.items()}
+        elif edge == "row":
+            ordered = sorted(ids, key=lambda n: pos[n][0])
+            x0, y = pos[ordered[0]][0], min(p[1] for p in pos.values())
+            target = {n: (x0 + i * (NODE_WIDTH + 4 * GRID), y) for i, n in enumerate(ordered)}
+        else:
+            ordered = sorted(ids, key=lambda n: pos[n][1])
+            x, y0 = min(p[0] for p in pos.values()), pos[ordered[0]][1]
+            target = {n: (x, y0 + i * (NODE_HEIGHT + 2 * GRID)) for i, n in enumerate(ordered)}
+        self.document.move_nodes(target, f"Align {len(ids)} layers")

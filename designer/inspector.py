@@ -1,0 +1,226 @@
+"""The inspector: the selected layer's name, help, shape, problems and parameters.
+
+The parameter form is generated from the layer's declaration. Each edit is an
+undo command through the document; typing or scrolling in one field merges
+into a single step until the field loses focus.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from designer import theme
+from designer.document import Document
+from designer.node_item import NodeItem, count_text
+from designer.param_editors import ParamEditor
+from designer.scene import GraphScene
+from engine.analysis import Analysis
+from engine.layers import layer_type
+from engine.layers._shape import fmt
+
+
+class Inspector(QScrollArea):
+    def __init__(
+        self, document: Document, scene: GraphScene, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("Inspector")
+        self.document = document
+        self.scene = scene
+        self.item: NodeItem | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._page = QWidget()
+        self._page.setObjectName("InspectorPage")
+        self.setWidget(self._page)
+        self._layout = QVBoxLayout(self._page)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setSpacing(8)
+        self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scene.selectionChanged.connect(self.show_selection)
+        document.analysed.connect(self._refresh)
+        document.read_only_changed.connect(lambda _locked: self.show_selection())
+        self.show_selection()
+
+    # ------------------------------------------------------------ selection
+    def show_selection(self) -> None:
+        if not isValid(self.scene) or not isValid(self):
+            return  # the window is closing
+        items = [i for i in self.scene.selectedItems() if isinstance(i, NodeItem)]
+        self.item = items[0] if len(items) == 1 else None
+        self._clear()
+        if self.item is not None and self.item.node_id in self.document.graph:
+            self._build_node(self.item)
+        else:
+            self._build_overview(len(items))
+
+    def _clear(self) -> None:
+        self.editors = {}
+        self.name_edit: QLineEdit | None = None
+        self.status_label: QLabel | None = None
+        self.problems_label: QLabel | None = None
+        self.problem_note: QLabel | None = None
+        while self._layout.count():
+            child = self._layout.takeAt(0)
+            widget = child.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+
+    def _build_overview(self, count: int) -> None:
+        analysis = self.document.analysis
+        heading = _label(
+            f"{count} layers selected" if count > 1 else "No layer selected", "InspectorTitle"
+        )
+        self._layout.addWidget(heading)
+        graph = self.document.graph
+        lines = [
+            f"{len(graph)} layers, {len(graph.edges)} wires",
+            f"{analysis.total_params:,} trainable parameters",
+            f"{2 * analysis.total_macs:,} FLOPs per sample",
+        ]
+        self.status_label = _label("\n".join(lines), "InspectorDim")
+        self._layout.addWidget(self.status_label)
+        self._layout.addWidget(
+            _label(
+                "Select a layer to edit its parameters. Drag layers in from the palette, "
+                "or press Tab on the canvas to add one by name.",
+                "InspectorDim",
+            )
+        )
+
+    def _build_node(self, item: NodeItem) -> None:
+        node = self.document.graph.node(item.node_id)
+        layer = layer_type(node.type)
+        header = QHBoxLayout()
+        icon = QLabel()
+        colour = theme.category_colour(item.category)
+        icon.setPixmap(theme.layer_icon(item.icon_name, colour.name()).pixmap(22, 22))
+        header.addWidget(icon)
+        self.name_edit = QLineEdit(node.id)
+        self.name_edit.setObjectName("InspectorName")
+        self.name_edit.setToolTip("The layer's name (F2 on the canvas renames too)")
+        self.name_edit.editingFinished.connect(self._rename)
+        self.name_edit.setReadOnly(self.document.read_only)
+        header.addWidget(self.name_edit, 1)
+        box = QWidget()
+        box.setLayout(header)
+        header.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(box)
+        self._layout.addWidget(_label(f"{node.type} · {item.category}", "InspectorDim"))
+        if layer is not None:
+            self._layout.addWidget(_label(layer.help, "InspectorHelp"))
+        self.status_label = _label("", "InspectorShape")
+        self.problems_label = _label("", "InspectorProblems")
+        self._layout.addWidget(self.status_label)
+        self._layout.addWidget(self.problems_label)
+        if layer is None or not layer.params:
+            self._layout.addWidget(_label("This layer has no parameters.", "InspectorDim"))
+        else:
+            self._build_form(node.params, layer)
+        self._refresh(self.document.analysis)
+
+    def _build_form(self, given: dict[str, object], layer: object) -> None:
+        form_box = QWidget()
+        form = QFormLayout(form_box)
+        form.setContentsMargins(0, 4, 0, 0)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        for param in layer.params:  # type: ignore[attr-defined]
+            editor = ParamEditor(param, given.get(param.name, param.default))
+            editor.setEnabled(not self.document.read_only)
+            editor.edited.connect(
+                lambda value, merge, name=param.name: self._edit(name, value, merge)
+            )
+            editor.refused.connect(self._refused)
+            editor.finished.connect(self.document.end_merge)
+            self.editors[param.name] = editor
+            label = QLabel(param.name)
+            label.setToolTip(param.help)
+            form.addRow(label, editor)
+            help_label = _label(param.help, "InspectorParamHelp")
+            form.addRow("", help_label)
+        self.problem_note = _label("", "InspectorRefusal")
+        self.problem_note.hide()
+        self._layout.addWidget(form_box)
+        self._layout.addWidget(self.problem_note)
+
+    # --------------------------------------------------------------- edits
+    def _edit(self, name: str, value: object, merge: bool) -> None:
+        if self.item is None:
+            return
+        if self.problem_note is not None:
+            self.problem_note.hide()
+        self.document.set_param(self.item.node_id, name, value, merge)
+
+    def _refused(self, reason: str) -> None:
+        if self.problem_note is not None:
+            self.problem_note.setText("Not applied: " + reason)
+            self.problem_note.show()
+        self.document.message.emit("Not applied: " + reason)
+
+    def _rename(self) -> None:
+        if self.item is None or self.name_edit is None:
+            return
+        new_id = self.name_edit.text().strip()
+        problem = self.document.rename(self.item.node_id, new_id)
+        if problem:
+            self._refused(problem)
+            self.name_edit.setText(self.item.node_id)
+
+    # ------------------------------------------------------------- refresh
+    def _refresh(self, analysis: Analysis) -> None:
+        """After each analysis: shape, count and problems, and values changed elsewhere."""
+        item = self.item
+        if item is None:
+            if self.status_label is not None and self._layout.count():
+                self.show_selection()
+            return
+        if item.scene() is None or item.node_id not in self.document.graph:
+            self.show_selection()
+            return
+        node = self.document.graph.node(item.node_id)
+        info = analysis.nodes.get(node.id)
+        shape = fmt(info.shape) if info is not None and info.shape is not None else "unknown"
+        if self.status_label is not None:
+            count = count_text(info.params) if info is not None else "0 params"
+            self.status_label.setText(f"Output  {shape}   ·   {count}")
+        if self.problems_label is not None:
+            problems = analysis.for_node(node.id)
+            self.problems_label.setText(
+                "\n".join(
+                    f"{'⛔' if d.severity == 'error' else '⚠'} {d.message}"
+                    + (f" — {d.hint}" if d.hint else "")
+                    for d in problems
+                )
+            )
+            self.problems_label.setVisible(bool(problems))
+        if self.name_edit is not None and not self.name_edit.hasFocus():
+            self.name_edit.setText(node.id)
+        layer = layer_type(node.type)
+        for name, editor in self.editors.items():
+            if editor.field.hasFocus():
+                continue
+            param = layer.param(name) if layer else None
+            editor.set_value(node.params.get(name, param.default if param else None))
+
+
+def _label(text: str, name: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label

@@ -1,0 +1,347 @@
+"""A layer on the canvas: title, icon, category colour, summary, shape, state.
+
+Painted directly with QPainter (no child text items, no shadows) so a thousand
+of them stay cheap; zoomed out, it paints less and less (level of detail).
+Everything it shows comes from the graph node and the engine's analysis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from designer import theme
+from designer.port_item import PortItem
+from engine.analysis import Diagnostic, NodeInfo
+from engine.graph import Node
+from engine.layers import layer_type
+from engine.layers._shape import fmt
+
+if TYPE_CHECKING:
+    from designer.edge_item import EdgeItem
+
+NODE_WIDTH = 184.0
+HEADER_HEIGHT = 30.0
+NODE_HEIGHT = 88.0
+RADIUS = 7.0
+LOD_TEXT = 0.45  # below this zoom, no text
+LOD_BLOCK = 0.2  # below this zoom, a plain coloured block
+
+SUMMARY_LABELS = {
+    "out_channels": "ch",
+    "kernel_size": "k",
+    "stride": "s",
+    "padding": "pad",
+    "out_features": "out",
+    "hidden_size": "hidden",
+    "num_layers": "layers",
+    "num_heads": "heads",
+    "dim_feedforward": "ff",
+    "num_embeddings": "vocab",
+    "embedding_dim": "dim",
+    "output_size": "size",
+    "scale_factor": "×",
+    "num_groups": "groups",
+    "shape": "",
+    "output": "",
+}
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return "x".join(str(v) for v in value)
+    if value is None:
+        return "auto"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def summary_text(node: Node) -> str:
+    """The key parameters, compactly: ``32 ch · k 3``. Defaults beyond the first are skipped."""
+    layer = layer_type(node.type)
+    if layer is None:
+        return f"unknown type {node.type}"
+    values = layer.resolved(node.params)
+    parts = []
+    for i, name in enumerate(layer.summary):
+        param = layer.param(name)
+        value = values.get(name)
+        if i > 0 and param is not None and value == param.default and value in (None, 0, 1, False):
+            continue  # a trivial default (stride 1, no padding) says nothing
+        label = SUMMARY_LABELS.get(name, name)
+        text = format_value(value)
+        if label in ("ch", "out", "hidden", "heads", "groups"):
+            parts.append(f"{text} {label}")
+        else:
+            parts.append(f"{label} {text}".strip())
+    if not parts:
+        return layer.help.split(". ")[0].split(": ")[0]
+    return " · ".join(parts)
+
+
+def count_text(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M params"
+    if count >= 10_000:
+        return f"{count / 1000:.0f}k params"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k params"
+    return f"{count} params"
+
+
+class NodeItem(QGraphicsItem):
+    """The picture of one graph node. It never edits the graph itself."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.type_name = node.type
+        layer = layer_type(node.type)
+        self.category = layer.category if layer else "?"
+        self.icon_name = layer.icon if layer else "mdi6.help-circle-outline"
+        self.edges: set[EdgeItem] = set()
+        self.summary = summary_text(node)
+        self.shape_text = ""
+        self.count = 0
+        self.severity: str | None = None
+        self._state_key: tuple[Any, ...] = ()
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setPos(QPointF(*node.position))
+        self.inputs = self._make_ports(layer.inputs if layer else (), False)
+        self.outputs = self._make_ports(layer.outputs if layer else (), True)
+        self.setToolTip(self._help())
+
+    def _make_ports(self, ports: Any, is_output: bool) -> dict[str, PortItem]:
+        made = {}
+        count = len(ports)
+        for i, port in enumerate(ports):
+            y = HEADER_HEIGHT + (NODE_HEIGHT - HEADER_HEIGHT) * (i + 1) / (count + 1)
+            x = NODE_WIDTH if is_output else 0.0
+            item = PortItem(self, port.name, is_output, port.multiple, show_label=count > 1)
+            item.setPos(x, y)
+            made[port.name] = item
+        return made
+
+    def port(self, name: str, is_output: bool) -> PortItem | None:
+        return (self.outputs if is_output else self.inputs).get(name)
+
+    def _help(self) -> str:
+        layer = layer_type(self.type_name)
+        return f"<b>{self.node_id}</b> — {self.type_name}<br>{layer.help if layer else ''}"
+
+    # ------------------------------------------------------------- updates
+    def set_summary(self, node: Node) -> None:
+        text = summary_text(node)
+        if text != self.summary:
+            self.summary = text
+            self.update()
+
+    def set_node_id(self, node_id: str) -> None:
+        self.node_id = node_id
+        self.setToolTip(self._help())
+        self.update()
+
+    def set_state(self, info: NodeInfo | None, diagnostics: list[Diagnostic]) -> None:
+        """Show what the analysis found; repaint only when something visible changed."""
+        shape = "" if info is None or info.shape is None else fmt(info.shape)
+        count = 0 if info is None else info.params
+        severity = None
+        if any(d.severity == "error" for d in diagnostics):
+            severity = "error"
+        elif diagnostics:
+            severity = "warning"
+        messages = tuple(str(d) for d in diagnostics)
+        key = (shape, count, severity, messages)
+        if key == self._state_key:
+            return
+        self._state_key = key
+        self.shape_text, self.count, self.severity = shape, count, severity
+        tip = self._help()
+        if messages:
+            lines = "".join(f"<br>• {_escape(m)}" for m in messages)
+            tip = f"{tip}<hr>{lines[4:]}"
+        self.setToolTip(tip)
+        self.update()
+
+    # ------------------------------------------------------------ geometry
+    def boundingRect(self) -> QRectF:
+        return QRectF(-8.0, -12.0, NODE_WIDTH + 16.0, NODE_HEIGHT + 20.0)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT), RADIUS, RADIUS)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            return scene.snapped(value) if hasattr(scene, "snapped") else value
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        return super().itemChange(change, value)
+
+    # ------------------------------------------------------------ painting
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        t = theme.current()
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        colour = theme.category_colour(self.category)
+        body = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+        if lod < LOD_BLOCK:
+            painter.fillRect(body, self._outline_colour(t) if self._flagged() else colour)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_body(painter, body, colour, t)
+        if lod >= LOD_TEXT:
+            self._paint_text(painter, colour, t)
+        else:
+            self._paint_far_title(painter, lod, t)
+        self._paint_outline(painter, body, t)
+
+    def _paint_far_title(self, painter: QPainter, lod: float, t: theme.Theme) -> None:
+        """Zoomed out: only the name, drawn larger so it stays readable on screen."""
+        font = theme.ui_font(min(max(8.0 / lod, 9.5), 40.0), bold=True)
+        painter.setFont(font)
+        painter.setPen(t.colour("text"))
+        room = QRectF(8, HEADER_HEIGHT * 0.5, NODE_WIDTH - 16, NODE_HEIGHT - HEADER_HEIGHT * 0.5)
+        text = QFontMetricsF(font).elidedText(
+            self.node_id, Qt.TextElideMode.ElideRight, room.width()
+        )
+        painter.drawText(room, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _flagged(self) -> bool:
+        return self.severity is not None or self.isSelected()
+
+    def _outline_colour(self, t: theme.Theme) -> QColor:
+        if self.isSelected():
+            return t.colour("accent")
+        return t.colour("error" if self.severity == "error" else "warning")
+
+    def _paint_body(self, painter: QPainter, body: QRectF, colour: QColor, t: theme.Theme) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.colour("node_body"))
+        painter.drawRoundedRect(body, RADIUS, RADIUS)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + RADIUS), RADIUS, RADIUS)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+        tint = QColor(colour)
+        tint.setAlpha(70 if t.name == "dark" else 45)
+        painter.setBrush(t.colour("node_header"))
+        painter.drawPath(header.intersected(clip))
+        painter.setBrush(tint)
+        painter.drawPath(header.intersected(clip))
+        painter.setBrush(colour)
+        stripe = QPainterPath()
+        stripe.addRoundedRect(QRectF(0, 0, NODE_WIDTH, RADIUS * 2), RADIUS, RADIUS)
+        top = QPainterPath()
+        top.addRect(QRectF(0, 0, NODE_WIDTH, 3.0))
+        painter.drawPath(stripe.intersected(top))
+
+    def _paint_text(self, painter: QPainter, colour: QColor, t: theme.Theme) -> None:
+        icon = theme.layer_icon(self.icon_name, colour.lighter(125).name())
+        icon.paint(painter, QRectF(9, 7, 18, 18).toRect())
+        title_font = theme.ui_font(9.5, bold=True)
+        small = theme.ui_font(7.8)
+        painter.setFont(small)
+        metrics = QFontMetricsF(small)
+        type_width = metrics.horizontalAdvance(self.type_name) + 4
+        right = NODE_WIDTH - 10 - (16 if self.severity else 0)
+        painter.setPen(t.colour("text_dim"))
+        painter.drawText(
+            QRectF(right - type_width, 3, type_width, HEADER_HEIGHT - 3),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            self.type_name,
+        )
+        painter.setFont(title_font)
+        painter.setPen(t.colour("text"))
+        title_room = right - type_width - 34
+        title = QFontMetricsF(title_font).elidedText(
+            self.node_id, Qt.TextElideMode.ElideRight, title_room
+        )
+        painter.drawText(
+            QRectF(32, 3, title_room, HEADER_HEIGHT - 3), Qt.AlignmentFlag.AlignVCenter, title
+        )
+        if self.severity:
+            self._paint_badge(painter, t)
+        self._paint_details(painter, t)
+
+    def _paint_badge(self, painter: QPainter, t: theme.Theme) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.colour("error" if self.severity == "error" else "warning"))
+        centre = QPointF(NODE_WIDTH - 15, HEADER_HEIGHT / 2 + 1.5)
+        painter.drawEllipse(centre, 7, 7)
+        painter.setPen(QColor("#ffffff" if self.severity == "error" else "#1b1d22"))
+        painter.setFont(theme.ui_font(8, bold=True))
+        painter.drawText(
+            QRectF(centre.x() - 7, centre.y() - 7, 14, 14), Qt.AlignmentFlag.AlignCenter, "!"
+        )
+
+    def _paint_details(self, painter: QPainter, t: theme.Theme) -> None:
+        small = theme.ui_font(8.2)
+        painter.setFont(small)
+        painter.setPen(t.colour("text_dim"))
+        summary = QFontMetricsF(small).elidedText(
+            self.summary, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24
+        )
+        painter.drawText(
+            QRectF(12, HEADER_HEIGHT + 6, NODE_WIDTH - 24, 18),
+            Qt.AlignmentFlag.AlignVCenter,
+            summary,
+        )
+        line_y = HEADER_HEIGHT + 30
+        pen = QPen(t.colour("node_border"))
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(12, line_y), QPointF(NODE_WIDTH - 12, line_y))
+        painter.setFont(theme.mono_font(8.2))
+        if self.shape_text:
+            painter.setPen(t.colour("text"))
+            shape = "→ " + self.shape_text
+        else:
+            painter.setPen(t.colour("error" if self.severity == "error" else "text_dim"))
+            shape = "→ ?"
+        footer = QRectF(12, line_y + 3, NODE_WIDTH - 24, NODE_HEIGHT - line_y - 6)
+        painter.drawText(footer, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shape)
+        painter.setFont(small)
+        painter.setPen(t.colour("text" if self.count else "text_dim"))
+        painter.drawText(
+            footer,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            count_text(self.count),
+        )
+
+    def _paint_outline(self, painter: QPainter, body: QRectF, t: theme.Theme) -> None:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.severity or self.isSelected():
+            pen = QPen(self._outline_colour(t), 2.0)
+        else:
+            pen = QPen(t.colour("node_border"), 1.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawRoundedRect(body, RADIUS, RADIUS)
+        if self.isSelected() and self.severity:
+            ring = QPen(t.colour("error" if self.severity == "error" else "warning"), 1.5)
+            ring.setCosmetic(True)
+            painter.setPen(ring)
+            painter.drawRoundedRect(body.adjusted(-4, -4, 4, 4), RADIUS + 3, RADIUS + 3)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,124 @@
+"""The layer palette: every layer type by category, searchable, draggable.
+
+Generated from the catalogue's declarations. Drag an entry onto the canvas (or
+onto a wire, to insert it there); double-click it to add it at the centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from designer import theme
+from designer.quick_add import fuzzy_score
+from designer.view import LAYER_MIME
+from engine.layers import by_category
+
+TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def layer_mime(type_name: str) -> QMimeData:
+    """What a palette drag carries: the layer type's name."""
+    data = QMimeData()
+    data.setData(LAYER_MIME, QByteArray(type_name.encode("utf-8")))
+    data.setText(type_name)
+    return data
+
+
+class _LayerTree(QTreeWidget):
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
+        names = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        return layer_mime(names[0]) if names else QMimeData()
+
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME]
+
+
+class Palette(QWidget):
+    add_requested = Signal(str)  # a layer type to add at the canvas centre
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Palette")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search layers…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _LayerTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setIconSize(QSize(18, 18))
+        self.tree.setIndentation(10)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setUniformRowHeights(True)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self.search.textChanged.connect(self.filter)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.populate()
+
+    def populate(self) -> None:
+        """(Re)build the tree; called again when the theme changes the colours."""
+        self.tree.clear()
+        for category, layers in by_category():
+            colour = theme.category_colour(category)
+            group = QTreeWidgetItem([category])
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            group.setForeground(0, QBrush(colour))
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            for layer in layers:
+                item = QTreeWidgetItem([layer.name])
+                item.setIcon(0, theme.layer_icon(layer.icon, colour.name()))
+                item.setData(0, TYPE_ROLE, layer.name)
+                item.setToolTip(0, f"<b>{layer.name}</b><br>{layer.help}")
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
+                group.addChild(item)
+            self.tree.addTopLevelItem(group)
+        self.tree.expandAll()
+        self.filter(self.search.text())
+
+    def filter(self, query: str) -> None:
+        """Hide entries that do not match; keep categories of the matches open."""
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            category_match = bool(query) and fuzzy_score(query, group.text(0)) is not None
+            visible = 0
+            for j in range(group.childCount()):
+                item = group.child(j)
+                show = not query or category_match or fuzzy_score(query, item.text(0)) is not None
+                item.setHidden(not show)
+                visible += show
+            group.setHidden(visible == 0)
+            if query:
+                group.setExpanded(True)
+
+    def layer_items(self) -> list[QTreeWidgetItem]:
+        found = []
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            found += [group.child(j) for j in range(group.childCount())]
+        return found
+
+    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        type_name = item.data(0, TYPE_ROLE)
+        if type_name:
+            self.add_requested.emit(type_name)

@@ -1,0 +1,76 @@
+"""The Problems list: every diagnostic of the graph and of the training settings.
+
+Rebuilt after each analysis. Clicking a problem that belongs to a layer
+selects that layer and brings it into view.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from designer import theme
+from designer.document import Document
+from engine.analysis import Analysis, Diagnostic
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ProblemsPanel(QTreeWidget):
+    node_chosen = Signal(str)
+    count_changed = Signal(int, int)  # errors, warnings
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Problems")
+        self.document = document
+        self.setColumnCount(3)
+        self.setHeaderLabels(["Problem", "Where", "What to do"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(False)
+        self.header().setStretchLastSection(True)
+        self.setColumnWidth(0, 460)
+        self.setColumnWidth(1, 160)
+        document.analysed.connect(self.refresh)
+        self.itemClicked.connect(self._clicked)
+        self.itemActivated.connect(self._clicked)
+        self.refresh(document.analysis)
+
+    def refresh(self, _analysis: Analysis | None = None) -> None:
+        problems = self.document.problems()
+        self.clear()
+        t = theme.current()
+        errors = sum(d.severity == "error" for d in problems)
+        for d in sorted(problems, key=lambda d: d.severity != "error"):
+            item = QTreeWidgetItem([d.message, _where(d), d.hint or ""])
+            icon = "mdi6.close-circle" if d.severity == "error" else "mdi6.alert"
+            colour = t.error if d.severity == "error" else t.warning
+            item.setIcon(0, theme.layer_icon(icon, colour))
+            item.setData(0, NODE_ROLE, d.node)
+            item.setToolTip(0, str(d))
+            self.addTopLevelItem(item)
+        if not problems:
+            ok = QTreeWidgetItem(["No problems: the network is ready to train", "", ""])
+            ok.setIcon(0, theme.layer_icon("mdi6.check-circle", t.ok))
+            ok.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.addTopLevelItem(ok)
+        self.count_changed.emit(errors, len(problems) - errors)
+
+    def diagnostics_shown(self) -> list[str]:
+        return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        node_id = item.data(0, NODE_ROLE)
+        if node_id:
+            self.node_chosen.emit(node_id)
+
+
+def _where(d: Diagnostic) -> str:
+    if d.node and d.param:
+        return f"{d.node} · {d.param}"
+    if d.node:
+        return d.node
+    if d.param:
+        return d.param
+    return "network"

@@ -1,0 +1,42 @@
+"""Fixtures for the editor's tests: an editor on a real example, shown off-screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from designer.editor import Editor
+from engine.project import Project, load_project
+from engine.resources import example
+
+
+def example_project(name: str = "digits-cnn") -> Project:
+    found = example(name)
+    assert found is not None
+    return load_project(found.path)
+
+
+@pytest.fixture
+def project_named():
+    """Load a bundled example by name (a fresh copy each call)."""
+    return example_project
+
+
+@pytest.fixture
+def editor(qtbot):
+    """An editor on the digits CNN, its view shown at 800x600."""
+    made = Editor(example_project())
+    qtbot.addWidget(made.view)
+    made.view.resize(800, 600)
+    made.view.show()
+    made.view.zoom_to_fit()
+    yield made
+    made.document.undo_stack.clear()
+
+
+@pytest.fixture
+def empty_editor(qtbot):
+    made = Editor(Project(name="untitled"))
+    qtbot.addWidget(made.view)
+    made.view.resize(800, 600)
+    made.view.show()
+    yield made
