@@ -192,3 +192,44 @@ def test_ctrl_c_stops_cleanly_saves_whole_weights_and_exits_0(tmp_path: Path) ->
     assert "Traceback" not in err and "stopped" in out
     assert events(metrics)[-1]["status"] == "stopped"
     load_checkpoint(compile_graph(load_project(project).graph), tmp_path / "moons.safetensors")
+
+
+def write_moons_files(tmp_path: Path, kind: str) -> str:
+    """The moons data as a user would bring it: a CSV with text labels, an NPZ, or IDX files."""
+    import gzip
+    import struct
+
+    import numpy as np
+
+    from engine.data import load_builtin
+
+    data = load_builtin("moons")
+    x, y = data.x[:300], data.y[:300]
+    if kind == "csv":
+        rows = ["x1,x2,side"] + [f"{a},{b},{'up' if c == 0 else 'down'}" for (a, b), c in zip(x, y)]
+        (tmp_path / "moons.csv").write_text("\n".join(rows))
+        return "csv:moons.csv"
+    if kind == "npz":
+        np.savez(tmp_path / "moons.npz", x=x, y=y)
+        return "npz:moons.npz"
+    pixels = np.clip((x + 2) * 60, 0, 255).astype(np.uint8).reshape(-1, 1, 2)
+    header = b"\x00\x00\x08\x03" + struct.pack(">3I", *pixels.shape)
+    (tmp_path / "img.gz").write_bytes(gzip.compress(header + pixels.tobytes()))
+    (tmp_path / "lab").write_bytes(
+        b"\x00\x00\x08\x01" + struct.pack(">I", len(y)) + y.astype(np.uint8).tobytes()
+    )
+    return "idx:img.gz,lab"
+
+
+@pytest.mark.parametrize("kind", ["csv", "npz", "idx"])
+def test_user_data_files_train_end_to_end(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = moons_project(tmp_path, epochs=8)
+    monkeypatch.chdir(tmp_path)  # --dataset paths are relative to the current folder
+    metrics = tmp_path / "m.jsonl"
+    spec = write_moons_files(tmp_path, kind)
+    assert run(["train", str(project), "--dataset", spec, "--metrics-out", str(metrics)]) == 0
+    stream = events(metrics)
+    assert stream[0]["train_samples"] == 240 and stream[0]["val_samples"] == 60
+    assert stream[-1]["status"] == "completed" and stream[-1]["val_accuracy"] > 0.75
