@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine.training.callbacks import BatchEnd, Callback
 from engine.training.checkpoints import (
+    CheckpointEachEpoch,
     checkpoint_metadata,
     checkpoint_scaling,
     load_checkpoint,
@@ -37,6 +38,7 @@ __all__ = [
     "BatchEnd",
     "Batches",
     "Callback",
+    "CheckpointEachEpoch",
     "DeviceError",
     "FitResult",
     "MetricsWriter",

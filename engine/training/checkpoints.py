@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safetensors import safe_open
 from torch import nn
 
+from engine.training.callbacks import Callback
 from engine.weights import WeightsError, load_weights, save_weights
+
+if TYPE_CHECKING:
+    from engine.training.trainer import Trainer
 
 SCALING_KEY = "netwright.scaling"
 
@@ -55,3 +59,39 @@ def load_checkpoint(module: nn.Module, path: str | Path) -> dict[str, str]:
     """Load weights into `module` (refusing ones that do not fit); returns the metadata."""
     load_weights(module, path)
     return checkpoint_metadata(path)
+
+
+class CheckpointEachEpoch(Callback):
+    """Saves the weights after every epoch (or only epochs that improve the monitored metric),
+    atomically, so a crash or a kill mid-run leaves the last saved weights whole."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        only_improved: bool = True,
+        project: str = "",
+        scaling: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.only_improved = only_improved
+        self.project = project
+        self.scaling = scaling
+        self.best: float | None = None
+        self.saved_epochs: list[int] = []
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
+        value = metrics.get("val_loss", metrics.get("train_loss"))
+        if self.only_improved and value is not None:
+            if self.best is not None and not value < self.best:
+                return
+            self.best = value
+        save_checkpoint(
+            trainer.model,
+            self.path,
+            project=self.project,
+            epoch=epoch,
+            status="running",
+            scaling=self.scaling,
+        )
+        self.saved_epochs.append(epoch)

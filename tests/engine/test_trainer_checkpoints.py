@@ -14,6 +14,7 @@ from engine.project import load_project
 from engine.resources import EXAMPLES
 from engine.settings import TrainingSettings
 from engine.training import (
+    CheckpointEachEpoch,
     checkpoint_metadata,
     checkpoint_scaling,
     load_checkpoint,
@@ -80,3 +81,15 @@ def test_a_damaged_weights_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     with pytest.raises(WeightsError, match="not a readable safetensors"):
         checkpoint_metadata(path)
+
+
+def test_checkpoints_each_improving_epoch_keep_the_best_weights_on_disk(tmp_path: Path) -> None:
+    plan = digits_plan(epochs=3)
+    keeper = CheckpointEachEpoch(tmp_path / "best.safetensors", scaling=plan.data.scaling)
+    _, result = plan.run([keeper])
+    assert keeper.saved_epochs and keeper.saved_epochs[-1] == result.best_epoch
+    meta = checkpoint_metadata(tmp_path / "best.safetensors")
+    assert (
+        meta["netwright.epoch"] == str(result.best_epoch) and meta["netwright.status"] == "running"
+    )
+    load_checkpoint(compile_graph(plan.project.graph), tmp_path / "best.safetensors")
