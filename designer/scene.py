@@ -174,7 +174,9 @@ class GraphScene(QGraphicsScene):
         return (round(pos.x() / GRID) * GRID, round(pos.y() / GRID) * GRID)
 
     def selected_node_ids(self) -> list[str]:
-        return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        """The selected layers, in the graph's order (Qt's selection order is arbitrary)."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n for n in self._graph.nodes if n in chosen]
 
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]

@@ -64,6 +64,10 @@ class GraphView(QGraphicsView):
         self.minimap = Minimap(self)
         self.document.read_only_changed.connect(lambda _locked: self.viewport().update())
 
+    def set_read_only(self, locked: bool) -> None:
+        """Lock editing (the document refuses edits; the canvas shows a banner)."""
+        self.document.set_read_only(locked)
+
     # ----------------------------------------------------------------- zoom
     def zoom(self) -> float:
         return self.transform().m11()
