@@ -29,9 +29,11 @@ def sliding_window(
 ) -> int:
     """Output length of a convolution or pooling window along one axis."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if ceil:
-        return -(-span // stride) + 1
-    return span // stride + 1
+    if not ceil:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    # torch drops a last window that would start entirely inside the right padding
+    return out - 1 if (out - 1) * stride >= size + padding else out
 
 
 def window_output(

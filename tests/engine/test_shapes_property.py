@@ -173,3 +173,15 @@ def test_every_layer_type_matches_torch_with_its_defaults() -> None:
         else:
             untested.append(name)
     assert untested == []
+
+
+def test_ceil_mode_pooling_drops_a_window_that_starts_in_the_padding() -> None:
+    """Found by the branching property: torch's ceil_mode rule for the last window."""
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": [1, 1, 1]})
+    graph.add_node("AvgPool2d", "pool", {"kernel_size": 4, "padding": 2, "ceil_mode": True})
+    graph.add_node("Output", "output")
+    graph.connect(PortRef("input", "out"), PortRef("pool", "in"))
+    graph.connect(PortRef("pool", "out"), PortRef("output", "in"))
+    assert analyse(graph).nodes["pool"].shape == (1, 1, 1)
+    check_against_torch(graph)
