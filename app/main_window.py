@@ -137,7 +137,9 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self, *_: object) -> None:
         graph, analysis = self.document.graph, self.document.analysis
-        self.count_label.setText(f"{len(graph)} layers · {analysis.total_params:,} params")
+        text = f"{len(graph)} layers · {analysis.total_params:,} params"
+        if self.count_label.text() != text:
+            self.count_label.setText(text)
 
     def _show_lock(self, locked: bool) -> None:
         self.lock_label.setVisible(locked)
@@ -259,10 +261,11 @@ class MainWindow(QMainWindow):
         self.actions[f"theme_{theme.current().name}"].setChecked(True)
         self.settings.setValue("theme", theme.current().name)
         self.palette.populate()
-        self.problems.refresh()
+        self.problems.refresh(force=True)
         self.scene.update()
+        self.view.resetCachedContent()
         self.view.viewport().update()
-        self.view.minimap.update()
+        self.view.minimap.invalidate()
 
     def show_keys(self) -> None:
         QMessageBox.information(self, "Keyboard and mouse", KEYS_HELP)

@@ -197,25 +197,33 @@ class Inspector(QScrollArea):
         shape = fmt(info.shape) if info is not None and info.shape is not None else "unknown"
         if self.status_label is not None:
             count = count_text(info.params) if info is not None else "0 params"
-            self.status_label.setText(f"Output  {shape}   ·   {count}")
+            _set_text(self.status_label, f"Output  {shape}   ·   {count}")
         if self.problems_label is not None:
             problems = analysis.for_node(node.id)
-            self.problems_label.setText(
+            _set_text(
+                self.problems_label,
                 "\n".join(
                     f"{'⛔' if d.severity == 'error' else '⚠'} {d.message}"
                     + (f" — {d.hint}" if d.hint else "")
                     for d in problems
-                )
+                ),
             )
             self.problems_label.setVisible(bool(problems))
         if self.name_edit is not None and not self.name_edit.hasFocus():
-            self.name_edit.setText(node.id)
+            if self.name_edit.text() != node.id:
+                self.name_edit.setText(node.id)
         layer = layer_type(node.type)
         for name, editor in self.editors.items():
             if editor.field.hasFocus():
                 continue
             param = layer.param(name) if layer else None
             editor.set_value(node.params.get(name, param.default if param else None))
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    """Change a label only when its text changes: a relayout of the dock costs a frame."""
+    if label.text() != text:
+        label.setText(text)
 
 
 def _label(text: str, name: str) -> QLabel:

@@ -117,6 +117,9 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
         self.setAcceptHoverEvents(True)
+        # Rendered once per zoom level at device resolution (crisp), then blitted while
+        # panning or repainting neighbours; re-rendered when it changes or the zoom does.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setPos(QPointF(*node.position))
         self.inputs = self._make_ports(layer.inputs if layer else (), False)
         self.outputs = self._make_ports(layer.outputs if layer else (), True)
@@ -176,7 +179,7 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
-        return QRectF(-8.0, -12.0, NODE_WIDTH + 16.0, NODE_HEIGHT + 20.0)
+        return QRectF(-16.0, -12.0, NODE_WIDTH + 32.0, NODE_HEIGHT + 24.0)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -213,6 +216,9 @@ class NodeItem(QGraphicsItem):
         else:
             self._paint_far_title(painter, lod, t)
         self._paint_outline(painter, body, t)
+        if lod >= LOD_TEXT:
+            for port in (*self.inputs.values(), *self.outputs.values()):
+                port.draw(painter, lod)
 
     def _paint_far_title(self, painter: QPainter, lod: float, t: theme.Theme) -> None:
         """Zoomed out: only the name, drawn larger so it stays readable on screen."""
@@ -255,8 +261,10 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(stripe.intersected(top))
 
     def _paint_text(self, painter: QPainter, colour: QColor, t: theme.Theme) -> None:
-        icon = theme.layer_icon(self.icon_name, colour.lighter(125).name())
-        icon.paint(painter, QRectF(9, 7, 18, 18).toRect())
+        family, glyph = theme.icon_glyph(self.icon_name)
+        painter.setFont(theme.glyph_font(family, 17))
+        painter.setPen(colour.lighter(125))
+        painter.drawText(QRectF(8, 3, 20, HEADER_HEIGHT - 3), Qt.AlignmentFlag.AlignCenter, glyph)
         title_font = theme.ui_font(9.5, bold=True)
         small = theme.ui_font(7.8)
         painter.setFont(small)

@@ -47,6 +47,7 @@ class PortItem(QGraphicsItem):
         self.highlight: str | None = None  # "valid", "invalid" or None
         self.hovered = False
         self.setAcceptHoverEvents(True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setZValue(2)
         kind = "output" if is_output else "input"
@@ -63,7 +64,7 @@ class PortItem(QGraphicsItem):
     def set_highlight(self, state: str | None) -> None:
         if state != self.highlight:
             self.highlight = state
-            self.update()
+            self.node_item.update()
 
     def boundingRect(self) -> QRectF:
         return QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
@@ -79,16 +80,17 @@ class PortItem(QGraphicsItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
-        if lod < 0.45:
-            return
+        """Nothing: the node paints its ports, so they share its cached picture."""
+
+    def draw(self, painter: QPainter, lod: float) -> None:
+        """Paint this port in the node's coordinates (called from NodeItem.paint)."""
         t = theme.current()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         fill = theme.category_colour(self.node_item.category)
         if self.highlight == "valid":
             fill = t.colour("ok")
         elif self.highlight == "invalid":
             fill = t.colour("error")
+        centre = self.pos()
         radius = PORT_RADIUS + (1.5 if self.hovered or self.highlight else 0.0)
         pen = QPen(t.colour("port_border"), 2.0)
         pen.setCosmetic(True)
@@ -96,35 +98,39 @@ class PortItem(QGraphicsItem):
         painter.setBrush(fill)
         if self.multiple:
             painter.drawRoundedRect(
-                QRectF(-radius * 0.8, -radius * 1.6, radius * 1.6, radius * 3.2), radius, radius
+                QRectF(
+                    centre.x() - radius * 0.8, centre.y() - radius * 1.6, radius * 1.6, radius * 3.2
+                ),
+                radius * 0.8,
+                radius * 0.8,
             )
         else:
-            painter.drawEllipse(QPointF(0, 0), radius, radius)
+            painter.drawEllipse(centre, radius, radius)
         if self.highlight:
             ring = QPen(QColor(fill), 1.5)
             ring.setCosmetic(True)
             painter.setPen(ring)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(QPointF(0, 0), radius + 4, radius + 4)
+            painter.drawEllipse(centre, radius + 4, radius + 4)
         if self.show_label and lod >= 0.6:
             painter.setPen(t.colour("text_dim"))
             painter.setFont(theme.ui_font(7.5))
             if self.is_output:
-                rect = QRectF(-70, -8, 60, 16)
+                rect = QRectF(centre.x() - 70, centre.y() - 8, 60, 16)
                 align = Qt.AlignmentFlag.AlignRight
             else:
-                rect = QRectF(10, -8, 60, 16)
+                rect = QRectF(centre.x() + 10, centre.y() - 8, 60, 16)
                 align = Qt.AlignmentFlag.AlignLeft
             painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, self.name)
 
     # -------------------------------------------------------------- events
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self.hovered = True
-        self.update()
+        self.node_item.update()
 
     def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self.hovered = False
-        self.update()
+        self.node_item.update()
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         scene = self.scene()

@@ -32,13 +32,18 @@ class ProblemsPanel(QTreeWidget):
         self.header().setStretchLastSection(True)
         self.setColumnWidth(0, 460)
         self.setColumnWidth(1, 160)
+        self._shown: list[str] | None = None
         document.analysed.connect(self.refresh)
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)
         self.refresh(document.analysis)
 
-    def refresh(self, _analysis: Analysis | None = None) -> None:
+    def refresh(self, _analysis: Analysis | None = None, force: bool = False) -> None:
         problems = self.document.problems()
+        key = [str(d) for d in problems]
+        if key == self._shown and not force:
+            return  # most edits change shapes, not problems: leave the list (and its paint) alone
+        self._shown = key
         self.clear()
         t = theme.current()
         errors = sum(d.severity == "error" for d in problems)

@@ -155,6 +155,32 @@ def layer_icon(name: str, colour: str) -> QIcon:
         return qtawesome.icon("mdi6.shape-outline", color=colour)
 
 
+@lru_cache(maxsize=512)
+def icon_glyph(name: str) -> tuple[str, str]:
+    """(font family, character) of a qtawesome icon, for painting it as text.
+
+    Canvas items draw icons as glyphs: vector, crisp at any zoom and DPI, and
+    served from Qt's glyph cache, where QIcon.paint would go through Python
+    for every node on every repaint.
+    """
+    import qtawesome
+
+    try:
+        char = qtawesome.charmap(name)
+        prefix = name.split(".", 1)[0]
+        family = qtawesome.font(prefix, 12).family()
+    except Exception:  # an icon name this qtawesome does not know
+        return icon_glyph("mdi6.shape-outline") if name != "mdi6.shape-outline" else ("", "?")
+    return family, char
+
+
+@lru_cache(maxsize=64)
+def glyph_font(family: str, pixel_size: int) -> QFont:
+    font = QFont(family)
+    font.setPixelSize(pixel_size)
+    return font
+
+
 def ui_font(point_size: float, bold: bool = False) -> QFont:
     font = QFont(QApplication.font())
     font.setPointSizeF(point_size)

@@ -48,6 +48,7 @@ class GraphView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -278,6 +279,7 @@ class GraphView(QGraphicsView):
     # ------------------------------------------------------------- painting
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         t = theme.current()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines: no AA
         painter.fillRect(rect, t.colour("canvas"))
         zoom = self.zoom()
         for step, colour in ((GRID, "grid_minor"), (GRID * 5, "grid_major")):
@@ -328,7 +330,8 @@ class GraphView(QGraphicsView):
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
-        self.minimap.update()
+        if hasattr(self, "minimap"):
+            self.minimap.update()
 
 
 def _frange(start: float, stop: float, step: float) -> list[float]:
