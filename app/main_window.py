@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ status bar
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.lock_label = QLabel("🔒 Read-only while training")
+        self.lock_label = QLabel("Read-only while training")
         self.lock_label.setObjectName("LockIndicator")
         self.lock_label.hide()
         self.problem_label = QLabel()
@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         if not errors and not warnings:
             self.problem_label.setText("✔ ready")
         else:
-            self.problem_label.setText(f"⛔ {errors}   ⚠ {warnings}")
+            self.problem_label.setText(f"✖ {errors}   ⚠ {warnings}")
 
     def _update_counts(self, *_: object) -> None:
         graph, analysis = self.document.graph, self.document.analysis

@@ -203,7 +203,7 @@ class Inspector(QScrollArea):
             _set_text(
                 self.problems_label,
                 "\n".join(
-                    f"{'⛔' if d.severity == 'error' else '⚠'} {d.message}"
+                    f"{'✖' if d.severity == 'error' else '⚠'} {d.message}"
                     + (f" — {d.hint}" if d.hint else "")
                     for d in problems
                 ),

@@ -111,6 +111,7 @@ class NodeItem(QGraphicsItem):
         self.count = 0
         self.severity: str | None = None
         self._state_key: tuple[Any, ...] = ()
+        self._seen: tuple[Any, ...] = ()
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -157,6 +158,10 @@ class NodeItem(QGraphicsItem):
 
     def set_state(self, info: NodeInfo | None, diagnostics: list[Diagnostic]) -> None:
         """Show what the analysis found; repaint only when something visible changed."""
+        seen = (info.shape, info.params) if info is not None else None, diagnostics
+        if seen == self._seen:
+            return  # most nodes are untouched by an edit: skip the formatting too
+        self._seen = seen
         shape = "" if info is None or info.shape is None else fmt(info.shape)
         count = 0 if info is None else info.params
         severity = None
@@ -263,7 +268,7 @@ class NodeItem(QGraphicsItem):
     def _paint_text(self, painter: QPainter, colour: QColor, t: theme.Theme) -> None:
         family, glyph = theme.icon_glyph(self.icon_name)
         painter.setFont(theme.glyph_font(family, 17))
-        painter.setPen(colour.lighter(125))
+        painter.setPen(colour.lighter(125) if t.name == "dark" else colour.darker(115))
         painter.drawText(QRectF(8, 3, 20, HEADER_HEIGHT - 3), Qt.AlignmentFlag.AlignCenter, glyph)
         title_font = theme.ui_font(9.5, bold=True)
         small = theme.ui_font(7.8)
