@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: install run test lint unit bench screenshots clean
+.PHONY: install run test lint unit bench docs screenshots clean
 
 install: $(STAMP)
 
@@ -34,6 +34,9 @@ test: lint unit
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; QT_QPA_PLATFORM=offscreen $(PY) $$script || exit 1; done
+
+docs: install
+	$(PY) docs/make_layer_list.py
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(PY) docs/make_screenshots.py

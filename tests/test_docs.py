@@ -1,0 +1,19 @@
+"""The layer list in README.md and docs/layers.md is generated from the catalogue and kept current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_layer_lists_match_the_catalogue() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_layer_list.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
