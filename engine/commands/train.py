@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         plan_training,
         save_checkpoint,
     )
+    from engine.training.memory import OutOfMemory
     from engine.weights import WeightsError
 
     project = load_project(args.project)
@@ -172,7 +173,10 @@ def run(args: argparse.Namespace) -> int:
         f"{info['dataset']}, {info['parameters']:,} parameters",
         flush=True,
     )
-    result = _fit_with_interrupt(trainer, plan)
+    try:
+        result = _fit_with_interrupt(trainer, plan)
+    except OutOfMemory as error:
+        raise UserError(str(error), 1) from None
     if result.status == "diverged":
         print(
             f"netwright: training diverged ({result.message}); weights not saved. "

@@ -32,6 +32,7 @@ from engine.settings import TrainingSettings
 from engine.training.callbacks import BatchEnd, Callback, overrides
 from engine.training.devices import choose_threads, select_device
 from engine.training.losses import make_loss
+from engine.training.memory import out_of_memory_guard
 from engine.training.metrics import Meter, evaluate, per_class, task_for
 from engine.training.optim import LRSchedule, make_optimizer
 from engine.training.stopping import DivergenceGuard, EarlyStopper, Snapshot
@@ -150,7 +151,8 @@ class Trainer:
         if images:
             self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         try:
-            return self._fit(train, val)
+            with out_of_memory_guard(self.device, self.settings.batch_size):
+                return self._fit(train, val)
         finally:
             torch.set_num_threads(previous_threads)
             if images:
