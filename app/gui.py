@@ -19,7 +19,7 @@ from engine.project import Project, ProjectError, load_project
 from engine.resources import DEFAULT_EXAMPLE, example
 
 SCREENSHOT_SIZE = (1600, 1000)
-READABLE_ZOOM = 0.75
+READABLE_ZOOM = 0.85
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
