@@ -14,9 +14,13 @@ ROW_HEIGHT = 150.0
 
 
 def layered_positions(
-    graph: Graph, origin: tuple[float, float] = (0.0, 0.0)
+    graph: Graph, origin: tuple[float, float] = (0.0, 0.0), wrap_after: int | None = None
 ) -> dict[str, tuple[float, float]]:
-    """New positions for every node; the graph itself is not changed."""
+    """New positions for every node; the graph itself is not changed.
+
+    With `wrap_after`, a long network continues on a new band below after that
+    many columns, like lines of text, so it fits a window instead of a corridor.
+    """
     parents: dict[str, list[str]] = {n: [] for n in graph.nodes}
     children: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for edge in graph.edges:
@@ -33,12 +37,15 @@ def layered_positions(
             _sort_by_barycentre(columns[level], parents, order)
         for level in sorted(columns, reverse=True)[1:]:
             _sort_by_barycentre(columns[level], children, order)
+    tallest = max((len(c) for c in columns.values()), default=1)
+    band_height = (tallest + 0.6) * ROW_HEIGHT
     positions = {}
     for level, column in columns.items():
-        top = -(len(column) - 1) * ROW_HEIGHT / 2
+        band, place = divmod(level, wrap_after) if wrap_after else (0, level)
+        top = -(len(column) - 1) * ROW_HEIGHT / 2 + band * band_height
         for i, node_id in enumerate(column):
             positions[node_id] = (
-                origin[0] + level * COLUMN_WIDTH,
+                origin[0] + place * COLUMN_WIDTH,
                 origin[1] + top + i * ROW_HEIGHT,
             )
     return positions
