@@ -1,0 +1,39 @@
+"""Render the README's screenshots with the real application, off-screen.
+
+    make screenshots        (QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py)
+
+Uses the contract's `netwright gui PROJECT --screenshot OUT.png [--train-seconds S]`,
+so the pictures show exactly what a user sees and stay current.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = {
+    "designer.png": ["resources/examples/digits-cnn.netwright.json"],
+    "training.png": ["resources/examples/digits-cnn.netwright.json", "--train-seconds", "12"],
+}
+
+
+def main() -> int:
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    for name, args in SHOTS.items():
+        target = out / name
+        command = [sys.executable, "-m", "app", "gui", *args, "--screenshot", str(target)]
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        if result.returncode != 0 or not target.is_file():
+            print(f"failed: {' '.join(command)}\n{result.stderr}", file=sys.stderr)
+            return 1
+        print(f"wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
