@@ -87,10 +87,19 @@ class Project:
             data.setdefault(key, copy.deepcopy(value))
         return data
 
-    def weights_path(self, path: Path | None = None) -> Path | None:
-        """Where this project's weights live: ``NAME.safetensors`` beside the project file."""
+    def weights_path(self, path: Path | None = None, network: str | None = None) -> Path | None:
+        """Where this project's weights live: ``NAME.safetensors`` beside the project file.
+
+        Each network of a multi-network project has its own file, ``NAME.generator.safetensors``;
+        without `network` that is the main network's (the one `graph` is), which export uses.
+        """
         path = path or self.path
-        return None if path is None else path.with_name(project_stem(path) + ".safetensors")
+        if path is None:
+            return None
+        stem = project_stem(path)
+        if self.networks:
+            stem += "." + (network or next(iter(self.networks)))
+        return path.with_name(stem + ".safetensors")
 
 
 def project_stem(path: Path) -> str:

@@ -58,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="start from the saved weights (the --weights-out file or the default one)",
     )
+    parser.add_argument(
+        "--samples-out",
+        type=Path,
+        metavar="FILE.png",
+        help="GAN projects: save a picture of the generator's samples at the end",
+    )
     parser.set_defaults(run=run)
 
 
@@ -129,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
     weights = weights_target(args.project, project_stem(args.project), args.weights_out)
     if weights.resolve() == args.project.resolve():
         raise UserError(f"{weights}: that is the project file; choose another --weights-out", 2)
+    if project.is_multi_network:  # two networks trained by a recipe: engine.gan
+        from engine.gan.command import run_gan
+
+        return run_gan(args, project, weights)
+    if args.samples_out is not None:
+        raise UserError("--samples-out applies to GAN projects only", 2)
     settings = TrainingSettings.from_project(project).with_overrides(
         epochs=args.epochs,
         batch_size=args.batch_size,

@@ -74,6 +74,7 @@ def _entries() -> list[Builtin]:
     ball = "five sheets of paper crumpled into a 3-D ball: learn to uncrumple them"
     sine = "windows of 24 values of a noisy sine wave; predict the next value (regression)"
     marker = "16 tokens (vocabulary 12); the class is the token after the marker token 10: needs attention"
+    ring = "8 Gaussians on a circle in 2-D (radius 2, width 0.05): the GAN mode-collapse test"
 
     def moons_data() -> tuple[np.ndarray, np.ndarray]:
         import numpy as np
@@ -144,6 +145,13 @@ def _entries() -> list[Builtin]:
             10,
             marker,
             _generated("marker", "marker_sequences", digit_names, marker),
+        ),
+        Builtin(
+            "ring",
+            (2,),
+            8,
+            ring,
+            _generated("ring", "ring", tuple(f"mode {i + 1}" for i in range(8)), ring),
         ),
     ]
 

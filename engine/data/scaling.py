@@ -10,7 +10,10 @@ Applying them is always ``(x - offset) / scale``, broadcast over one sample:
 64-value vector, or each of the 8 values per step of an 8x8 sequence);
 ``per: "channel"`` means one value per channel of a channels x height x width
 image. Standard scaling uses the mean and standard deviation; min-max uses the
-minimum and the range, mapping the training data onto 0..1.
+minimum and the range, mapping the training data onto 0..1. Symmetric scaling
+maps the whole training data's range onto -1..1 with one offset and one scale
+for every value (``per: "all"``), so images stay images: the range of a Tanh
+output, which is what a GAN's generator usually ends in.
 """
 
 from __future__ import annotations
@@ -19,13 +22,22 @@ from typing import Any
 
 import numpy as np
 
-METHODS = ("standard", "minmax", "none")
+METHODS = ("standard", "minmax", "symmetric", "none")
 
 
 def fit_scaling(method: str, x: np.ndarray) -> dict[str, Any] | None:
     """Statistics of `x` (N, *sample_shape) for `method`; None for "none"."""
     if method == "none":
         return None
+    if method == "symmetric":
+        low, high = float(x.min()), float(x.max())
+        half = (high - low) / 2 if high - low > 1e-8 else 1.0
+        return {
+            "method": method,
+            "per": "all",
+            "offset": [round((low + high) / 2, 7)],
+            "scale": [round(half, 7)],
+        }
     per = "channel" if x.ndim == 4 else "feature"
     values = np.moveaxis(x, 1, -1) if per == "channel" else x
     flat = values.reshape(-1, values.shape[-1]).astype(np.float64)

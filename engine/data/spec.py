@@ -123,14 +123,14 @@ def dataset_problems(project: Project) -> list[Diagnostic]:
                 )
             )
     scaling = section.get("scaling", "standard")
-    if scaling not in ("standard", "minmax", "none"):
+    if scaling not in ("standard", "minmax", "symmetric", "none"):
         problems.append(
             Diagnostic(
                 "error",
                 f"unknown scaling {scaling!r}",
                 None,
                 "dataset.scaling",
-                "use standard, minmax or none",
+                "use standard, minmax, symmetric (-1..1) or none",
             )
         )
     target = section.get("target")

@@ -85,6 +85,29 @@ def marker_sequences(count: int = 10000, seed: int = 0) -> tuple[np.ndarray, np.
     return tokens.astype(np.int64), answer.astype(np.int64)
 
 
+RING_MODES = 8  # the ring of Gaussians: how many, on a circle of what radius, how wide
+RING_RADIUS = 2.0
+RING_STD = 0.05
+
+
+def ring_centres() -> np.ndarray:
+    """The centres of the ring's Gaussians, (RING_MODES, 2), mode k at angle 2*pi*k/RING_MODES."""
+    angles = 2 * np.pi * np.arange(RING_MODES) / RING_MODES
+    return (RING_RADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def ring(count: int = 8000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points from 8 equally likely Gaussians on a circle; the label is the Gaussian (the mode).
+
+    The classic test of a GAN's generator: a collapsed one covers a few modes, or
+    hops from mode to mode, instead of all eight at once.
+    """
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, RING_MODES, count)
+    points = ring_centres()[labels] + rng.normal(0.0, RING_STD, (count, 2))
+    return points.astype(np.float32), labels.astype(np.int64)
+
+
 def _shuffled(
     x: np.ndarray, y: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
