@@ -74,8 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(project)
     if args.project is not None:
         window._remember(Path(args.project))
+    from app.welcome import greet_later
+
     window.show()
     window.view.zoom_to_fit()
+    greet_later(window)  # the getting-started panel, until the user has got going
     return int(app.exec())
 
 

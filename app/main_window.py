@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gallery import gallery_action
+from app.help import install_help
 from designer import theme
 from designer.editor import Editor
 from designer.inspector import Inspector
 from designer.palette import Palette
 from designer.problems import ProblemsPanel
 from engine.project import SUFFIX, Project, ProjectError, load_project, project_stem, save_project
-from engine.resources import examples
 
 MAX_RECENT = 8
 FILE_FILTER = f"Netwright projects (*{SUFFIX} *.json);;All files (*)"
@@ -169,21 +170,15 @@ class MainWindow(QMainWindow):
         self._file_menu(bar.addMenu("&File"))
         self._edit_menu(bar.addMenu("&Edit"))
         self._view_menu(bar.addMenu("&View"))
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("keys", "Keyboard and Mouse", self.show_keys, "F1"))
-        help_menu.addAction(self._action("about", "About Netwright", self.show_about))
+        install_help(self, bar.addMenu("&Help"))
 
     def _file_menu(self, menu: object) -> None:
         a = self._action
         menu.addAction(a("new", "&New", self.new_project, QKeySequence.StandardKey.New))
+        menu.addAction(gallery_action(self))
         menu.addAction(a("open", "&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
         self.recent_menu = menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        examples_menu = menu.addMenu("Open &Example")
-        for example in examples():
-            examples_menu.addAction(
-                example.name, lambda path=example.path: self.open_project(path, as_template=True)
-            )
         menu.addSeparator()
         menu.addAction(a("save", "&Save", self.save, QKeySequence.StandardKey.Save))
         menu.addAction(a("save_as", "Save &As…", self.save_as, "Ctrl+Shift+S"))
@@ -219,13 +214,13 @@ class MainWindow(QMainWindow):
         menu.addAction(a("select_all", "Select &All", e.select_all, "Ctrl+A"))
         menu.addSeparator()
         menu.addAction(a("rename", "Re&name Layer…", lambda: e.rename_selected(self), "F2"))
-        menu.addAction(a("layout", "Auto-&Layout", e.auto_layout, "Ctrl+L"))
+        menu.addAction(a("layout", "Auto-La&yout", e.auto_layout, "Ctrl+L"))
         align = menu.addMenu("Ali&gn")
         for key, text in (
-            ("left", "Left Edges"),
-            ("top", "Top Edges"),
-            ("row", "In a Row"),
-            ("column", "In a Column"),
+            ("left", "&Left Edges"),
+            ("top", "&Top Edges"),
+            ("row", "In a &Row"),
+            ("column", "In a &Column"),
         ):
             align.addAction(a(f"align_{key}", text, lambda k=key: e.align(k)))
 
@@ -239,7 +234,7 @@ class MainWindow(QMainWindow):
         snap.setCheckable(True)
         snap.setChecked(self.scene.snap_to_grid)
         snap.toggled.connect(lambda on: setattr(self.scene, "snap_to_grid", on))
-        minimap = a("minimap", "&Overview Map", lambda: None)
+        minimap = a("minimap", "Overview &Map", lambda: None)
         minimap.setCheckable(True)
         minimap.setChecked(True)
         minimap.toggled.connect(v.minimap.setVisible)
@@ -248,7 +243,7 @@ class MainWindow(QMainWindow):
         themes = menu.addMenu("&Theme")
         group = QActionGroup(self)
         for name in theme.THEME_NAMES:
-            action = a(f"theme_{name}", name.title(), lambda n=name: self.set_theme(n))
+            action = a(f"theme_{name}", "&" + name.title(), lambda n=name: self.set_theme(n))
             action.setCheckable(True)
             group.addAction(action)
             themes.addAction(action)
@@ -266,16 +261,6 @@ class MainWindow(QMainWindow):
         self.view.resetCachedContent()
         self.view.viewport().update()
         self.view.minimap.invalidate()
-
-    def show_keys(self) -> None:
-        QMessageBox.information(self, "Keyboard and mouse", KEYS_HELP)
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Netwright",
-            "Netwright: draw a neural network, see every shape, train it, export it.",
-        )
 
     # ----------------------------------------------------------------- title
     def update_title(self) -> None:
@@ -414,22 +399,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         event.accept()
-
-
-KEYS_HELP = """Canvas
-  Drag from the Layers palette, or press Tab / double-click empty canvas to add a layer by name.
-  Drag from a port to another port to wire them; drag a wire's end to re-plug it.
-  Drop a layer onto a wire to insert it there.
-  Middle-drag or Space+drag: pan.   Wheel: zoom.   Ctrl+0: fit.
-  Drag on empty canvas: select several.
-
-Editing
-  Ctrl+Z / Ctrl+Shift+Z: undo / redo     Ctrl+C, Ctrl+X, Ctrl+V: copy, cut, paste
-  Ctrl+D: duplicate     Delete: delete     Ctrl+A: select all
-  F2: rename     Ctrl+L: auto-layout
-
-Files
-  Ctrl+N new, Ctrl+O open, Ctrl+S save, Ctrl+Shift+S save as, Ctrl+Q quit"""
 
 
 def application() -> QApplication:

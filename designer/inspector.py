@@ -22,6 +22,7 @@ from shiboken6 import isValid
 
 from designer import theme
 from designer.document import Document
+from designer.layer_help import param_note, param_tooltip, ports_text
 from designer.node_item import NodeItem, count_text
 from designer.param_editors import ParamEditor
 from designer.scene import GraphScene
@@ -122,6 +123,7 @@ class Inspector(QScrollArea):
         self._layout.addWidget(_label(f"{node.type} · {item.category}", "InspectorDim"))
         if layer is not None:
             self._layout.addWidget(_label(layer.help, "InspectorHelp"))
+            self._layout.addWidget(_label(ports_text(layer), "InspectorDim"))
         self.status_label = _label("", "InspectorShape")
         self.problems_label = _label("", "InspectorProblems")
         self._layout.addWidget(self.status_label)
@@ -149,9 +151,9 @@ class Inspector(QScrollArea):
             editor.finished.connect(self.document.end_merge)
             self.editors[param.name] = editor
             label = QLabel(param.name)
-            label.setToolTip(param.help)
+            label.setToolTip(param_tooltip(param))
             form.addRow(label, editor)
-            help_label = _label(param.help, "InspectorParamHelp")
+            help_label = _label(param_note(param), "InspectorParamHelp")
             form.addRow("", help_label)
         self.problem_note = _label("", "InspectorRefusal")
         self.problem_note.hide()
@@ -197,7 +199,10 @@ class Inspector(QScrollArea):
         shape = fmt(info.shape) if info is not None and info.shape is not None else "unknown"
         if self.status_label is not None:
             count = count_text(info.params) if info is not None else "0 params"
-            _set_text(self.status_label, f"Output  {shape}   ·   {count}")
+            _set_text(
+                self.status_label,
+                f"{_inputs_text(node.id, self.document)}Output  {shape}   ·   {count}",
+            )
         if self.problems_label is not None:
             problems = analysis.for_node(node.id)
             _set_text(
@@ -218,6 +223,15 @@ class Inspector(QScrollArea):
                 continue
             param = layer.param(name) if layer else None
             editor.set_value(node.params.get(name, param.default if param else None))
+
+
+def _inputs_text(node_id: str, document: Document) -> str:
+    """The shapes flowing in, so the inspector reads as "In 1x8x8 → Out 32x8x8"."""
+    shapes = []
+    for edge in document.graph.edges_into(node_id):
+        info = document.analysis.nodes.get(edge.source.node)
+        shapes.append(fmt(info.shape) if info is not None and info.shape is not None else "?")
+    return f"Input  {', '.join(shapes)}   →   " if shapes else ""
 
 
 def _set_text(label: QLabel, text: str) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer import theme
+from designer.layer_help import layer_tooltip
 from designer.quick_add import fuzzy_score
 from designer.view import LAYER_MIME
 from engine.layers import by_category
@@ -85,7 +86,7 @@ class Palette(QWidget):
                 item = QTreeWidgetItem([layer.name])
                 item.setIcon(0, theme.layer_icon(layer.icon, colour.name()))
                 item.setData(0, TYPE_ROLE, layer.name)
-                item.setToolTip(0, f"<b>{layer.name}</b><br>{layer.help}")
+                item.setToolTip(0, layer_tooltip(layer))
                 item.setFlags(
                     Qt.ItemFlag.ItemIsEnabled
                     | Qt.ItemFlag.ItemIsSelectable
