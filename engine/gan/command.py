@@ -10,6 +10,7 @@ and ``NAME.discriminator.safetensors`` (``--weights-out X.safetensors`` gives
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -28,6 +29,10 @@ def run_gan(args: argparse.Namespace, project: Project, weights: Any) -> int:
     from engine.training import PlanError
     from engine.weights import WeightsError
 
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise UserError(
+            f"{args.project}: a GAN project trains in one process; run it without torchrun", 2
+        )
     settings = TrainingSettings.from_project(project).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, device=args.device, seed=args.seed
     )

@@ -208,3 +208,12 @@ def test_the_untrained_gan_example_exports_its_generator(tmp_path: Path) -> None
     model = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
     (output,) = model.get_outputs()
     assert output.shape[1:] == [1, 8, 8]
+
+
+def test_a_gan_is_not_trained_under_torchrun(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert run(["train", str(tiny_project(tmp_path))]) == 2
+    assert "one process" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.safetensors"))
