@@ -63,6 +63,9 @@ class TrainingSettings:
     mixed_precision: bool = False
     seed: int = 0
     device: str = "auto"
+    compile: bool = (
+        False  # torch.compile the network for training (falls back to eager if it fails)
+    )
 
     @property
     def is_classification(self) -> bool:
@@ -139,6 +142,7 @@ def _parse(data: dict[str, Any], problems: list[Diagnostic]) -> TrainingSettings
     if not isinstance(precision, bool):
         bad("mixed_precision", "mixed_precision must be true or false")
         precision = False
+    compiled = reader.boolean("compile", defaults.compile)
     return TrainingSettings(
         loss,
         optimizer,
@@ -151,6 +155,7 @@ def _parse(data: dict[str, Any], problems: list[Diagnostic]) -> TrainingSettings
         precision,
         seed,
         device,
+        compile=compiled,
     )
 
 

@@ -59,6 +59,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="start from the saved weights (the --weights-out file or the default one)",
     )
     parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the network for training (falls back to eager, with a note, if it fails)",
+    )
+    parser.add_argument(
         "--samples-out",
         type=Path,
         metavar="FILE.png",
@@ -117,6 +122,30 @@ def weights_target(project_path: Path, name_stem: str, chosen: Path | None) -> P
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.training.distributed import finish
+
+    try:
+        return _train(args)
+    finally:
+        finish()  # under torchrun: leave the process group, whatever happened
+
+
+def _join_torchrun(device: str) -> Any:
+    """This process's place among the ranks when torchrun launched it (None otherwise)."""
+    from engine.cli import UserError
+    from engine.training import distributed
+
+    if not distributed.launched_by_torchrun():
+        return None
+    try:
+        return distributed.start(device)
+    except ValueError as error:
+        raise UserError(str(error), 2) from None
+    except distributed.dist.DistError as error:
+        raise UserError(f"could not join the other training processes: {error}", 2) from None
+
+
+def _train(args: argparse.Namespace) -> int:
     from engine.cli import UserError
     from engine.data.dataset import DataError
     from engine.project import load_project, project_stem
@@ -148,14 +177,21 @@ def run(args: argparse.Namespace) -> int:
         optimizer_name=args.optimizer,
         device=args.device,
         seed=args.seed,
+        compile=True if args.compile else None,
     )
     if args.resume and not weights.is_file():
         raise UserError(
             f"{weights}: no saved weights to resume from; train once without --resume", 2
         )
+    place = _join_torchrun(settings.device)  # only rank 0 prints and writes
+    main = place is None or place.is_main
     try:
         plan = plan_training(
-            project, settings, dataset=args.dataset, weights=weights if args.resume else None
+            project,
+            settings,
+            dataset=args.dataset,
+            weights=weights if args.resume else None,
+            distributed=place,
         )
     except PlanError as error:
         raise UserError(f"{args.project}: {error}", error.code) from None
@@ -163,8 +199,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(error), error.code) from None
     except WeightsError as error:
         raise UserError(str(error), 2) from None
-    callbacks: list[Any] = [ProgressPrinter()]
-    if args.metrics_out is not None:
+    callbacks: list[Any] = [ProgressPrinter()] if main else []
+    if args.metrics_out is not None and main:
         try:
             callbacks.append(MetricsWriter(args.metrics_out, plan.start_info()))
         except OSError as error:
@@ -173,29 +209,38 @@ def run(args: argparse.Namespace) -> int:
             ) from None
     trainer = plan.trainer(callbacks)
     info = plan.start_info()
-    print(
-        f"training {project.name} on {trainer.device}"
-        + (
-            f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"
-            if trainer.device.type == "cpu"
-            else ""
+    together = ""
+    if place is not None:
+        plural = "es" if place.world_size > 1 else ""
+        together = f" with {place.world_size} process{plural} ({place.backend})"
+    if main:
+        print(
+            f"training {project.name} on {trainer.device}"
+            + (
+                f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"
+                if trainer.device.type == "cpu"
+                else ""
+            )
+            + together
+            + ": "
+            f"{info['train_samples']:,} training and {info['val_samples']:,} validation samples "
+            f"from {info['dataset']}, {info['parameters']:,} parameters",
+            flush=True,
         )
-        + ": "
-        f"{info['train_samples']:,} training and {info['val_samples']:,} validation samples from "
-        f"{info['dataset']}, {info['parameters']:,} parameters",
-        flush=True,
-    )
     try:
-        result = _fit_with_interrupt(trainer, plan)
+        result = _fit_with_interrupt(trainer, plan, repeat_aborts=place is None)
     except OutOfMemory as error:
         raise UserError(str(error), 1) from None
     if result.status == "diverged":
-        print(
-            f"netwright: training diverged ({result.message}); weights not saved. "
-            "Lower the learning rate (--lr) or add gradient clipping (training.grad_clip).",
-            file=sys.stderr,
-        )
+        if main:
+            print(
+                f"netwright: training diverged ({result.message}); weights not saved. "
+                "Lower the learning rate (--lr) or add gradient clipping (training.grad_clip).",
+                file=sys.stderr,
+            )
         return 1
+    if not main:
+        return 0
     try:
         save_checkpoint(
             trainer.model,
@@ -213,8 +258,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit_with_interrupt(trainer: Any, plan: Any) -> Any:
-    """Run the fit; the first Ctrl+C stops it cleanly after the current batch, a second one aborts."""
+def _fit_with_interrupt(trainer: Any, plan: Any, repeat_aborts: bool = True) -> Any:
+    """Run the fit; the first Ctrl+C stops it cleanly after the current batch, a second one aborts.
+
+    Under torchrun (`repeat_aborts` False) every SIGINT only asks to stop: torchrun forwards
+    the user's Ctrl+C to each rank and ends ranks that outlast its grace period itself."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -222,10 +270,15 @@ def _fit_with_interrupt(trainer: Any, plan: Any) -> Any:
     previous = signal.getsignal(signal.SIGINT)
 
     def on_interrupt(signum: int, frame: Any) -> None:
-        print(
-            "stopping after the current batch (Ctrl+C again to abort)", file=sys.stderr, flush=True
-        )
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not trainer.stop_requested and (repeat_aborts or plan.distributed.is_main):
+            print(
+                "stopping after the current batch"
+                + (" (Ctrl+C again to abort)" if repeat_aborts else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+        if repeat_aborts:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         trainer.stop()
 
     signal.signal(signal.SIGINT, on_interrupt)

@@ -15,13 +15,21 @@ import torch
 
 
 def epoch_order(
-    count: int, epoch: int, seed: int, shuffle: bool = True, rank: int = 0, world_size: int = 1
+    count: int,
+    epoch: int,
+    seed: int,
+    shuffle: bool = True,
+    rank: int = 0,
+    world_size: int = 1,
+    even: bool = True,
 ) -> torch.Tensor:
     """The sample indices one rank visits in one epoch; every batching path asks here.
 
     The permutation depends only on (seed, epoch), so all data-parallel ranks draw
     the same one and take every `world_size`-th index from `rank`; the tail that
-    would give ranks unequal shares is left out for that epoch.
+    would give ranks unequal shares is left out for that epoch. With `even=False`
+    (validation: no gradients to average, so shares may differ by one) every
+    sample is visited by exactly one rank.
     """
     if shuffle:
         generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
@@ -29,7 +37,7 @@ def epoch_order(
     else:
         indices = torch.arange(count)
     if world_size > 1:
-        share = count // world_size
+        share = count // world_size if even else count
         indices = indices[: share * world_size][rank::world_size]
     return indices
 
@@ -48,7 +56,10 @@ class InMemoryBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        whole: bool = False,
     ) -> None:
+        """`whole`: the ranks together visit every sample, in shares that may differ by one
+        (for validation); otherwise all ranks get equal shares (training: DDP steps in lockstep)."""
         if len(x) != len(y):
             raise ValueError(f"{len(x)} samples but {len(y)} targets")
         if not 0 <= rank < world_size:
@@ -61,19 +72,32 @@ class InMemoryBatches:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.whole = whole
 
     @property
     def samples(self) -> int:
         """Samples this process sees per epoch (its share when data-parallel)."""
-        return len(self.x) // self.world_size if self.world_size > 1 else len(self.x)
+        if self.world_size == 1:
+            return len(self.x)
+        if self.whole:
+            return len(range(self.rank, len(self.x), self.world_size))
+        return len(self.x) // self.world_size
 
     def __len__(self) -> int:
         full, rest = divmod(self.samples, self.batch_size)
-        return full + (1 if rest > 1 or (rest == 1 and full == 0) else 0)
+        return full + (1 if rest > 1 or (rest == 1 and (full == 0 or not self.shuffle)) else 0)
 
     def order(self, epoch: int) -> torch.Tensor:
         """This rank's sample indices for `epoch`: the same on every run with the same seed."""
-        return epoch_order(len(self.x), epoch, self.seed, self.shuffle, self.rank, self.world_size)
+        return epoch_order(
+            len(self.x),
+            epoch,
+            self.seed,
+            self.shuffle,
+            self.rank,
+            self.world_size,
+            even=not self.whole,
+        )
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The batches of one epoch. A last batch of a single sample is left out (BatchNorm cannot
@@ -90,6 +114,6 @@ class InMemoryBatches:
         size = self.batch_size
         for start in range(0, len(indices), size):
             chosen = indices[start : start + size]
-            if len(chosen) == 1 and start > 0:
+            if len(chosen) == 1 and start > 0 and self.shuffle:
                 return
             yield self.x.index_select(0, chosen), self.y.index_select(0, chosen)

@@ -106,6 +106,7 @@ class PreparedData:
                 shuffle=False,
                 rank=rank,
                 world_size=world_size,
+                whole=True,
             )
         return train, val
 

@@ -7,6 +7,7 @@ validation figures with a single transfer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,8 +72,12 @@ def evaluate(
     loss_fn: nn.Module,
     task: str,
     autocast: object,
+    combine: Callable[[Meter | None, torch.Tensor | None], tuple[Meter, torch.Tensor | None]]
+    | None = None,
 ) -> Evaluation:
-    """Validation loss, accuracy and confusion matrix over `batches`, the module in eval mode."""
+    """Validation loss, accuracy and confusion matrix over `batches`, the module in eval mode.
+
+    `combine` (data-parallel runs) turns this process's sums into those of all processes."""
     was_training = model.training
     model.eval()
     meter: Meter | None = None
@@ -95,6 +100,8 @@ def evaluate(
                     confusion = counts if confusion is None else confusion + counts
     finally:
         model.train(was_training)
+    if combine is not None:
+        meter, confusion = combine(meter, confusion)
     if meter is None:
         return Evaluation({}, None)
     return Evaluation(meter.figures("val"), None if confusion is None else confusion.cpu().numpy())

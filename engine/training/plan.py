@@ -26,6 +26,7 @@ from engine.settings import TrainingSettings
 from engine.training.callbacks import Callback
 from engine.training.checkpoints import load_checkpoint
 from engine.training.devices import select_device
+from engine.training.distributed import Distributed
 from engine.training.trainer import FitResult, Trainer
 
 
@@ -45,6 +46,7 @@ class TrainingPlan:
     model: GraphModule
     data: PreparedData | StreamedData
     device: torch.device
+    distributed: Distributed | None = None  # this process's place when launched by torchrun
 
     def trainer(
         self, callbacks: Sequence[Callback] = (), reserve_core_for_ui: bool = False
@@ -57,11 +59,17 @@ class TrainingPlan:
             macs_per_sample=self.analysis.total_macs,
             reserve_core_for_ui=reserve_core_for_ui,
             classification=self.data.classification,
+            distributed=self.distributed,
         )
 
     def batches(self) -> tuple[Any, Any]:
+        place = self.distributed
         return self.data.batches(
-            self.settings.batch_size, device=self.device, seed=self.settings.seed
+            self.settings.batch_size,
+            device=self.device,
+            seed=self.settings.seed,
+            rank=place.rank if place is not None else 0,
+            world_size=place.world_size if place is not None else 1,
         )
 
     def start_info(self) -> dict[str, Any]:
@@ -87,8 +95,12 @@ def plan_training(
     *,
     dataset: str | None = None,
     weights: str | Path | None = None,
+    distributed: Distributed | None = None,
 ) -> TrainingPlan:
-    """Check everything, load the data and compile the network; raises PlanError or DataError."""
+    """Check everything, load the data and compile the network; raises PlanError or DataError.
+
+    `distributed` (from `engine.training.distributed.start`): this process trains its share
+    of the data on its own device, together with the other ranks."""
     if project.is_multi_network:
         raise PlanError(
             "this project trains several networks together (a recipe such as a GAN); "
@@ -107,7 +119,7 @@ def plan_training(
         raise PlanError(f"the project cannot be trained until these are fixed:\n{lines}", 1)
     settings = settings or TrainingSettings.from_project(project)
     try:
-        device = select_device(settings.device)
+        device = select_device(settings.device) if distributed is None else distributed.device
     except ValueError as error:
         raise PlanError(str(error), 2) from None
     data = load_training_data(project, settings, analysis, dataset)
@@ -118,4 +130,4 @@ def plan_training(
         project.dataset["scaling_statistics"] = data.scaling
     else:
         project.dataset.pop("scaling_statistics", None)
-    return TrainingPlan(project, settings, analysis, model, data, device)
+    return TrainingPlan(project, settings, analysis, model, data, device, distributed)

@@ -35,7 +35,12 @@ class MetricsWriter(Callback):
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.write(
-            {"event": "start", "device": str(trainer.device), "world_size": 1, **self.start_info}
+            {
+                "event": "start",
+                "device": str(trainer.device),
+                "world_size": trainer.world_size,
+                **self.start_info,
+            }
         )
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
