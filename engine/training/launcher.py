@@ -135,7 +135,10 @@ class TrainingLaunch:
             return ""
 
     def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> int:
-        """End every rank: ask (SIGINT), then terminate, then kill; returns torchrun's exit code."""
+        """End every rank: ask (SIGINT), then terminate, then kill; returns torchrun's exit code.
+
+        torchrun exits non-zero after it has forwarded a signal, even when every rank ended
+        cleanly; how the run ended is the metrics stream's `end` event (status `stopped`)."""
         if self.running:
             ranks = _children(self.process.pid)  # in their own sessions: not in torchrun's group
             self._signal(signal.SIGINT)
