@@ -171,6 +171,10 @@ class GanTrainer:
                 break
             train_seconds = time.perf_counter() - epoch_start
             metrics = self._epoch_figures(epoch, sums)
+            losses = [metrics[k] for k in ("d_loss", "g_loss") if k in metrics]
+            if not all(math.isfinite(v) for v in losses):  # on a GPU not every batch is checked
+                status, message = DIVERGED, f"a loss became NaN or infinite during epoch {epoch}"
+                break
             metrics["samples_per_s"] = sums["samples"] / max(train_seconds, 1e-9)
             metrics["seconds"] = time.perf_counter() - epoch_start
             good_g.take(self.generator, epoch)

@@ -199,3 +199,17 @@ def test_a_collapsed_generator_is_warned_about_and_a_faithful_one_is_not() -> No
     figures, warnings = quality.assess(one_point)
     assert figures["spread"] < 0.01
     assert any("vary" in w and "less than the real data" in w for w in warnings)
+
+
+def test_a_nan_that_slips_past_the_batch_checks_still_ends_the_epoch_as_diverged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import engine.gan.trainer as gan_trainer
+
+    monkeypatch.setattr(gan_trainer, "_diverged", lambda network, loss: None)  # as on a GPU
+    poison = PoisonGenerator()
+    trainer, batches = tiny(epochs=3, callbacks=[poison])
+    result = trainer.fit(batches)
+    assert result.status == "diverged" and "during epoch 2" in result.message
+    kept = weights(trainer.generator)
+    assert all(torch.equal(kept[k], poison.good[k]) for k in kept)
