@@ -217,3 +217,19 @@ def test_a_gan_is_not_trained_under_torchrun(
     assert run(["train", str(tiny_project(tmp_path))]) == 2
     assert "one process" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.safetensors"))
+
+
+def test_symmetric_scaling_maps_the_whole_range_onto_minus_one_to_one_with_one_offset() -> None:
+    from engine.data.scaling import apply_scaling, fit_scaling
+    from engine.data.spec import dataset_problems
+
+    x = np.stack([np.linspace(0, 16, 50), np.linspace(0, 4, 50)], axis=1).astype(np.float32)
+    stats = fit_scaling("symmetric", x)
+    assert stats == {"method": "symmetric", "per": "all", "offset": [8.0], "scale": [8.0]}
+    scaled = apply_scaling(x, stats)
+    assert scaled.min() == -1.0 and scaled.max() == 1.0
+    assert scaled[:, 1].max() == pytest.approx(-0.5)  # a narrower feature keeps its place
+    project = project_from_json(
+        {**gan(), "dataset": {"source": "builtin:ring", "scaling": "symmetric"}}
+    )
+    assert dataset_problems(project) == []
