@@ -81,7 +81,7 @@ def param_tooltip(param: Param) -> str:
 
 def param_note(param: Param) -> str:
     """The dim line under a parameter's field in the inspector: its help and what it accepts."""
-    return f"{param.help} ({accepted(param)}; default {default_text(param)})"
+    return f"{param.help}\n{accepted(param).capitalize()} · default {default_text(param)}"
 
 
 def layer_tooltip(layer: LayerType) -> str:
@@ -89,9 +89,9 @@ def layer_tooltip(layer: LayerType) -> str:
     dim, warn = theme.current().text_dim, theme.current().warning
     parts = [
         f"<div style='width:{TOOLTIP_WIDTH}px'>",
-        f"<p style='margin:0'><b style='font-size:11pt'>{escape(layer.name)}</b>"
-        f"&nbsp;&nbsp;<span style='color:{dim}'>{escape(layer.category)}</span></p>",
-        f"<p style='margin:6px 0'>{escape(layer.help)}</p>",
+        f"<p style='margin:0'><b style='font-size:11pt'>{escape(layer.name, quote=False)}</b>"
+        f"&nbsp;&nbsp;<span style='color:{dim}'>{escape(layer.category, quote=False)}</span></p>",
+        f"<p style='margin:6px 0'>{escape(layer.help, quote=False)}</p>",
         f"<p style='margin:0 0 6px 0; color:{dim}'>{escape(ports_text(layer))}</p>",
     ]
     if layer.params:
@@ -101,7 +101,7 @@ def layer_tooltip(layer: LayerType) -> str:
         parts.append(f"<p style='margin:0; color:{dim}'>No parameters.</p>")
     if not layer.exports_onnx:
         note = layer.onnx_note or "This layer cannot be exported to ONNX."
-        parts.append(f"<p style='margin:6px 0 0 0; color:{warn}'>{escape(note)}</p>")
+        parts.append(f"<p style='margin:6px 0 0 0; color:{warn}'>{escape(note, quote=False)}</p>")
     parts.append(
         f"<p style='margin:6px 0 0 0; color:{dim}'><i>Drag onto the canvas, "
         "or double-click to add it.</i></p></div>"
@@ -111,8 +111,8 @@ def layer_tooltip(layer: LayerType) -> str:
 
 def _param_row(param: Param, dim: str) -> str:
     return (
-        f"<tr><td valign='top'><b>{escape(param.name)}</b>&nbsp;</td>"
-        f"<td>{escape(param.help)}<br><span style='color:{dim}'>{escape(accepted(param))}"
+        f"<tr><td valign='top'><b>{escape(param.name, quote=False)}</b>&nbsp;</td>"
+        f"<td>{escape(param.help, quote=False)}<br><span style='color:{dim}'>{escape(accepted(param))}"
         f" · default {escape(default_text(param))}</span></td></tr>"
     )
 

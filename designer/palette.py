@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QBrush
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -69,7 +69,31 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.search.installEventFilter(self)
+        self.tree.installEventFilter(self)
         self.populate()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keyboard use: Down from the search box into the list, Enter adds the layer."""
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if watched is self.search and (enter or event.key() == Qt.Key.Key_Down):
+            shown = [i for i in self.layer_items() if not i.isHidden()]
+            if not shown:
+                return True
+            if enter:  # the best match, as quick-add would choose it
+                query = self.search.text()
+                best = max(shown, key=lambda i: fuzzy_score(query, i.text(0)) or 0.0)
+                self.add_requested.emit(best.data(0, TYPE_ROLE))
+            else:
+                self.tree.setCurrentItem(shown[0])
+                self.tree.setFocus()
+            return True
+        if watched is self.tree and enter and self.tree.currentItem() is not None:
+            self._double_clicked(self.tree.currentItem(), 0)
+            return True
+        return False
 
     def populate(self) -> None:
         """(Re)build the tree; called again when the theme changes the colours."""
