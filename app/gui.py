@@ -71,13 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = application()
     if args.screenshot:
         return _screenshot(app, project, Path(args.screenshot))
+    from app.error_log import install_error_handling
+    from app.recovery import offer_recovery_later
+    from app.welcome import greet_later
+
+    install_error_handling()  # an uncaught error is logged and shown, never fatal
     window = MainWindow(project)
     if args.project is not None:
         window._remember(Path(args.project))
-    from app.welcome import greet_later
-
     window.show()
     window.view.zoom_to_fit()
+    offer_recovery_later(window)  # work autosaved before a crash is offered back
     greet_later(window)  # the getting-started panel, until the user has got going
     return int(app.exec())
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.gallery import gallery_action
 from app.help import install_help
 from designer import theme
+from designer.clipboard import release_clipboard_on_quit
 from designer.editor import Editor
 from designer.inspector import Inspector
 from designer.palette import Palette
@@ -408,4 +409,5 @@ def application() -> QApplication:
         app = QApplication(["netwright"])
     app.setApplicationName("Netwright")
     app.setOrganizationName("Netwright")
+    release_clipboard_on_quit(app)
     return app  # type: ignore[return-value]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QCoreApplication, QMimeData
+from PySide6.QtGui import QGuiApplication
 
 from engine.graph import Edge, Graph, Node
 from engine.project import ProjectError, graph_from_json
@@ -72,3 +73,21 @@ def parse_fragment(raw: str) -> tuple[list[Node], list[Edge]]:
 
 def top_left(nodes: list[Node]) -> tuple[float, float]:
     return (min(n.position[0] for n in nodes), min(n.position[1] for n in nodes))
+
+
+def release_clipboard() -> None:
+    """Swap layers we put on the clipboard for the same JSON as plain text.
+
+    PySide6 (seen with 6.11) crashes at exit when the clipboard still holds a
+    QMimeData made in Python; plain text survives the exit and still pastes.
+    """
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(FRAGMENT_MIME):
+        clipboard.setText(mime.text())
+
+
+def release_clipboard_on_quit(app: QCoreApplication) -> None:
+    if not app.property("netwright_clipboard_hook"):
+        app.aboutToQuit.connect(release_clipboard)
+        app.setProperty("netwright_clipboard_hook", True)

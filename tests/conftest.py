@@ -12,3 +12,16 @@ try:
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover - torch is a hard dependency
     pass
+
+
+def pytest_sessionfinish(session: object, exitstatus: int) -> None:
+    """Hand the clipboard back before Qt shuts down (see designer.clipboard.release_clipboard)."""
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            from designer.clipboard import release_clipboard
+
+            release_clipboard()

@@ -81,3 +81,29 @@ def test_select_all_and_align(editor):
     editor.document.move_nodes({"bn1": (520, 80)})
     editor.align("top")
     assert editor.document.graph.node("bn1").position == (520, 0)
+
+
+def test_quitting_with_layers_on_the_clipboard_does_not_crash_and_keeps_them_pasteable():
+    """PySide6 crashed at exit when the clipboard held a QMimeData made in Python."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from app.main_window import application\n"
+        "from designer.clipboard import to_mime\n"
+        "app = application()\n"
+        "QApplication.clipboard().setMimeData(to_mime({'format': 'netwright-fragment', 'nodes': [], 'edges': []}))\n"
+        "QTimer.singleShot(0, app.quit)\n"
+        "app.exec()\n"
+        "print('netwright-fragment' in QApplication.clipboard().text())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("True")
