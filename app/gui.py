@@ -34,7 +34,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--train-seconds",
         type=float,
         metavar="S",
-        help="train S seconds before the screenshot (needs the training dashboard)",
+        help="train S seconds with the live charts before the screenshot "
+        "(without --screenshot: start training as the window opens)",
     )
     return parser.parse_args(list(argv))
 
@@ -58,19 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as error:
         print(f"netwright: {error}", file=sys.stderr)
         return 2
-    if args.train_seconds is not None:
-        print(
-            "netwright: training screenshots are not available yet; "
-            "--train-seconds is ignored and the designer is shown untrained",
-            file=sys.stderr,
-        )
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # rendered off-screen, per contract
     from app.main_window import MainWindow, application
 
     app = application()
     if args.screenshot:
-        return _screenshot(app, project, Path(args.screenshot))
+        return _screenshot(app, project, Path(args.screenshot), args.train_seconds)
     from app.error_log import install_error_handling
     from app.recovery import offer_recovery_later
     from app.welcome import greet_later
@@ -83,11 +78,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.view.zoom_to_fit()
     offer_recovery_later(window)  # work autosaved before a crash is offered back
     greet_later(window)  # the getting-started panel, until the user has got going
+    if args.train_seconds is not None:  # start training as soon as the window is up
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.training.train)
     return int(app.exec())
 
 
-def _screenshot(app: object, project: Project, out: Path) -> int:
-    """Render the window with default settings (not the user's) and save it."""
+def _screenshot(
+    app: object, project: Project, out: Path, train_seconds: float | None = None
+) -> int:
+    """Render the window with default settings (not the user's) and save it; with
+    `train_seconds`, after training that long with the live charts showing."""
     from PySide6.QtCore import QSettings
 
     from app.main_window import MainWindow
@@ -100,6 +102,11 @@ def _screenshot(app: object, project: Project, out: Path) -> int:
         _settle(app)
         _frame(window)
         _settle(app)
+        failed = None
+        if train_seconds:
+            from app.training.screenshot import train_for
+
+            failed = train_for(window, app, train_seconds)
         picture = window.grab()
         ok = picture.save(str(out), "PNG")
         window.document.mark_saved()
@@ -108,7 +115,7 @@ def _screenshot(app: object, project: Project, out: Path) -> int:
         print(f"netwright: cannot write the screenshot to {out}", file=sys.stderr)
         return 2
     print(f"saved {out}")
-    return 0
+    return 1 if failed else 0
 
 
 def _frame(window: object) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import error_log, export_menu, recovery
 from app.gallery import gallery_action
 from app.help import install_help
+from app.training.install import install_training
 from designer import theme
 from designer.clipboard import release_clipboard_on_quit
 from designer.editor import Editor
@@ -45,6 +47,8 @@ FILE_FILTER = f"Netwright projects (*{SUFFIX} *.json);;All files (*)"
 
 
 class MainWindow(QMainWindow):
+    project_saved = Signal(object)  # the Path, after Save or Save As wrote the project
+
     def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("Netwright", "Netwright")
@@ -72,6 +76,10 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.update_title()
         self._update_counts()
+        self.recovery = recovery.Recovery(self)  # autosave; offered back after a crash
+        self.export_import = export_menu.install_export_menus(self)
+        error_log.install_log_action(self)
+        self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
 
     # ----------------------------------------------------------------- docks
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -327,6 +335,7 @@ class MainWindow(QMainWindow):
         self._remember(path)
         self.update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
+        self.project_saved.emit(path)
         return True
 
     def maybe_save(self) -> bool:
@@ -399,6 +408,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        self.recovery.window_closed()
         event.accept()
 
 

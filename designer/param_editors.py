@@ -91,7 +91,8 @@ class ParamEditor(QWidget):
                 field.setCurrentIndex(index)
             elif isinstance(field, (QSpinBox, QDoubleSpinBox)):
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    field.setValue(value)
+                    # a hostile file's 10**12 shows as the limit (the Problems list names it)
+                    field.setValue(max(field.minimum(), min(field.maximum(), value)))
             elif isinstance(field, QLineEdit):
                 field.setText(value_text(value))
                 field.setProperty("invalid", False)

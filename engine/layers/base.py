@@ -22,6 +22,7 @@ Shape = tuple[int, ...]
 Params = Mapping[str, Any]
 ParamKind = Literal["int", "float", "bool", "choice", "ints", "size", "str"]
 InputKind = Literal["float", "int", "any"]
+MAX_MAGNITUDE = 2**53  # the largest whole number a float holds exactly; no layer needs more
 
 
 class ShapeError(Exception):
@@ -80,13 +81,16 @@ class Param:
     def _check_number(self, value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"'{self.name}' must be a number (got {value!r})"
-        if self.kind == "int" and not float(value).is_integer():
+        if self.kind == "int" and isinstance(value, float) and not value.is_integer():
             return f"'{self.name}' must be a whole number (got {value!r})"
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             return f"'{self.name}' must be a finite number (got {value!r})"
         return self._check_range(value)
 
     def _check_range(self, value: float) -> str | None:
+        if abs(value) > MAX_MAGNITUDE:  # beyond any real layer; would overflow the size sums
+            text = str(value)
+            return f"'{self.name}' is far too large (got {text[:12] + '…' if len(text) > 12 else text})"
         if self.minimum is not None and value < self.minimum:
             return f"'{self.name}' must be at least {_fmt(self.minimum)} (got {_fmt(value)})"
         if self.maximum is not None and value > self.maximum:

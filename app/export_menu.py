@@ -1,0 +1,319 @@
+"""File > Export (ONNX, PyTorch code) and File > Import ONNX: the engine's exports, from the GUI.
+
+The work runs in a background thread on a snapshot of the project (the user may
+go on looking at the canvas) under a busy indicator; the result comes back as
+the engine's own summary (path, size, opset, exporter, largest difference,
+weights source) or its plain error message. Trained weights win: those the
+training dashboard left in memory, else the project's ``NAME.safetensors``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+)
+
+from app.error_log import log_path
+from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from engine.project import SUFFIX, Project, project_from_json
+
+log = logging.getLogger("netwright.export")
+
+IN_MEMORY_WEIGHTS = "trained weights from this session's training (not saved to a file yet)"
+
+
+class Job(QThread):
+    """Runs one engine call off the GUI thread; `succeeded(result)` or `failed(message)`."""
+
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.work = work
+
+    def run(self) -> None:
+        from engine.data import DataError
+        from engine.export import ExportError
+        from engine.onnx_import import OnnxImportError
+        from engine.project import ProjectError
+        from engine.weights import WeightsError
+
+        try:
+            result = self.work()
+        except (ExportError, OnnxImportError, ProjectError, WeightsError, DataError) as error:
+            self.failed.emit(str(error))
+        except OSError as error:
+            self.failed.emit(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+        except Exception as error:  # never kill the app: log it, tell the user
+            log.exception("unexpected error in a background job")
+            self.failed.emit(
+                f"an unexpected error stopped it ({type(error).__name__}: {error}); "
+                f"the details are in the log, {log_path()}"
+            )
+        else:
+            self.succeeded.emit(result)
+
+
+class ExportImport(QObject):
+    """The File menu's Export submenu and Import ONNX action for one window."""
+
+    finished = Signal()  # a job ended and its dialog was shown (for tests and scripts)
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.job: Job | None = None
+        self.busy: QProgressDialog | None = None
+        self.actions = {
+            "export_onnx": self._action("Export to &ONNX…", self.export_onnx_dialog),
+            "export_python": self._action("Export as &PyTorch Code…", self.export_python_dialog),
+            "import_onnx": self._action("&Import ONNX…", self.import_onnx_dialog),
+        }
+        self.actions["export_onnx"].setText("&ONNX…")
+        self.actions["export_python"].setText("&PyTorch Code…")
+        self._install_menu()
+
+    def _action(self, text: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self.window)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _install_menu(self) -> None:
+        file_menu = _file_menu(self.window)
+        owned = getattr(self.window, "actions", None)
+        if isinstance(owned, dict):
+            owned.update(self.actions)
+        if file_menu is None:
+            return
+        export = QMenu("&Export", file_menu)
+        export.addAction(self.actions["export_onnx"])
+        export.addAction(self.actions["export_python"])
+        quit_action = owned.get("quit") if isinstance(owned, dict) else None
+        anchor = _separator_before(file_menu, quit_action)
+        file_menu.insertMenu(anchor, export)
+        file_menu.insertAction(anchor, self.actions["import_onnx"])
+        file_menu.insertSeparator(anchor)
+
+    # ------------------------------------------------------------ dialogs
+    @property
+    def project(self) -> Project:
+        return self.window.document.project  # type: ignore[attr-defined,no-any-return]
+
+    def _suggested(self, suffix: str) -> str:
+        project = self.project
+        folder = project.path.parent if project.path is not None else Path.home()
+        return str(folder / f"{project.name}{suffix}")
+
+    def export_onnx_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export to ONNX", self._suggested(".onnx"), "ONNX models (*.onnx)"
+        )
+        if not path:
+            return False
+        opset, ok = QInputDialog.getInt(
+            self.window,
+            "ONNX opset",
+            f"Opset version ({MIN_OPSET}-{MAX_OPSET}; newer runtimes read newer opsets):",
+            DEFAULT_OPSET,
+            MIN_OPSET,
+            MAX_OPSET,
+        )
+        if not ok:
+            return False
+        return self.export_onnx(_with_suffix(Path(path), ".onnx"), opset)
+
+    def export_python_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export as PyTorch code", self._suggested(".py"), "Python files (*.py)"
+        )
+        if not path:
+            return False
+        return self.export_python(_with_suffix(Path(path), ".py"))
+
+    def import_onnx_dialog(self) -> bool:
+        maybe_save = getattr(self.window, "maybe_save", None)
+        if maybe_save is not None and not maybe_save():
+            return False
+        source, _ = QFileDialog.getOpenFileName(
+            self.window, "Import ONNX model", "", "ONNX models (*.onnx);;All files (*)"
+        )
+        if not source:
+            return False
+        model = Path(source)
+        stem = model.name[: -len(".onnx")] if model.name.endswith(".onnx") else model.stem
+        target, _ = QFileDialog.getSaveFileName(
+            self.window,
+            "Save the imported project as",
+            str(model.with_name(stem + SUFFIX)),
+            f"Netwright projects (*{SUFFIX})",
+            options=QFileDialog.Option.DontConfirmOverwrite,  # import never overwrites
+        )
+        if not target:
+            return False
+        return self.import_onnx(model, Path(target))
+
+    # --------------------------------------------------------------- work
+    def export_onnx(self, out: Path, opset: int = DEFAULT_OPSET) -> bool:
+        from engine.export import export_onnx
+
+        snapshot, weights = self._snapshot()
+        return self._start(
+            "Exporting to ONNX and checking it with onnxruntime…",
+            lambda: _in_memory_note(
+                weights, lambda w: export_onnx(snapshot, out, w, opset, verify=True)
+            ),
+            "Exported to ONNX",
+            "ONNX export failed",
+        )
+
+    def export_python(self, out: Path) -> bool:
+        from engine.export import export_python
+
+        snapshot, weights = self._snapshot()
+        return self._start(
+            "Writing PyTorch code…",
+            lambda: _in_memory_note(weights, lambda w: export_python(snapshot, out, w)),
+            "Exported PyTorch code",
+            "PyTorch code export failed",
+        )
+
+    def import_onnx(self, model: Path, target: Path) -> bool:
+        from engine.onnx_import import import_onnx
+
+        def opened(result: Any) -> None:
+            open_project = getattr(self.window, "open_project", None)
+            if open_project is not None:
+                open_project(result.project_path, ask=False)
+
+        return self._start(
+            f"Importing {model.name}…",
+            lambda: import_onnx(model, target),
+            "Imported ONNX model",
+            "ONNX import failed",
+            before_result=opened,
+        )
+
+    def _snapshot(self) -> tuple[Project, dict[str, Any] | None]:
+        """A copy of the project for the worker, and trained weights left in memory (if any)."""
+        project = self.project
+        snapshot = project_from_json(copy.deepcopy(project.to_json()), project.name)
+        snapshot.path = project.path
+        return snapshot, trained_state(self.window)
+
+    def _start(
+        self,
+        busy_text: str,
+        work: Callable[[], Any],
+        done_title: str,
+        failed_title: str,
+        before_result: Callable[[Any], None] | None = None,
+    ) -> bool:
+        if self.job is not None and self.job.isRunning():
+            QMessageBox.information(self.window, "Busy", "Another export or import is running.")
+            return False
+        self.busy = QProgressDialog(busy_text, "", 0, 0, self.window)
+        self.busy.setCancelButton(None)  # torch's exporter cannot be interrupted safely
+        self.busy.setWindowModality(Qt.WindowModality.WindowModal)
+        self.busy.setMinimumDuration(0)
+        self.busy.setWindowTitle("Netwright")
+        self.busy.show()
+        self.job = Job(work, self)
+
+        def succeeded(result: Any) -> None:
+            self._done()
+            if before_result is not None:
+                before_result(result)
+            QMessageBox.information(self.window, done_title, "\n".join(result.summary_lines()))
+            self.finished.emit()
+
+        def failed(message: str) -> None:
+            self._done()
+            QMessageBox.warning(self.window, failed_title, message)
+            self.finished.emit()
+
+        self.job.succeeded.connect(succeeded)
+        self.job.failed.connect(failed)
+        self.job.start()
+        return True
+
+    def _done(self) -> None:
+        if self.busy is not None:
+            self.busy.reset()
+            self.busy.close()
+            self.busy.deleteLater()
+            self.busy = None
+        if self.job is not None:
+            self.job.wait()
+
+
+def trained_state(window: QMainWindow) -> dict[str, Any] | None:
+    """Weights the last training run left in memory (CPU copies), if they fit the graph.
+
+    The training controller keeps them in ``window.training.weights`` (a
+    WeightsKeeper) until they are saved beside the project; once the network
+    changes they no longer fit and the project's own weights file is used.
+    """
+    keeper = getattr(getattr(window, "training", None), "weights", None)
+    state = getattr(keeper, "state", None)
+    if not state or not keeper.fits():
+        return None
+    project = window.document.project  # type: ignore[attr-defined]
+    if getattr(keeper, "saved_to", None) == project.weights_path():
+        return None  # written beside the project: the file says the same, and names itself
+    return {k: v.detach().to("cpu").clone() for k, v in state.items()}
+
+
+def _in_memory_note(state: dict[str, Any] | None, export: Callable[[Path | None], Any]) -> Any:
+    """Run `export` with in-memory weights written to a temporary safetensors file."""
+    if state is None:
+        return export(None)
+    from safetensors.torch import save_file
+
+    with tempfile.TemporaryDirectory(prefix="netwright-export-") as scratch:
+        path = Path(scratch) / "trained.safetensors"
+        save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+        result = export(path)
+    return dataclasses.replace(result, weights=IN_MEMORY_WEIGHTS)
+
+
+def _with_suffix(path: Path, suffix: str) -> Path:
+    return path if path.name.endswith(suffix) else path.with_name(path.name + suffix)
+
+
+def _file_menu(window: QMainWindow) -> QMenu | None:
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text() == "&File":
+            return action.menu()  # type: ignore[return-value]
+    return None
+
+
+def _separator_before(menu: QMenu, action: QAction | None) -> QAction | None:
+    """The separator just above `action` (Quit), so new entries sit above it; else None (end)."""
+    actions = menu.actions()
+    if action is None or action not in actions:
+        return None
+    index = actions.index(action)
+    if index > 0 and actions[index - 1].isSeparator():
+        return actions[index - 1]
+    return action
+
+
+def install_export_menus(window: QMainWindow) -> ExportImport:
+    """Add File > Export (ONNX, PyTorch code) and File > Import ONNX to `window`."""
+    return ExportImport(window)

@@ -1,0 +1,211 @@
+"""File > Export (ONNX, PyTorch code) and File > Import ONNX, driven through the window's menus."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from app.export_menu import IN_MEMORY_WEIGHTS
+from app.main_window import MainWindow
+from app.training.weights_keeper import structure
+from engine import layers
+from engine.compiler import compile_graph, example_input
+from engine.project import load_project, save_project
+from engine.resources import example
+from engine.weights import save_weights
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def window(qapp, tmp_path_factory):
+    """One window for the module (windows are slow to build); each test loads its project."""
+    folder = tmp_path_factory.mktemp("export-window")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NETWRIGHT_RECOVERY_DIR", str(folder / "recovery"))
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        made = MainWindow(None, settings)
+    made.show()
+    yield made
+    made.document.mark_saved()
+    made.close()
+    made.deleteLater()
+
+
+@pytest.fixture
+def perceptron(window, tmp_path):
+    """The perceptron example saved as the user's project and open in the window."""
+    project = load_project(example("perceptron").path)
+    save_project(project, tmp_path / "perceptron.netwright.json")
+    window.training.weights.forget()
+    window.document.load(project)
+    return project
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Message boxes recorded instead of shown; file and number dialogs answered from lists."""
+    shown: list[tuple[str, str, str]] = []
+    for kind in ("information", "warning", "question", "critical"):
+        monkeypatch.setattr(
+            QMessageBox,
+            kind,
+            staticmethod(
+                lambda _p, title, text, *a, _k=kind, **kw: (
+                    shown.append((_k, title, text)) or QMessageBox.StandardButton.Discard
+                )
+            ),
+        )
+    return shown
+
+
+def answer_files(monkeypatch, save=(), open_=()):
+    saves, opens = list(save), list(open_)
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda *a, **k: (str(saves.pop(0)), "") if saves else ("", ""),
+    )
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileName",
+        lambda *a, **k: (str(opens.pop(0)), "") if opens else ("", ""),
+    )
+
+
+def run_action(window, qtbot, name: str) -> None:
+    with qtbot.waitSignal(window.export_import.finished, timeout=60_000):
+        window.actions[name].trigger()
+
+
+def onnx_output(path, x: np.ndarray) -> np.ndarray:
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def test_the_file_menu_has_export_and_import(window):
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    texts = [a.text() for a in file_menu.actions()]
+    assert "&Export" in texts and "&Import ONNX…" in texts
+    assert texts.index("&Export") < texts.index("&Quit")
+    export = next(a.menu() for a in file_menu.actions() if a.text() == "&Export")
+    assert [a.text() for a in export.actions()] == ["&ONNX…", "&PyTorch Code…"]
+
+
+def test_export_onnx_writes_a_verified_file_and_shows_the_difference(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    out = tmp_path / "model"  # the suffix is added
+    answer_files(monkeypatch, save=[out])
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (15, True))
+    run_action(window, qtbot, "export_onnx")
+    kind, title, text = dialogs[-1]
+    assert (kind, title) == ("information", "Exported to ONNX")
+    written = tmp_path / "model.onnx"
+    assert f"wrote {written}" in text
+    assert "opset 15" in text and "exporter" in text
+    assert "largest absolute difference" in text
+    assert "weights: initial weights" in text
+    model = onnx.load(str(written))
+    onnx.checker.check_model(model)
+    assert model.opset_import[0].version == 15
+
+
+def test_export_uses_the_weights_training_left_in_memory(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    module = compile_graph(perceptron.graph, seed=123)
+    state = {k: v.clone() for k, v in module.state_dict().items()}
+    keeper = window.training.weights
+    keeper.state, keeper.trained = state, structure(perceptron.graph)
+    answer_files(monkeypatch, save=[tmp_path / "trained.onnx"])
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (17, True))
+    run_action(window, qtbot, "export_onnx")
+    assert f"weights: {IN_MEMORY_WEIGHTS}" in dialogs[-1][2]
+    x = example_input(perceptron.graph, batch=3, seed=1)
+    module.eval()
+    with torch.no_grad():
+        expected = module(x).numpy()
+    got = onnx_output(tmp_path / "trained.onnx", x.numpy())
+    assert np.allclose(got, expected, atol=1e-5)
+
+
+def test_export_uses_the_projects_weights_file_otherwise(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    save_weights(compile_graph(perceptron.graph, seed=5), perceptron.weights_path())
+    answer_files(monkeypatch, save=[tmp_path / "saved.py"])
+    run_action(window, qtbot, "export_python")
+    kind, title, text = dialogs[-1]
+    assert (kind, title) == ("information", "Exported PyTorch code")
+    assert f"trained weights from {perceptron.weights_path()}" in text
+    source = (tmp_path / "saved.py").read_text()
+    assert "class Perceptron" in source and "def forward" in source
+    ast.parse(source)
+
+
+def test_a_failed_export_says_why_and_writes_nothing(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    window.document.set_param("input", "shape", [0])
+    answer_files(monkeypatch, save=[tmp_path / "bad.onnx"])
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (17, True))
+    run_action(window, qtbot, "export_onnx")
+    kind, title, text = dialogs[-1]
+    assert (kind, title) == ("warning", "ONNX export failed")
+    assert "fix them before exporting" in text
+    assert not (tmp_path / "bad.onnx").exists()
+    window.document.undo()
+
+
+def test_import_onnx_opens_the_new_project(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    model = tmp_path / "tiny.onnx"
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    torch.onnx.export(net, (torch.randn(1, 4),), str(model), dynamo=False, opset_version=17)
+    target = tmp_path / "imported.netwright.json"
+    answer_files(monkeypatch, open_=[model], save=[target])
+    run_action(window, qtbot, "import_onnx")
+    kind, title, text = dialogs[-1]
+    assert (kind, title) == ("information", "Imported ONNX model"), text
+    assert f"wrote {target}" in text and "largest absolute difference" in text
+    assert window.document.project.path == target
+    assert sum(n.type == "Linear" for n in window.document.graph) == 2
+    assert not window.document.modified
+
+
+def test_importing_a_malformed_onnx_file_shows_the_engine_message(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    model = tmp_path / "broken.onnx"
+    model.write_bytes(b"\x08\x07garbage that is not a protobuf" * 10)
+    target = tmp_path / "never.netwright.json"
+    answer_files(monkeypatch, open_=[model], save=[target])
+    run_action(window, qtbot, "import_onnx")
+    kind, title, text = dialogs[-1]
+    assert (kind, title) == ("warning", "ONNX import failed")
+    assert "broken.onnx" in text
+    assert not target.exists()
+    assert window.document.project.name == "perceptron"  # the open project is untouched
+
+
+def test_a_layer_that_cannot_export_is_marked_on_the_canvas(window, perceptron, monkeypatch):
+    node = next(n for n in window.document.graph if n.type == "Linear")
+    patched = dataclasses.replace(
+        layers.CATALOGUE["Linear"], exports_onnx=False, onnx_note="(test: pretend it cannot)"
+    )
+    monkeypatch.setitem(layers.CATALOGUE, "Linear", patched)
+    window.document.analyse_now()
+    item = window.scene.nodes[node.id]
+    assert item.severity == "warning"
+    assert "cannot be exported to ONNX" in item.toolTip()
+    assert any("cannot be exported to ONNX" in t for t in window.problems.diagnostics_shown())
