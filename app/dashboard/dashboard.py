@@ -1,0 +1,202 @@
+"""The training dashboard: live curves, activations, weights and results, in tabs.
+
+It holds no thread and no timer of its own: the training controller drains
+the worker's buffer on its timer and hands the new figures to `consume`, then
+calls `refresh`, which redraws only what changed and only the visible tab.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dashboard import style
+from app.dashboard.activations import ActivationsView
+from app.dashboard.live_curves import LiveCurves
+from app.dashboard.results import ResultsView
+from app.dashboard.weights_view import WeightsView
+from app.training.buffer import Drained
+
+HIGHER_IS_BETTER = ("val_accuracy", "train_accuracy")
+
+
+class TrainingDashboard(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingDashboard")
+        self.per_batch = True
+        self.best_metric = "val_loss"
+        self.best: tuple[int, float] | None = None
+        self.loss = LiveCurves("Loss", "loss")
+        self.accuracy = LiveCurves("Accuracy", "accuracy")
+        self.rate = LiveCurves("Learning rate", "lr")
+        self._define_series()
+        self.activations = ActivationsView()
+        self.weights = WeightsView()
+        self.results = ResultsView()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("DashboardTabs")
+        self.tabs.setDocumentMode(True)
+        curves = QWidget()
+        row = QHBoxLayout(curves)
+        row.setContentsMargins(2, 2, 2, 2)
+        row.addWidget(self.loss, 5)
+        row.addWidget(self.accuracy, 4)
+        row.addWidget(self.rate, 3)
+        self.tabs.addTab(curves, "Curves")
+        self.tabs.addTab(self.activations, "Activations")
+        self.tabs.addTab(self.weights, "Weights && gradients")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.currentChanged.connect(lambda _i: self.refresh(force=True))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._header())
+        layout.addWidget(self.tabs, 1)
+
+    def _define_series(self) -> None:
+        self.loss.define("batch", style.TRAIN, label="train (batch)", width=1.6, smooth=True)
+        self.loss.define("train", style.TRAIN, label="train", width=2.2, symbol="o")
+        self.loss.define("val", style.VALIDATION, label="validation", width=2.2, symbol="o")
+        self.accuracy.define("train", style.TRAIN, label="train", width=2.2, symbol="o")
+        self.accuracy.define("val", style.VALIDATION, label="validation", width=2.2, symbol="o")
+        self.accuracy.define("probe", style.SERIES[2], label="probe (live)", width=1.4)
+        self.rate.define("batch", style.RATE, label="per batch", width=1.6)
+        self.rate.define("epoch", style.RATE, label="per epoch", width=2.0, symbol="o")
+
+    def _header(self) -> QWidget:
+        header = QWidget()
+        header.setObjectName("DashboardHeader")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(8, 4, 8, 4)
+        self.banner = QLabel("Press Train (F5) to start")
+        self.banner.setObjectName("TrainingBanner")
+        self.banner.setProperty("state", "idle")
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.banner, 1)
+        group = QButtonGroup(self)
+        for text, batch in (("Per batch", True), ("Per epoch", False)):
+            button = QPushButton(text)
+            button.setObjectName("SegmentButton")
+            button.setCheckable(True)
+            button.setChecked(batch == self.per_batch)
+            button.clicked.connect(lambda _c=False, b=batch: self.set_per_batch(b))
+            group.addButton(button)
+            row.addWidget(button)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Smoothing"))
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setFixedWidth(110)
+        self.smoothing.setToolTip("Exponential moving average of the per-batch curves")
+        self.smoothing.valueChanged.connect(self._smoothing_changed)
+        row.addWidget(self.smoothing)
+        self.smoothing_label = QLabel("")
+        self.smoothing_label.setMinimumWidth(30)
+        row.addWidget(self.smoothing_label)
+        self.smoothing.setValue(60)
+        return header
+
+    # ------------------------------------------------------------- state
+    def set_banner(self, text: str, state: str) -> None:
+        """state: idle | running | paused | done | error (the style sheet colours each)."""
+        self.banner.setText(text)
+        self.banner.setProperty("state", state)
+        self.banner.style().unpolish(self.banner)
+        self.banner.style().polish(self.banner)
+
+    def set_per_batch(self, on: bool) -> None:
+        self.per_batch = on
+        self.loss.set_visible("batch", on)
+        self.accuracy.set_visible("probe", on)
+        self.rate.set_visible("batch", on)
+        self.rate.set_visible("epoch", not on)
+
+    def _smoothing_changed(self, value: int) -> None:
+        weight = value / 100.0
+        self.smoothing_label.setText(f"{weight:.2f}")
+        self.loss.set_smoothing(weight)
+
+    @property
+    def charts(self) -> list[LiveCurves]:
+        return [self.loss, self.accuracy, self.rate, self.weights.gradients, self.weights.weights]
+
+    # ------------------------------------------------------------- a run
+    def begin_run(self, info: dict[str, Any], node_types: dict[str, str]) -> None:
+        """A new run: the curves drawn so far stay behind, faint, for comparison."""
+        for chart in (self.loss, self.accuracy, self.rate):
+            chart.begin_run()
+        self.weights.begin_run()
+        self.activations.begin_run(node_types)
+        self.results.clear()
+        self.best_metric = str(info.get("best_metric", "val_loss"))
+        self.best = None
+        self.set_per_batch(self.per_batch)
+
+    def consume(self, new: Drained) -> None:
+        if new.batches:
+            xs, losses, rates = zip(*new.batches)
+            self.loss.extend("batch", xs, losses)
+            self.rate.extend("batch", xs, rates)
+        for metrics in new.epochs:
+            self._add_epoch(metrics)
+        for probe in new.probes:
+            self.activations.add(probe)
+            self.weights.add(probe)
+            if probe.accuracy is not None:
+                self.accuracy.extend("probe", [probe.epoch], [probe.accuracy])
+
+    def _add_epoch(self, metrics: dict[str, Any]) -> None:
+        epoch = float(metrics["epoch"])
+        for chart, key, name in (
+            (self.loss, "train_loss", "train"),
+            (self.loss, "val_loss", "val"),
+            (self.accuracy, "train_accuracy", "train"),
+            (self.accuracy, "val_accuracy", "val"),
+            (self.rate, "lr", "epoch"),
+        ):
+            if key in metrics and metrics[key] is not None:
+                chart.extend(name, [epoch], [float(metrics[key])])
+        value = metrics.get(self.best_metric)
+        if value is None:
+            return
+        better = self.best is None or (
+            value > self.best[1] if self.best_metric in HIGHER_IS_BETTER else value < self.best[1]
+        )
+        if better:
+            self.best = (int(epoch), float(value))
+            self._mark_best(int(epoch))
+
+    def _mark_best(self, epoch: int) -> None:
+        for chart in (self.loss, self.accuracy):
+            chart.mark(float(epoch), f"best {epoch}")
+
+    def finish(self, outcome: Any) -> None:
+        if outcome.result.best_epoch is not None:
+            self._mark_best(outcome.result.best_epoch)
+        self.results.show_outcome(outcome)
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw what changed on the visible tab (hidden tabs catch up when shown)."""
+        if not (self.isVisible() or force):
+            return
+        current = self.tabs.currentIndex()
+        if current == 0:
+            for chart in (self.loss, self.accuracy, self.rate):
+                chart.refresh()
+        elif current == 1:
+            self.activations.refresh()
+        elif current == 2:
+            self.weights.refresh()

@@ -1,0 +1,364 @@
+"""LiveCurves: a chart fed named series that grow while something trains.
+
+Generic on purpose (loss, accuracy, learning rate, layer norms, a GAN's two
+losses): callers `define` series by name, `extend` them with new points, and
+call `refresh` from their own timer; only series that changed are handed to
+pyqtgraph. Points live in numpy arrays that double when full, and the curves
+use peak downsampling and clip-to-view, so a run of a million batches draws
+as fast as one of a hundred. Earlier runs stay behind as faint curves.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dashboard import style
+from designer import theme
+
+MAX_EARLIER_RUNS = 3
+
+
+class GrowingSeries:
+    """x and y values in numpy arrays that grow by doubling (no per-point reallocation)."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._x = np.empty(capacity, np.float64)
+        self._y = np.empty(capacity, np.float64)
+        self.count = 0
+
+    def extend(self, xs: np.ndarray | list[float], ys: np.ndarray | list[float]) -> None:
+        xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+        needed = self.count + len(xs)
+        if needed > len(self._x):
+            size = max(needed, 2 * len(self._x))
+            self._x = np.resize(self._x, size)
+            self._y = np.resize(self._y, size)
+        self._x[self.count : needed] = xs
+        self._y[self.count : needed] = ys
+        self.count = needed
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self.count]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self.count]
+
+    def clear(self) -> None:
+        self.count = 0
+
+
+def ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """Exponential moving average (TensorBoard's smoothing: 0 = none, 0.99 = very smooth),
+    debiased so the curve starts at the first value rather than at zero."""
+    running = RunningEma(weight)
+    return running.update(values)
+
+
+class RunningEma:
+    """The smoothed copy of a growing series, extended by its new points only."""
+
+    def __init__(self, weight: float) -> None:
+        self.weight = weight
+        self.values = GrowingSeries()
+        self._last, self._count = 0.0, 0
+
+    def update(self, values: np.ndarray) -> np.ndarray:
+        """Smoothed `values` (which must extend the ones given before)."""
+        done, weight = self.values.count, self.weight
+        if weight <= 0.0:
+            return values
+        new = values[done:]
+        out = np.empty_like(new)
+        last, count = self._last, self._count
+        for i, value in enumerate(new):
+            if not np.isfinite(value):
+                out[i] = value
+                continue
+            count += 1
+            last = last * weight + (1 - weight) * value
+            out[i] = last / (1 - weight**count)
+        self._last, self._count = last, count
+        self.values.extend(out, out)
+        return self.values.y
+
+
+@dataclass
+class Series:
+    name: str
+    label: str
+    colour: str
+    points: GrowingSeries = field(default_factory=GrowingSeries)
+    smooth: bool = False  # follows the chart's smoothing
+    item: pg.PlotDataItem | None = None
+    raw: pg.PlotDataItem | None = None  # the unsmoothed values, faint, under a smoothed curve
+    dirty: bool = False
+    visible: bool = True
+    smoothed: RunningEma | None = None  # reset when the weight changes or the run restarts
+
+
+class LiveCurves(QWidget):
+    """A titled chart of named, growing series with log scale, smoothing and export."""
+
+    exported = Signal(str)  # the file written
+
+    def __init__(
+        self,
+        title: str,
+        y_label: str = "",
+        x_label: str = "epoch",
+        log_y: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("LiveCurves")
+        self.title = title
+        self.series: dict[str, Series] = {}
+        self.smoothing = 0.0
+        self.earlier: list[list[tuple[str, pg.PlotDataItem]]] = []
+        self.marker: pg.InfiniteLine | None = None
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setBackground(style.plot_background())
+        self.plot = self.plot_widget.getPlotItem()
+        style.style_plot(self.plot)
+        self.plot.setLabel("bottom", x_label, color=style.axis_colour())
+        if y_label:
+            self.plot.setLabel("left", y_label, color=style.axis_colour())
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
+        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=style.text_colour())
+        self.legend.setBrush(style.colour(theme.current().node_body, 200))
+        self._build(title, log_y)
+
+    def _build(self, title: str, log_y: bool) -> None:
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 2, 4, 0)
+        name = QLabel(title)
+        name.setObjectName("ChartTitle")
+        header.addWidget(name)
+        header.addStretch(1)
+        self.log_box = QCheckBox("log")
+        self.log_box.setToolTip("Logarithmic y axis")
+        self.log_box.toggled.connect(self.set_log)
+        header.addWidget(self.log_box)
+        export = QToolButton()
+        export.setText("⤓")
+        export.setToolTip("Export this chart as a PNG picture or CSV data")
+        menu = QMenu(export)
+        menu.addAction("Export PNG…", lambda: self._ask_export("png"))
+        menu.addAction("Export CSV…", lambda: self._ask_export("csv"))
+        export.setMenu(menu)
+        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        header.addWidget(export)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.plot_widget, 1)
+        self.log_box.setChecked(log_y)
+
+    # ------------------------------------------------------------- series
+    def define(
+        self,
+        name: str,
+        colour: str,
+        *,
+        label: str | None = None,
+        width: float = 2.0,
+        dashed: bool = False,
+        symbol: str | None = None,
+        smooth: bool = False,
+    ) -> None:
+        """Add a series (idempotent); `smooth` series follow the smoothing slider."""
+        if name in self.series:
+            return
+        series = Series(name, label or name, colour, smooth=smooth)
+        pen = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else None)
+        if smooth:
+            series.raw = self.plot.plot([], [], pen=pg.mkPen(style.colour(colour, 70), width=1))
+            series.raw.setDownsampling(auto=True, method="peak")
+            series.raw.setClipToView(True)
+        kwargs = {}
+        if symbol:
+            kwargs = {"symbol": symbol, "symbolSize": 6, "symbolBrush": colour, "symbolPen": None}
+        series.item = self.plot.plot([], [], pen=pen, name=series.label, **kwargs)
+        series.item.setDownsampling(auto=True, method="peak")
+        series.item.setClipToView(True)
+        self.series[name] = series
+
+    def extend(self, name: str, xs: list[float] | np.ndarray, ys: list[float] | np.ndarray) -> None:
+        if len(xs):
+            series = self.series[name]
+            series.points.extend(xs, ys)
+            series.dirty = True
+
+    def points(self, name: str) -> int:
+        series = self.series.get(name)
+        return 0 if series is None else series.points.count
+
+    def data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        series = self.series[name]
+        return series.points.x.copy(), series.points.y.copy()
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        series = self.series[name]
+        series.visible = visible
+        for item in (series.item, series.raw):
+            if item is not None:
+                item.setVisible(visible and (item is series.item or self.smoothing > 0))
+        for run in self.earlier:
+            for ghost_name, ghost in run:
+                if ghost_name == name:
+                    ghost.setVisible(visible)
+
+    def refresh(self) -> None:
+        """Hand changed series to pyqtgraph; call from a timer."""
+        changed = False
+        for series in self.series.values():
+            if series.dirty:
+                self._draw(series)
+                changed = True
+        if changed:
+            self._keep_flat_readable()
+
+    def _keep_flat_readable(self) -> None:
+        """A constant series (a fixed learning rate) would make auto-range zoom into nothing."""
+        values = [s.points.y for s in self.series.values() if s.visible and s.points.count]
+        if not values or self.log_box.isChecked():
+            return
+        joined = np.concatenate(values)
+        joined = joined[np.isfinite(joined)]
+        if not len(joined):
+            return
+        low, high = float(joined.min()), float(joined.max())
+        if high - low <= 1e-9 * max(abs(high), 1e-12):
+            self.plot.setYRange(0.0, 2.0 * high if high > 0 else 1.0, padding=0.05)
+        else:
+            self.plot.enableAutoRange(axis="y")
+
+    def _draw(self, series: Series) -> None:
+        series.dirty = False
+        x, y = series.points.x, series.points.y
+        if self.log_box.isChecked():
+            y = np.where(y > 0, y, np.nan)
+        assert series.item is not None
+        if series.smooth and self.smoothing > 0:
+            assert series.raw is not None
+            series.raw.setData(x, y, connect="finite")
+            if series.smoothed is None or series.smoothed.weight != self.smoothing:
+                series.smoothed = RunningEma(self.smoothing)
+            series.item.setData(x, series.smoothed.update(series.points.y), connect="finite")
+        else:
+            series.item.setData(x, y, connect="finite")
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = weight
+        for series in self.series.values():
+            if series.raw is not None:
+                series.raw.setVisible(weight > 0 and series.visible)
+                if weight <= 0:
+                    series.raw.setData([], [])
+            series.dirty = series.dirty or series.smooth
+        self.refresh()
+
+    def set_log(self, on: bool) -> None:
+        self.plot.setLogMode(y=on)
+        for series in self.series.values():
+            series.dirty = True
+        self.refresh()
+
+    def mark(self, x: float | None, text: str = "") -> None:
+        """A vertical marker (the best epoch); None removes it."""
+        if x is None:
+            if self.marker is not None:
+                self.plot.removeItem(self.marker)
+                self.marker = None
+            return
+        if self.marker is None:
+            pen = pg.mkPen(theme.current().ok, width=1.5, style=Qt.PenStyle.DashLine)
+            self.marker = pg.InfiniteLine(
+                angle=90,
+                pen=pen,
+                label=text,
+                labelOpts={"position": 0.92, "color": theme.current().ok, "fill": None},
+            )
+            self.plot.addItem(self.marker, ignoreBounds=True)
+        self.marker.setValue(x)
+        self.marker.label.setFormat(text)
+
+    def begin_run(self) -> None:
+        """Keep what is drawn as faint 'earlier run' curves and start the series afresh."""
+        run: list[tuple[str, pg.PlotDataItem]] = []
+        for series in self.series.values():
+            if series.points.count == 0:
+                continue
+            y = ema(series.points.y, self.smoothing) if series.smooth else series.points.y
+            ghost = self.plot.plot(  # added first: clip-to-view needs its view box
+                series.points.x.copy(),
+                y.copy(),
+                pen=pg.mkPen(style.colour(series.colour, 60), width=1.2),
+                connect="finite",
+            )
+            ghost.setDownsampling(auto=True, method="peak")
+            ghost.setClipToView(True)
+            ghost.setZValue(-10)
+            ghost.setVisible(series.visible)
+            run.append((series.name, ghost))
+        if run:
+            self.earlier.append(run)
+        while len(self.earlier) > MAX_EARLIER_RUNS:
+            for _name, ghost in self.earlier.pop(0):
+                self.plot.removeItem(ghost)
+        for series in self.series.values():
+            series.points.clear()
+            series.smoothed = None
+            series.dirty = True
+        self.mark(None)
+        self.refresh()
+
+    def earlier_runs(self) -> int:
+        return len(self.earlier)
+
+    # ------------------------------------------------------------- export
+    def _ask_export(self, kind: str) -> None:
+        stem = self.title.lower().replace(" ", "-")
+        pattern = "PNG pictures (*.png)" if kind == "png" else "CSV files (*.csv)"
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export {self.title}", f"{stem}.{kind}", pattern
+        )
+        if path:
+            (self.export_png if kind == "png" else self.export_csv)(Path(path))
+
+    def export_png(self, path: Path | str) -> bool:
+        ok = self.plot_widget.grab().save(str(path), "PNG")
+        if ok:
+            self.exported.emit(str(path))
+        return ok
+
+    def export_csv(self, path: Path | str) -> None:
+        """Every series' points as rows of series, x, y (one file for any number of series)."""
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["series", "x", "y"])
+            for series in self.series.values():
+                for x, y in zip(series.points.x, series.points.y):
+                    writer.writerow([series.label, f"{x:.6g}", f"{y:.8g}"])
+        self.exported.emit(str(path))

@@ -1,0 +1,55 @@
+"""Colours and pyqtgraph set-up shared by every chart of the dashboard, from the editor's theme."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from designer import theme
+
+pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background=None)
+
+# Series colours, readable on both themes; the first two are train and validation.
+SERIES = ("#4f9dff", "#f0a03c", "#5fd08a", "#e05f7e", "#a779e9", "#3bb3c4", "#d6b04c", "#8f9bb3")
+TRAIN, VALIDATION, RATE = SERIES[0], SERIES[1], SERIES[4]
+
+
+def plot_background() -> str:
+    return theme.current().canvas
+
+
+def axis_colour() -> str:
+    return theme.current().text_dim
+
+
+def text_colour() -> str:
+    return theme.current().text
+
+
+def colour(value: str, alpha: int = 255) -> QColor:
+    made = QColor(value)
+    made.setAlpha(alpha)
+    return made
+
+
+def style_plot(plot: pg.PlotItem) -> None:
+    """Axes, grid and background in the current theme's colours."""
+    plot.getViewBox().setBackgroundColor(plot_background())
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" helps nobody
+        axis.setPen(pg.mkPen(theme.current().node_border))
+        axis.setTextPen(pg.mkPen(axis_colour()))
+    plot.showGrid(x=True, y=True, alpha=0.12)
+
+
+def heat_lookup() -> np.ndarray:
+    """A perceptual dark-to-bright map (like 'inferno') as a 256x4 lookup table."""
+    stops = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    rgb = np.array(
+        [[12, 10, 30], [80, 18, 110], [185, 55, 85], [245, 140, 40], [250, 245, 160]], float
+    )
+    t = np.linspace(0, 1, 256)
+    table = np.stack([np.interp(t, stops, rgb[:, i]) for i in range(3)], axis=1)
+    return np.concatenate([table, np.full((256, 1), 255.0)], axis=1).astype(np.uint8)

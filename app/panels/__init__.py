@@ -1,0 +1,1 @@
+"""Docked panels bound to parts of the project: training settings and data."""

@@ -1,0 +1,330 @@
+"""The Data dock: choose what the network learns from, and see it before training.
+
+Pick a bundled data set or open a file (CSV, NPZ, an image folder, an IDX
+pair); setting the source is one undo step on the document's stack. The
+preview shows how many samples of each class there are, a few samples
+(pictures for images, rows otherwise), the shape of one sample, and whether
+it fits the network's Input node (the same rule training uses: the number of
+values must match).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.dashboard import style
+from app.dashboard.pictures import looks_like_images, thumbnail
+from app.panels.commands import SetProjectValue
+from engine.data.builtin import BUILTINS
+from engine.data.dataset import DataError, DataSet
+from engine.data.images import image_files, read_image
+from engine.data.spec import load_spec, parse_spec
+from engine.layers import layer_type
+
+SAMPLES_SHOWN = 12
+THUMB = 40
+CUSTOM = "__file__"
+
+
+class DataPanel(QWidget):
+    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DataPanel")
+        self.document = document
+        self._loading = False
+        self._cache: dict[str, DataSet | str] = {}
+        self.choice = QComboBox()
+        for name, entry in BUILTINS.items():
+            self.choice.addItem(name, f"builtin:{name}")
+            self.choice.setItemData(
+                self.choice.count() - 1, entry.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.choice.currentIndexChanged.connect(lambda _i: self._chosen())
+        open_button = QToolButton()
+        open_button.setText("Open file…")
+        menu = QMenu(open_button)
+        menu.addAction("CSV file…", lambda: self.open_file("csv"))
+        menu.addAction("NumPy archive (.npz)…", lambda: self.open_file("npz"))
+        menu.addAction("Image folder (one sub-folder per class)…", lambda: self.open_file("images"))
+        menu.addAction("IDX images and labels…", lambda: self.open_file("idx"))
+        open_button.setMenu(menu)
+        open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        row = QHBoxLayout()
+        row.addWidget(self.choice, 1)
+        row.addWidget(open_button)
+        self.source_label = QLabel("")
+        self.source_label.setObjectName("InspectorDim")
+        self.source_label.setWordWrap(True)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.fit_label = QLabel("")
+        self.fit_label.setObjectName("DataFit")
+        self.fit_label.setWordWrap(True)
+        self.counts_widget = pg.PlotWidget()
+        self.counts_widget.setBackground(style.plot_background())
+        self.counts_widget.setFixedHeight(110)
+        self.counts_plot = self.counts_widget.getPlotItem()
+        style.style_plot(self.counts_plot)
+        self.counts_plot.setMouseEnabled(x=False, y=False)
+        self.counts_plot.setMenuEnabled(False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=style.TRAIN)
+        self.counts_plot.addItem(self.bars)
+        self.samples = QWidget()
+        self.sample_grid = QGridLayout(self.samples)
+        self.sample_grid.setSpacing(4)
+        self.sample_grid.setContentsMargins(0, 0, 0, 0)
+        self.rows = QTableWidget()
+        self.rows.setMaximumHeight(180)
+        self.rows.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.addLayout(row)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.fit_label)
+        layout.addWidget(self.counts_widget)
+        layout.addWidget(self.samples)
+        layout.addWidget(self.rows)
+        layout.addStretch(1)
+        document.analysed.connect(lambda _a: self.load())
+        document.project_replaced.connect(self.load)
+        document.undo_stack.indexChanged.connect(lambda _i: self.load())
+        document.read_only_changed.connect(lambda locked: self.setEnabled(not locked))
+        self.load()
+
+    # ------------------------------------------------------------ edits
+    def source(self) -> str | None:
+        value = self.document.project.dataset.get("source")
+        return value if isinstance(value, str) else None
+
+    def set_source(self, spec: str) -> bool:
+        """Use `spec` as the project's data (one undo step); False if unchanged or locked."""
+        if spec == self.source() or self.document.read_only:
+            return False
+        self.document.undo_stack.push(
+            SetProjectValue(self.document, "dataset", ("source",), spec, f"Use data {spec}", False)
+        )
+        return True
+
+    def _chosen(self) -> None:
+        spec = self.choice.currentData()
+        if not self._loading and isinstance(spec, str) and spec != CUSTOM:
+            self.set_source(spec)
+
+    def open_file(self, kind: str) -> None:
+        start = str(self.document.project.path.parent) if self.document.project.path else ""
+        if kind == "images":
+            folder = QFileDialog.getExistingDirectory(self, "Image folder", start)
+            if folder:
+                self.set_source(f"images:{folder}")
+            return
+        if kind == "idx":
+            images, _ = QFileDialog.getOpenFileName(self, "IDX images", start, "IDX files (*)")
+            if not images:
+                return
+            labels, _ = QFileDialog.getOpenFileName(self, "IDX labels", str(Path(images).parent))
+            if labels:
+                self.set_source(f"idx:{images},{labels}")
+            return
+        pattern = "CSV files (*.csv)" if kind == "csv" else "NumPy archives (*.npz)"
+        path, _ = QFileDialog.getOpenFileName(self, "Data file", start, pattern)
+        if path:
+            self.set_source(f"{kind}:{path}")
+
+    # ---------------------------------------------------------- preview
+    def load(self) -> None:
+        spec = self.source()
+        self._loading = True
+        try:
+            index = self.choice.findData(spec) if spec else -1
+            if index < 0 and spec:
+                custom = self.choice.findData(CUSTOM)
+                if custom < 0:
+                    self.choice.addItem("", CUSTOM)
+                    custom = self.choice.count() - 1
+                self.choice.setItemText(custom, f"file: {Path(spec.partition(':')[2]).name}")
+                index = custom
+            self.choice.setCurrentIndex(index)
+        finally:
+            self._loading = False
+        self.source_label.setText(spec or "No data chosen: pick a data set or open a file.")
+        self._preview(spec)
+
+    def _preview(self, spec: str | None) -> None:
+        found = self._data(spec) if spec else None
+        self._clear_samples()
+        if not isinstance(found, DataSet):
+            self.summary.setText(found or "")
+            self.fit_label.setText("")
+            self.bars.setOpts(x=[], height=[])
+            self.counts_widget.setVisible(False)
+            return
+        shape = found.sample_shape
+        classes = found.classes
+        text = f"{found.samples:,} samples · one sample {'×'.join(map(str, shape)) or 'scalar'}"
+        text += f" · {classes} classes" if classes else " · values to predict (regression)"
+        self.summary.setText(text)
+        self._show_fit(shape)
+        self._show_counts(found)
+        if looks_like_images(shape):
+            self._show_images(found)
+        else:
+            self._show_rows(found)
+
+    def _data(self, spec: str) -> DataSet | str:
+        """The data set a spec names (cached), or why it cannot be read."""
+        if spec in self._cache:
+            return self._cache[spec]
+        base = self.document.project.path.parent if self.document.project.path else None
+        try:
+            parsed = parse_spec(spec, base)
+            if parsed.kind == "images":
+                found: DataSet | str = folder_preview(parsed.paths[0], self._input_shape())
+            else:
+                found = load_spec(parsed, need_targets=False)
+        except DataError as error:
+            found = str(error)
+        except (OSError, ValueError) as error:
+            found = f"cannot read {spec}: {error}"
+        self._cache[spec] = found
+        return found
+
+    def _input_shape(self) -> tuple[int, ...] | None:
+        node = next((n for n in self.document.graph if n.type == "Input"), None)
+        layer = layer_type("Input")
+        if node is None or layer is None:
+            return None
+        return tuple(int(s) for s in layer.resolved(node.params)["shape"])
+
+    def _show_fit(self, shape: tuple[int, ...]) -> None:
+        wanted = self._input_shape()
+        node = next((n for n in self.document.graph if n.type == "Input"), None)
+        if wanted is None or node is None:
+            self.fit_label.setText("The network has no Input node yet.")
+            self._fit_state("warning")
+            return
+        given, needed = math.prod(shape), math.prod(wanted)
+        dims = "×".join(map(str, wanted))
+        if given == needed:
+            self.fit_label.setText(f"✔ fits the Input '{node.id}' ({dims})")
+            self._fit_state("ok")
+        else:
+            self.fit_label.setText(
+                f"✖ one sample has {given:,} values but the Input '{node.id}' takes {dims} = "
+                f"{needed:,}; change the Input's shape or pick other data"
+            )
+            self._fit_state("error")
+
+    def _fit_state(self, state: str) -> None:
+        self.fit_label.setProperty("state", state)
+        self.fit_label.style().unpolish(self.fit_label)
+        self.fit_label.style().polish(self.fit_label)
+
+    def _show_counts(self, data: DataSet) -> None:
+        if data.y is None or data.classes is None:
+            self.counts_widget.setVisible(False)
+            return
+        counts = np.bincount(np.asarray(data.y, np.int64).ravel(), minlength=data.classes)
+        self.bars.setOpts(x=np.arange(len(counts)), height=counts)
+        names = list(data.class_names or [])
+        ticks = [
+            (i, names[i] if i < len(names) and len(names[i]) <= 8 else str(i))
+            for i in range(len(counts))
+        ]
+        self.counts_plot.getAxis("bottom").setTicks([ticks])
+        self.counts_plot.setXRange(-0.6, len(counts) - 0.4, padding=0)
+        self.counts_plot.setYRange(0, float(counts.max()) * 1.1 if len(counts) else 1)
+        self.counts_widget.setVisible(True)
+
+    def _clear_samples(self) -> None:
+        while self.sample_grid.count():
+            item = self.sample_grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.rows.hide()
+        self.samples.hide()
+
+    def _show_images(self, data: DataSet) -> None:
+        names = list(data.class_names or [])
+        columns = 6
+        for i in range(min(SAMPLES_SHOWN, data.samples)):
+            pixmap = thumbnail(np.asarray(data.x[i], np.float32), THUMB)
+            if pixmap is None:
+                continue
+            cell = QLabel()
+            cell.setPixmap(pixmap)
+            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            if data.y is not None and np.ndim(data.y[i]) == 0:
+                label = int(data.y[i])
+                cell.setToolTip(names[label] if label < len(names) else str(label))
+            self.sample_grid.addWidget(cell, i // columns, i % columns)
+        self.samples.show()
+
+    def _show_rows(self, data: DataSet) -> None:
+        shown = min(8, data.samples)
+        flat = np.asarray(data.x[:shown]).reshape(shown, -1)
+        columns = min(flat.shape[1], 8)
+        with_target = data.y is not None
+        self.rows.setRowCount(shown)
+        self.rows.setColumnCount(columns + (1 if with_target else 0))
+        headers = [f"x{j}" for j in range(columns)] + (["target"] if with_target else [])
+        self.rows.setHorizontalHeaderLabels(headers)
+        for i in range(shown):
+            for j in range(columns):
+                self.rows.setItem(i, j, QTableWidgetItem(f"{flat[i, j]:.3g}"))
+            if with_target:
+                assert data.y is not None
+                target = data.y[i]
+                names = data.class_names
+                text = (
+                    names[int(target)]
+                    if names and np.ndim(target) == 0
+                    else str(np.round(target, 3))
+                )
+                self.rows.setItem(i, columns, QTableWidgetItem(text))
+        self.rows.resizeColumnsToContents()
+        self.rows.show()
+
+
+def folder_preview(folder: Path, input_shape: tuple[int, ...] | None) -> DataSet:
+    """An image folder's labels and its first images only (reading every image could take long)."""
+    files, labels, names = image_files(folder)
+    shape = input_shape if input_shape and len(input_shape) == 3 else (3, 32, 32)
+    first = files[:SAMPLES_SHOWN]
+    x = (
+        np.stack([read_image(p, *shape) for p in first])
+        if first
+        else np.zeros((0, *shape), np.float32)
+    )
+    return _FolderPreview(folder.name, x, np.asarray(labels, np.int64), names, total=len(files))
+
+
+class _FolderPreview(DataSet):
+    """A folder's first images with all its labels: samples counts the files, not the pictures."""
+
+    def __init__(self, name: str, x: np.ndarray, y: np.ndarray, names: tuple[str, ...], total: int):
+        self.name, self.x, self.y, self.class_names, self.description = name, x, y, names, ""
+        self.total = total
+
+    @property
+    def samples(self) -> int:  # type: ignore[override]
+        return self.total

@@ -1,0 +1,189 @@
+"""What the network does inside while it learns: a fixed probe batch looked at every so often.
+
+Runs on the worker thread. At fit start a few samples are fixed as the probe;
+`capture` runs them through the network in eval mode under `torch.no_grad`,
+with forward hooks registered only for that pass (training's own passes never
+run a hook), and turns each layer's output into small numpy figures: a
+histogram over bins fixed at the first look (so a histogram-over-time image
+compares like with like), a feature-map grid or heatmap, the weight and
+gradient norms, and the fraction of dead ReLU units. One look costs about one
+small forward pass; the worker takes one at most every `interval` seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from app.training.buffer import Probe
+
+BINS = 32
+SWATCH_BINS = 16
+PROBE_SAMPLES = 32
+MAX_MAPS = 16  # channels shown in a feature-map grid
+HEAT_ROWS, HEAT_COLUMNS = 32, 64
+DEAD_TYPES = ("ReLU", "ReLU6")
+
+
+def probe_batch(
+    data: Any, samples: int = PROBE_SAMPLES
+) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """The first `samples` validation (else training) inputs and their class ids (None unless
+    classifying), or None for streamed data."""
+    for prefix in ("val", "train"):
+        x = getattr(data, f"{prefix}_x", None)
+        y = getattr(data, f"{prefix}_y", None)
+        if isinstance(x, torch.Tensor) and len(x):
+            labels = None
+            if getattr(data, "classification", False) and isinstance(y, torch.Tensor):
+                labels = y[:samples].clone()
+            return x[:samples].clone(), labels
+    return None
+
+
+class ActivationProbe:
+    """Looks inside `model` (a GraphModule: one submodule per node id) on a fixed batch."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        node_types: dict[str, str],
+        labels: torch.Tensor | None = None,
+    ) -> None:
+        self.model = model
+        self.x = x
+        self.labels = labels
+        self.node_types = node_types
+        self.layers = {
+            name: module for name, module in model.named_children() if name in node_types
+        }
+        self.ranges: dict[str, tuple[float, float]] = {}
+
+    def capture(self, step: int, epoch: float) -> Probe:
+        outputs, final = self._outputs()
+        probe = Probe(step, epoch, {}, {}, {}, {}, {}, {}, {})
+        if self.labels is not None and final is not None and final.dim() == 2:
+            hits = final.argmax(dim=1).cpu() == self.labels
+            probe.accuracy = float(hits.float().mean())
+        for node_id, out in outputs.items():
+            values = out.detach().float()
+            if values.numel() == 0 or not torch.isfinite(values).all():
+                continue
+            self._histogram(probe, node_id, values)
+            picture = feature_picture(values)
+            if picture is not None:
+                probe.pictures[node_id] = picture
+            if self.node_types.get(node_id) in DEAD_TYPES and values.dim() >= 2:
+                active = (values > 0).reshape(len(values), -1).any(dim=0)
+                probe.dead[node_id] = float(1.0 - active.float().mean())
+        probe.weight_norms, probe.grad_norms = self._norms()
+        return probe
+
+    def _outputs(self) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        found: dict[str, torch.Tensor] = {}
+        handles = []
+        for node_id, module in self.layers.items():
+
+            def keep(_m: nn.Module, _i: Any, out: Any, node_id: str = node_id) -> None:
+                if isinstance(out, torch.Tensor):
+                    found[node_id] = out
+                elif isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+                    found[node_id] = out[0]
+
+            handles.append(module.register_forward_hook(keep))
+        was_training = self.model.training
+        device = next((p.device for p in self.model.parameters()), torch.device("cpu"))
+        try:
+            self.model.eval()
+            with torch.no_grad():
+                final = self.model(self.x.to(device))
+        finally:
+            self.model.train(was_training)
+            for handle in handles:
+                handle.remove()
+        input_id = getattr(self.model, "input_id", None)
+        if isinstance(input_id, str):
+            found.setdefault(input_id, self.x)
+        kept = {k: v for k, v in found.items() if k in self.node_types}
+        return kept, final if isinstance(final, torch.Tensor) else None
+
+    def _histogram(self, probe: Probe, node_id: str, values: torch.Tensor) -> None:
+        flat = values.flatten()
+        if node_id not in self.ranges:
+            self.ranges[node_id] = first_range(flat)
+        low, high = self.ranges[node_id]
+        counts = torch.histc(flat.clamp(low, high), BINS, low, high).cpu().numpy()
+        counts = counts.astype(np.float32) / max(1, flat.numel())
+        probe.histograms[node_id] = counts
+        probe.ranges[node_id] = (low, high)
+        swatch = counts.reshape(SWATCH_BINS, -1).sum(axis=1)
+        probe.swatches[node_id] = np.sqrt(swatch / max(float(swatch.max()), 1e-12))
+
+    def _norms(self) -> tuple[dict[str, float], dict[str, float]]:
+        weights: dict[str, torch.Tensor] = {}
+        grads: dict[str, torch.Tensor] = {}
+        for node_id, module in self.layers.items():
+            params = [p for p in module.parameters() if p.requires_grad]
+            if not params:
+                continue
+            weights[node_id] = torch.sqrt(sum(p.detach().float().pow(2).sum() for p in params))
+            with_grad = [p.grad for p in params if p.grad is not None]
+            if with_grad:
+                grads[node_id] = torch.sqrt(sum(g.detach().float().pow(2).sum() for g in with_grad))
+        return _numbers(weights), _numbers(grads)
+
+
+def _numbers(tensors: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Many device scalars as floats with one transfer."""
+    if not tensors:
+        return {}
+    values = torch.stack(list(tensors.values())).cpu().tolist()
+    return dict(zip(tensors, values))
+
+
+def first_range(flat: torch.Tensor) -> tuple[float, float]:
+    """Bins for a layer, fixed at the first look: its central spread widened, so the values can
+    grow as the network learns before they pile up in the end bins."""
+    sample = flat[:: max(1, flat.numel() // 20000)]
+    low, high = (float(v) for v in torch.quantile(sample, torch.tensor([0.005, 0.995])))
+    centre, half = (low + high) / 2, max((high - low) / 2, 1e-3)
+    low, high = centre - 2.5 * half, centre + 2.5 * half
+    if float(flat.min()) >= 0.0:
+        low = 0.0  # ReLU and friends: nothing below zero, ever
+    return low, high
+
+
+def feature_picture(values: torch.Tensor) -> tuple[str, np.ndarray] | None:
+    """A 2-D picture of one layer's output on the probe: a grid of the first sample's feature
+    maps (N, C, H, W), or a samples x units heatmap (N, F), or one sequence (N, L, F)."""
+    if values.dim() == 4:
+        maps = values[0, :MAX_MAPS]
+        return "maps", map_grid(maps.cpu().numpy())
+    if values.dim() == 2:
+        return "heat", _scaled(values[:HEAT_ROWS, :HEAT_COLUMNS].cpu().numpy())
+    if values.dim() == 3:
+        return "heat", _scaled(values[0, :HEAT_ROWS, :HEAT_COLUMNS].cpu().numpy())
+    return None
+
+
+def map_grid(maps: np.ndarray) -> np.ndarray:
+    """Channels (C, H, W) laid out in a near-square grid, each scaled to 0..1, NaN between."""
+    count, height, width = maps.shape
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
+    for i in range(count):
+        r, c = divmod(i, columns)
+        grid[
+            r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
+        ] = _scaled(maps[i])
+    return grid
+
+
+def _scaled(array: np.ndarray) -> np.ndarray:
+    low, high = float(array.min()), float(array.max())
+    return ((array - low) / (high - low if high > low else 1.0)).astype(np.float32)

@@ -1,0 +1,196 @@
+"""The training thread: plans and runs the engine's Trainer on a snapshot of the project.
+
+Nothing here touches a widget. Figures go into a `LiveBuffer` that the UI
+drains on a timer; only the lifecycle (started, finished, failed) crosses to
+the UI thread as queued signals. The project it trains is a deep copy taken
+when Train was pressed, so edits made meanwhile (there are none: the graph is
+locked) could never reach the running network.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from PySide6.QtCore import QThread, Signal
+
+from app.training.buffer import LiveBuffer
+from app.training.probe import ActivationProbe, probe_batch
+from engine.compiler import CompileError
+from engine.data.dataset import DataError
+from engine.project import Project
+from engine.settings import TrainingSettings
+from engine.training import BatchEnd, Callback, FitResult, PlanError, Trainer, plan_training
+from engine.training.devices import DeviceError
+from engine.training.memory import OutOfMemory
+from engine.weights import WeightsError
+
+PROBE_INTERVAL = 0.25  # seconds between looks inside the network (at most 4 Hz)
+GPU_LOSS_EVERY = 10  # batches between reading the loss on an accelerator (each read syncs)
+SAMPLE_PREDICTIONS = 24
+
+
+@dataclass
+class RunOutcome:
+    """A finished run, handed to the UI: how it ended and what it produced."""
+
+    result: FitResult
+    state: dict[str, torch.Tensor]  # the kept weights, on the CPU
+    project: Project  # the snapshot it trained (with the fitted scaling recorded)
+    device: str
+    class_names: tuple[str, ...] | None
+    predictions: dict[str, Any] = field(default_factory=dict)  # x, true, predicted (numpy)
+
+
+class LiveFigures(Callback):
+    """The worker's callback: cheap appends to the buffer, a probe look every so often."""
+
+    def __init__(self, buffer: LiveBuffer, steps_per_epoch: int, probe: ActivationProbe | None):
+        self.buffer = buffer
+        self.steps = max(1, steps_per_epoch)
+        self.probe = probe
+        self.started = time.perf_counter()
+        self.last_look = 0.0
+        self.looked_at_step = -1
+        self.epoch_started_step = 0
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.started = time.perf_counter()
+        self.buffer.set_progress(1, trainer.settings.epochs, 0, self.steps, 0.0)
+        self.look(0, 0.0)
+
+    def on_batch_end(self, trainer: Trainer, batch: BatchEnd) -> None:
+        x = batch.epoch - 1 + (batch.step + 1) / self.steps
+        every = 1 if trainer.device.type == "cpu" else GPU_LOSS_EVERY
+        if batch.global_step % every == 0:
+            assert trainer.optimizer is not None
+            self.buffer.add_batch(x, batch.loss_value(), trainer.optimizer.param_groups[0]["lr"])
+        now = time.perf_counter()
+        self.buffer.set_progress(
+            batch.epoch, trainer.settings.epochs, batch.step + 1, self.steps, now - self.started
+        )
+        if now - self.last_look >= PROBE_INTERVAL:
+            self.look(batch.global_step + 1, x)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
+        self.buffer.add_epoch(metrics)
+        if self.looked_at_step <= self.epoch_started_step:  # at least one look per epoch
+            self.look(trainer.global_step, float(epoch))
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        self.epoch_started_step = trainer.global_step
+
+    def look(self, step: int, x: float) -> None:
+        self.looked_at_step = step
+        if self.probe is not None:
+            self.buffer.add_probe(self.probe.capture(step, x))
+        self.last_look = time.perf_counter()
+
+
+class TrainingWorker(QThread):
+    """One run. `stop`, `pause` and `resume` may be called from the UI thread at any time."""
+
+    planned = Signal(object)  # start info: parameters, samples, classes, device, steps
+    finished_run = Signal(object)  # RunOutcome
+    failed = Signal(str, str, str)  # title, message for the user, details for the log
+
+    def __init__(self, project: Project, settings: TrainingSettings, buffer: LiveBuffer) -> None:
+        super().__init__()
+        self.project = project
+        self.settings = settings
+        self.buffer = buffer
+        self.trainer: Trainer | None = None
+        self._stop_asked = False
+        self._paused = False
+
+    # ------------------------------------------------------------ control
+    def stop(self) -> None:
+        self._stop_asked = True
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.stop()
+
+    def pause(self) -> None:
+        self._paused = True
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        self._paused = False
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # --------------------------------------------------------------- run
+    def run(self) -> None:
+        try:
+            self._train()
+        except (PlanError, DataError, CompileError, DeviceError, WeightsError) as error:
+            self.failed.emit("Cannot train this project", str(error), "")
+        except OutOfMemory as error:
+            self.failed.emit("Out of memory", str(error), "")
+        except Exception as error:  # anything else: the message, the traceback in the log
+            text = f"{type(error).__name__}: {error}"
+            self.failed.emit("Training failed", text, traceback.format_exc())
+
+    def _train(self) -> None:
+        plan = plan_training(self.project, self.settings)
+        train, val = plan.batches()
+        node_types = {n.id: n.type for n in plan.project.graph}
+        fixed = probe_batch(plan.data)
+        probe = ActivationProbe(plan.model, fixed[0], node_types, fixed[1]) if fixed else None
+        figures = LiveFigures(self.buffer, len(train), probe)
+        trainer = plan.trainer([figures], reserve_core_for_ui=True)
+        info = plan.start_info() | {
+            "device": str(plan.device),
+            "steps_per_epoch": len(train),
+            "epochs": plan.settings.epochs,
+            "threads": trainer.threads,
+        }
+        self.planned.emit(info)
+        self.trainer = trainer
+        if self._paused:
+            trainer.pause()
+        if self._stop_asked:
+            trainer.stop()
+        result = trainer.fit(train, val)
+        model = trainer.model
+        outcome = RunOutcome(
+            result,
+            {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()},
+            plan.project,
+            str(plan.device),
+            plan.data.class_names,
+        )
+        outcome.predictions = sample_predictions(model, plan.data, plan.device)
+        self.finished_run.emit(outcome)
+
+
+def sample_predictions(model: torch.nn.Module, data: Any, device: torch.device) -> dict[str, Any]:
+    """The first validation samples with the kept weights' predictions, for the results view."""
+    x = getattr(data, "val_x", None)
+    y = getattr(data, "val_y", None)
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) or not len(x):
+        return {}
+    x, y = x[:SAMPLE_PREDICTIONS], y[:SAMPLE_PREDICTIONS]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x.to(device)).float().cpu()
+    finally:
+        model.train(was_training)
+    found: dict[str, Any] = {"x": x.float().numpy(), "true": y.numpy(), "output": out.numpy()}
+    if data.classification and out.dim() == 2:
+        found["predicted"] = out.argmax(dim=1).numpy()
+        found["confidence"] = torch.softmax(out, dim=1).max(dim=1).values.numpy()
+    return found
+
+
+__all__ = ["LiveFigures", "RunOutcome", "TrainingWorker"]
