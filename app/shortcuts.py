@@ -123,6 +123,17 @@ def _walk(
     return rows
 
 
+def matches(row: Shortcut, query: str) -> bool:
+    """A key typed whole ("ctrl+s") finds that key only; "ctrl+" finds every Ctrl key;
+    words find commands and menus by name."""
+    query = query.strip().lower()
+    if "+" in query and " " not in query:
+        keys = [k.lower() for k in row.keys]
+        return any(k == query or (query.endswith("+") and k.startswith(query)) for k in keys)
+    text = f"{row.group} {row.name} {row.keys_text} {row.menu_path}".lower()
+    return all(word in text for word in query.split())
+
+
 class ShortcutsDialog(QDialog):
     """The searchable list; typing filters by action name, key or menu."""
 
@@ -189,15 +200,12 @@ class ShortcutsDialog(QDialog):
         self.tree.expandAll()
 
     def filter(self, query: str) -> None:
-        words = query.lower().split()
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             shown = 0
             for j in range(group.childCount()):
                 item = group.child(j)
-                row: Shortcut = item.data(0, Qt.ItemDataRole.UserRole)
-                text = f"{row.group} {row.name} {row.keys_text} {row.menu_path}".lower()
-                visible = all(w in text for w in words)
+                visible = matches(item.data(0, Qt.ItemDataRole.UserRole), query)
                 item.setHidden(not visible)
                 shown += visible
             group.setHidden(shown == 0)

@@ -117,6 +117,10 @@ def test_searching_the_shortcuts_by_name_key_or_menu(window):
     assert "Undo" not in {r.name for r in dialog.visible_rows()}
     dialog.search.setText("ctrl+shift+z")
     assert [r.name for r in dialog.visible_rows()] == ["Redo"]
+    dialog.search.setText("Ctrl+S")
+    assert [r.name for r in dialog.visible_rows()] == ["Save"]
+    dialog.search.setText("ctrl+shift+")
+    assert {"Save As…", "Redo"} <= {r.name for r in dialog.visible_rows()}
     dialog.search.setText("")
     assert len(dialog.visible_rows()) == len(dialog.rows)
     dialog.close()
