@@ -43,9 +43,12 @@ class Job(QThread):
     succeeded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(
+        self, work: Callable[[], Any], target: Path | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.work = work
+        self.target = target  # the file it writes, named when the system refuses it
 
     def run(self) -> None:
         from engine.data import DataError
@@ -59,7 +62,11 @@ class Job(QThread):
         except (ExportError, OnnxImportError, ProjectError, WeightsError, DataError) as error:
             self.failed.emit(str(error))
         except OSError as error:
-            self.failed.emit(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+            reason = error.strerror or str(error)
+            if self.target is not None:
+                self.failed.emit(f"cannot write {self.target}: {reason}")
+            else:
+                self.failed.emit(f"{error.filename2 or error.filename}: {reason}")
         except Exception as error:  # never kill the app: log it, tell the user
             log.exception("unexpected error in a background job")
             self.failed.emit(
@@ -180,6 +187,7 @@ class ExportImport(QObject):
             ),
             "Exported to ONNX",
             "ONNX export failed",
+            target=out,
         )
 
     def export_python(self, out: Path) -> bool:
@@ -191,6 +199,7 @@ class ExportImport(QObject):
             lambda: _in_memory_note(weights, lambda w: export_python(snapshot, out, w)),
             "Exported PyTorch code",
             "PyTorch code export failed",
+            target=out,
         )
 
     def import_onnx(self, model: Path, target: Path) -> bool:
@@ -207,6 +216,7 @@ class ExportImport(QObject):
             "Imported ONNX model",
             "ONNX import failed",
             before_result=opened,
+            target=target,
         )
 
     def _snapshot(self) -> tuple[Project, dict[str, Any] | None]:
@@ -223,6 +233,7 @@ class ExportImport(QObject):
         done_title: str,
         failed_title: str,
         before_result: Callable[[Any], None] | None = None,
+        target: Path | None = None,
     ) -> bool:
         if self.job is not None and self.job.isRunning():
             QMessageBox.information(self.window, "Busy", "Another export or import is running.")
@@ -233,7 +244,7 @@ class ExportImport(QObject):
         self.busy.setMinimumDuration(0)
         self.busy.setWindowTitle("Netwright")
         self.busy.show()
-        self.job = Job(work, self)
+        self.job = Job(work, target, self)
 
         def succeeded(result: Any) -> None:
             self._done()

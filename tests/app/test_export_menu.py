@@ -209,3 +209,36 @@ def test_a_layer_that_cannot_export_is_marked_on_the_canvas(window, perceptron, 
     assert item.severity == "warning"
     assert "cannot be exported to ONNX" in item.toolTip()
     assert any("cannot be exported to ONNX" in t for t in window.problems.diagnostics_shown())
+
+
+def test_an_export_the_system_refuses_names_the_file(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    folder = tmp_path / "taken.py"
+    folder.mkdir()  # a folder where the file should go
+    answer_files(monkeypatch, save=[folder])
+    run_action(window, qtbot, "export_python")
+    assert dialogs[-1] == (
+        "warning",
+        "PyTorch code export failed",
+        f"cannot write {folder}: Is a directory",
+    )
+
+
+def test_an_unexpected_failure_in_the_worker_is_logged_and_shown(
+    window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
+):
+    from app import error_log
+    from engine.export import python_export
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("exporter bug")
+
+    error_log.start_log_file()
+    monkeypatch.setattr(python_export, "export_python", broken)
+    answer_files(monkeypatch, save=[tmp_path / "x.py"])
+    run_action(window, qtbot, "export_python")
+    kind, _title, text = dialogs[-1]
+    assert kind == "warning" and "RuntimeError: exporter bug" in text
+    assert str(error_log.log_path()) in text
+    assert "exporter bug" in error_log.log_path().read_text()
