@@ -213,7 +213,10 @@ class DataPanel(QWidget):
         layer = layer_type("Input")
         if node is None or layer is None:
             return None
-        return tuple(int(s) for s in layer.resolved(node.params)["shape"])
+        try:
+            return tuple(int(s) for s in layer.resolved(node.params)["shape"])
+        except (TypeError, ValueError):  # a hostile file's shape: the Problems list names it
+            return None
 
     def _show_fit(self, shape: tuple[int, ...]) -> None:
         wanted = self._input_shape()

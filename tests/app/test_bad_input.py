@@ -145,6 +145,20 @@ def test_a_project_with_hostile_values_opens_with_the_problems_listed(
     assert not warnings
 
 
+@pytest.mark.parametrize("shape", ["abc", [1.5], ["a", 2], 7])
+def test_a_project_with_a_nonsense_input_shape_opens_with_it_listed(
+    window, warnings, tmp_path, shape
+):
+    data = perceptron_json()
+    data["graph"]["nodes"][0]["params"]["shape"] = shape
+    path = tmp_path / "shape.netwright.json"
+    path.write_text(json.dumps(data))
+    assert window.open_project(path)
+    assert any("'shape'" in text for text in window.problems.diagnostics_shown())
+    window.reveal_node("input")
+    assert not warnings
+
+
 def test_an_unknown_layer_type_opens_marked_as_an_error(window, warnings, tmp_path):
     data = perceptron_json()
     data["graph"]["nodes"][1]["type"] = "Wibble"
