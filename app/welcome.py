@@ -49,7 +49,7 @@ STEPS = (
         "mdi6.view-grid-plus-outline",
         "Build or open an example",
         "<b>File › New from Example</b> (Ctrl+Shift+N) has a dozen networks to start from, "
-        "from a single perceptron to a Transformer.",
+        "from a single perceptron to a Transformer and a GAN.",
     ),
     (
         "mdi6.play-circle-outline",

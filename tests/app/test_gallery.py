@@ -155,3 +155,20 @@ def test_multi_network_examples_are_greyed_until_the_editor_supports_them(shown_
     assert dialog.chosen is None
     ready = gallery_entries(found, multi_network_ok=True)
     assert ready[1].openable
+
+
+def test_gan_examples_open_with_both_networks_now_that_the_editor_edits_them(window, monkeypatch):
+    assert gallery.editor_edits_multi_network(window)
+
+    def choose_gan(dialog):
+        dialog.search.setText("gan-2d")
+        dialog.open_current()
+        return dialog.result()
+
+    monkeypatch.setattr(ExampleGallery, "exec", choose_gan)
+    assert open_example_gallery(window)
+    project = window.document.project
+    expected = load_project(example("gan-2d").path)
+    assert project.is_multi_network
+    assert list(project.networks) == list(expected.networks)
+    assert project.path is None

@@ -39,21 +39,34 @@ CONTRACT_KEYS = (
 )
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings):
+@pytest.fixture(scope="module")
+def shared_window(qapp, tmp_path_factory):
+    """One window for these tests (building one takes seconds); each test starts it afresh."""
+    folder = tmp_path_factory.mktemp("help")
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
     made = MainWindow(load_project(example("perceptron").path), settings)
     made.show()
     yield made
-    for panel in made.findChildren(GettingStarted):
-        panel.close()
     made.document.mark_saved()
     made.close()
     made.deleteLater()
+
+
+@pytest.fixture
+def window(shared_window):
+    """The window on a fresh copy of the perceptron, as on a first start."""
+    shared_window.settings.remove(welcome.SETTINGS_KEY)
+    shared_window.document.load(load_project(example("perceptron").path))
+    yield shared_window
+    for panel in shared_window.findChildren(GettingStarted):
+        panel.close()
+        panel.deleteLater()
+    shared_window.document.mark_saved()
+
+
+@pytest.fixture
+def settings(window):
+    return window.settings
 
 
 def test_the_getting_started_panel_greets_a_first_start_only(window, settings):
@@ -103,11 +116,14 @@ def test_keyboard_shortcuts_list_every_contract_key(window):
 def test_the_shortcuts_list_is_read_from_the_windows_actions(window):
     extra = QAction("&Frobnicate", window)
     extra.setShortcut(QKeySequence("Ctrl+Alt+F"))
-    window.menuBar().actions()[0].menu().addAction(extra)
+    file_menu = window.menuBar().actions()[0].menu()
+    file_menu.addAction(extra)
     dialog = ShortcutsDialog(window)
     row = next(r for r in dialog.rows if r.name == "Frobnicate")
     assert row.keys == ("Ctrl+Alt+F",) and row.group == "File"
     dialog.close()
+    file_menu.removeAction(extra)
+    extra.setParent(None)
 
 
 def test_searching_the_shortcuts_by_name_key_or_menu(window):
