@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -286,10 +285,10 @@ def _node_from_json(item: Any, where: str) -> Node:
         not isinstance(position, list)
         or len(position) != 2
         or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            # abs(v) < 1e9 also refuses NaN and infinity, and compares huge ints without overflow
+            isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9
             for v in position
         )
-        or not all(abs(v) < 1e9 for v in position)
     ):
         raise ProjectError(f"{where} ('{node_id}'): \"position\" must be two numbers [x, y]")
     extra = {k: v for k, v in item.items() if k not in ("id", "type", "params", "position")}

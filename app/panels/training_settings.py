@@ -248,14 +248,14 @@ class TrainingSettingsPanel(QWidget):
 
     @staticmethod
     def _show_combo(box: QComboBox, value: Any) -> None:
-        index = box.findData(value)
+        index = box.findData(value) if isinstance(value, str) else -1  # a file's 10**400 is no name
         if index >= 0 and index != box.currentIndex():
             box.setCurrentIndex(index)
 
     @staticmethod
     def _show_spin(box: QSpinBox, value: Any) -> None:
         if isinstance(value, int) and not isinstance(value, bool) and box.value() != value:
-            box.setValue(value)
+            box.setValue(max(box.minimum(), min(box.maximum(), value)))  # Problems names it
 
     @staticmethod
     def _show_number(edit: QLineEdit, value: Any) -> None:
@@ -266,7 +266,7 @@ class TrainingSettingsPanel(QWidget):
                 return  # keep what was typed ("1e-3" stays "1e-3")
         except ValueError:
             pass
-        edit.setText(f"{value:g}" if isinstance(value, (int, float)) else str(value))
+        edit.setText(f"{value:g}" if isinstance(value, float) else str(value))
 
 
 def _short(value: Any) -> str:

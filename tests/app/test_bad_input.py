@@ -159,6 +159,32 @@ def test_a_project_with_a_nonsense_input_shape_opens_with_it_listed(
     assert not warnings
 
 
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        (("epochs",), 10**12),
+        (("seed",), -(10**400)),
+        (("loss",), 10**400),
+        (("optimizer", "lr"), 10**400),
+        (("optimizer", "name"), ["adam"]),
+    ],
+    ids=["epochs", "seed", "loss", "lr", "optimizer"],
+)
+def test_hostile_training_settings_open_with_the_problem_listed(
+    window, warnings, tmp_path, key, value
+):
+    data = perceptron_json()
+    section = data.setdefault("training", {})
+    for part in key[:-1]:
+        section = section.setdefault(part, {})
+    section[key[-1]] = value
+    path = tmp_path / "training.netwright.json"
+    path.write_text(json.dumps(data))
+    assert window.open_project(path)
+    assert window.problems.diagnostics_shown()  # named there, not raised from the panel
+    assert not warnings
+
+
 def test_an_unknown_layer_type_opens_marked_as_an_error(window, warnings, tmp_path):
     data = perceptron_json()
     data["graph"]["nodes"][1]["type"] = "Wibble"

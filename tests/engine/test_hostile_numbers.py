@@ -8,7 +8,7 @@ import pytest
 
 from engine.analysis import analyse
 from engine.cli import main
-from engine.project import project_from_json
+from engine.project import ProjectError, project_from_json
 from engine.resources import example
 
 
@@ -42,3 +42,11 @@ def test_check_reports_it_with_exit_1_and_no_traceback(tmp_path, capsys):
 def test_ordinary_whole_numbers_written_as_floats_still_work():
     analysis = analyse(project_from_json(perceptron_with(1, "out_features", 3.0)).graph)
     assert analysis.ok
+
+
+@pytest.mark.parametrize("position", [[10**400, 0], [0, -(10**30)], [1e308, 1.0]])
+def test_a_position_too_large_to_be_a_float_is_refused_with_a_message(position):
+    data = json.loads(example("perceptron").path.read_text())
+    data["graph"]["nodes"][0]["position"] = position
+    with pytest.raises(ProjectError, match=r'"position" must be two numbers'):
+        project_from_json(data)
