@@ -285,7 +285,8 @@ def trained_state(window: QMainWindow) -> dict[str, Any] | None:
     if not state or not keeper.fits():
         return None
     project = window.document.project  # type: ignore[attr-defined]
-    if getattr(keeper, "saved_to", None) == project.weights_path():
+    saved_to = getattr(keeper, "saved_to", None)
+    if saved_to is not None and saved_to == project.weights_path():
         return None  # written beside the project: the file says the same, and names itself
     return {k: v.detach().to("cpu").clone() for k, v in state.items()}
 

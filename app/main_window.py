@@ -32,12 +32,14 @@ from PySide6.QtWidgets import (
 
 from app import error_log, export_menu, recovery
 from app.gallery import gallery_action
+from app.gan.install import install_gan
 from app.help import install_help
 from app.training.install import install_training
 from designer import theme
 from designer.clipboard import release_clipboard_on_quit
 from designer.editor import Editor
 from designer.inspector import Inspector
+from designer.network_tabs import NetworkTabs
 from designer.palette import Palette
 from designer.problems import ProblemsPanel
 from engine.project import SUFFIX, Project, ProjectError, load_project, project_stem, save_project
@@ -57,7 +59,8 @@ class MainWindow(QMainWindow):
         self.scene = self.editor.scene
         self.view = self.editor.view
         self.actions: dict[str, QAction] = {}
-        self.setCentralWidget(self.view)
+        self.network_tabs = NetworkTabs(self.document, self.view)  # a tab per network (GANs)
+        self.setCentralWidget(self.network_tabs)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.palette_dock = self._add_palette_dock()
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         self.export_import = export_menu.install_export_menus(self)
         error_log.install_log_action(self)
         self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
+        self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
 
     # ----------------------------------------------------------------- docks
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

@@ -196,6 +196,19 @@ class Macro(Command):
         super().__init__(text)
 
 
+def graph_of(command: QUndoCommand | None) -> Graph | None:
+    """The graph a command changes (a macro's: its first child's); None for non-graph edits
+    (training settings, data). The document uses it to show a command's network on undo."""
+    graph = getattr(command, "graph", None)
+    if isinstance(graph, Graph):
+        return graph
+    for child in getattr(command, "children", []):
+        found = graph_of(child)
+        if found is not None:
+            return found
+    return None
+
+
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 24 else text[:21] + "..."

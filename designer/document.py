@@ -5,6 +5,11 @@ undo command; the commands call the graph's methods and the scene repaints
 from the graph's signals. The engine's analysis is the only source of shapes
 and diagnostics: it re-runs after edits, coalesced by a zero-timer so a burst
 of changes (a paste, an undo of a big delete) is analysed once.
+
+A project of several networks (a GAN) is edited one network at a time: the
+document shows one (`network`, `graph`), `show_network` switches, and every
+network's edits share the one undo stack. Each command holds the graph it
+changes, so undo first shows that command's network, then undoes it there.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -22,6 +28,7 @@ from engine.analysis import Analysis, Diagnostic, analyse
 from engine.graph import Edge, Graph, GraphError, Node, PortRef, id_problem
 from engine.layers import layer_type
 from engine.layout import layered_positions
+from engine.problems import ProjectReport, project_problems
 from engine.project import Project
 from engine.settings import settings_problems
 
@@ -34,6 +41,8 @@ class Document(QObject):
     modified_changed = Signal(bool)
     read_only_changed = Signal(bool)
     message = Signal(str)  # a short note for the status bar (refusals, locks)
+    network_shown = Signal(str)  # another network of a multi-network project is now shown
+    supports_multi_network = True  # the gallery opens GAN examples because of this
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,19 +55,25 @@ class Document(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.analyse_now)
         self.project = project or Project(name="untitled")
-        self._listen(self.project.graph)
+        self.network = _first_network(self.project)  # the network shown; None with only one
+        self._report: ProjectReport | None = None
+        self._listen(self.project)
         self.analyse_now()
 
     # ------------------------------------------------------------- project
     @property
     def graph(self) -> Graph:
+        """The graph being edited: the project's one network, or the shown one of several."""
+        if self.network is not None and self.network in self.project.networks:
+            return self.project.networks[self.network]
         return self.project.graph
 
     def load(self, project: Project) -> None:
         """Open another project in this document; history starts afresh."""
-        self._unlisten(self.project.graph)
+        self._unlisten(self.project)
         self.project = project
-        self._listen(project.graph)
+        self.network = _first_network(project)
+        self._listen(project)
         self.undo_stack.clear()
         self.analyse_now()
         self.project_replaced.emit()
@@ -75,11 +90,36 @@ class Document(QObject):
     def mark_saved(self) -> None:
         self.undo_stack.setClean()
 
-    def _listen(self, graph: Graph) -> None:
-        graph.changed.connect(self.schedule_analysis)
+    def _listen(self, project: Project) -> None:
+        for graph in project.named_graphs().values():  # a join between networks may change
+            graph.changed.connect(self.schedule_analysis)
 
-    def _unlisten(self, graph: Graph) -> None:
-        graph.changed.disconnect(self.schedule_analysis)
+    def _unlisten(self, project: Project) -> None:
+        for graph in project.named_graphs().values():
+            graph.changed.disconnect(self.schedule_analysis)
+
+    # ------------------------------------------------------------ networks
+    def show_network(self, name: str) -> bool:
+        """Show (and edit) another network of a multi-network project; False if there is none."""
+        if name not in self.project.networks:
+            return False
+        if name != self.network:
+            self.network = name
+            self._analyse()
+            self.network_shown.emit(name)  # the scene mirrors the new graph
+            self.analysed.emit(self._analysis)
+        return True
+
+    def network_of(self, graph: Graph | None) -> str | None:
+        """The name of a graph of this project (None for a single-network project's graph)."""
+        return next((n for n, g in self.project.networks.items() if g is graph), None)
+
+    def _show_command(self, index: int) -> None:
+        """Before undoing or redoing the command at `index`: show the network it changes."""
+        if self.project.is_multi_network and 0 <= index < self.undo_stack.count():
+            name = self.network_of(cmd.graph_of(self.undo_stack.command(index)))
+            if name is not None:
+                self.show_network(name)
 
     # ------------------------------------------------------------ analysis
     @property
@@ -91,12 +131,33 @@ class Document(QObject):
 
     def analyse_now(self) -> Analysis:
         self._timer.stop()
-        self._analysis = analyse(self.project.graph)
+        self._analyse()
         self.analysed.emit(self._analysis)
         return self._analysis
 
+    def _analyse(self) -> None:
+        if not self.project.is_multi_network:
+            self._report = None
+            self._analysis = analyse(self.project.graph)
+            return
+        # every network, the recipe and the shapes joining the networks (engine.problems);
+        # the shown network's analysis carries the joins' problems too, so its nodes show them
+        self._report = project_problems(self.project)
+        own = self._report.analyses.get(self.network or "", Analysis())
+        joins = [
+            d
+            for d in self._report.problems
+            if d.network == self.network
+            and d.node is not None
+            and replace(d, network=None) not in own.diagnostics
+        ]
+        self._analysis = replace(own, diagnostics=[*own.diagnostics, *joins])
+
     def problems(self) -> list[Diagnostic]:
-        """Every diagnostic: the graph's, then the training settings'."""
+        """Every diagnostic: the graph's, then the training settings' (of a multi-network
+        project: every network's, each tagged with its network, and the recipe's)."""
+        if self._report is not None:
+            return list(self._report.problems)
         return list(self._analysis.diagnostics) + settings_problems(self.project, self._analysis)
 
     # ----------------------------------------------------------- read-only
@@ -124,10 +185,12 @@ class Document(QObject):
 
     def undo(self) -> None:
         if self._editable():
+            self._show_command(self.undo_stack.index() - 1)
             self.undo_stack.undo()
 
     def redo(self) -> None:
         if self._editable():
+            self._show_command(self.undo_stack.index())
             self.undo_stack.redo()
 
     # --------------------------------------------------------------- edits
@@ -296,6 +359,10 @@ def _fresh(base: str, taken: set[str]) -> str:
     while f"{stem}_{n}" in taken or id_problem(f"{stem}_{n}"):
         n += 1
     return f"{stem}_{n}"
+
+
+def _first_network(project: Project) -> str | None:
+    return next(iter(project.networks), None)
 
 
 def _touches(edge: Edge, node_ids: list[str]) -> bool:

@@ -1,7 +1,8 @@
 """The Problems list: every diagnostic of the graph and of the training settings.
 
 Rebuilt after each analysis. Clicking a problem that belongs to a layer
-selects that layer and brings it into view.
+selects that layer and brings it into view; in a project of several networks
+each problem names its network, and clicking it first shows that network.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from designer.document import Document
 from engine.analysis import Analysis, Diagnostic
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+NETWORK_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ProblemsPanel(QTreeWidget):
@@ -53,10 +55,14 @@ class ProblemsPanel(QTreeWidget):
             colour = t.error if d.severity == "error" else t.warning
             item.setIcon(0, theme.layer_icon(icon, colour))
             item.setData(0, NODE_ROLE, d.node)
+            item.setData(0, NETWORK_ROLE, d.network)
             item.setToolTip(0, str(d))
             self.addTopLevelItem(item)
         if not problems:
-            ok = QTreeWidgetItem(["No problems: the network is ready to train", "", ""])
+            ready = (
+                "the networks are" if self.document.project.is_multi_network else "the network is"
+            )
+            ok = QTreeWidgetItem([f"No problems: {ready} ready to train", "", ""])
             ok.setIcon(0, theme.layer_icon("mdi6.check-circle", t.ok))
             ok.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.addTopLevelItem(ok)
@@ -67,11 +73,21 @@ class ProblemsPanel(QTreeWidget):
 
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)
+        network = item.data(0, NETWORK_ROLE)
+        if network:
+            self.document.show_network(network)
         if node_id:
             self.node_chosen.emit(node_id)
 
 
 def _where(d: Diagnostic) -> str:
+    place = _place(d)
+    if d.network:
+        return d.network if place == "network" else f"{d.network} · {place}"
+    return place
+
+
+def _place(d: Diagnostic) -> str:
     if d.node and d.param:
         return f"{d.node} · {d.param}"
     if d.node:

@@ -39,6 +39,7 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.project_replaced.connect(self.rebuild)
+        document.network_shown.connect(self.rebuild)  # another network of the project
         document.analysed.connect(self.apply_analysis)
         document.read_only_changed.connect(self._set_locked)
         self._graph = document.graph

@@ -237,7 +237,7 @@ class TrainingController(QObject):
         project = snapshot(self.document.project)
         settings = TrainingSettings.from_project(project).with_overrides(device=self.device)
         self.buffer = LiveBuffer()
-        self.worker = TrainingWorker(project, settings, self.buffer)
+        self.worker = self.make_worker(project, settings)
         self.worker.planned.connect(self._planned)
         self.worker.finished_run.connect(self._finished)
         self.worker.failed.connect(self._failed)
@@ -256,6 +256,15 @@ class TrainingController(QObject):
         self._update_actions()
         self.run_started.emit()
         return True
+
+    def make_worker(self, project: Project, settings: TrainingSettings) -> TrainingWorker:
+        """The run for this project: one network's Trainer, or a GAN's (app/gan), on the same
+        kind of thread with the same controls, signals and error handling."""
+        if project.is_multi_network:
+            from app.gan.worker import GanWorker
+
+            return GanWorker(project, settings, self.buffer)
+        return TrainingWorker(project, settings, self.buffer)
 
     def toggle_pause(self) -> None:
         worker = self.worker

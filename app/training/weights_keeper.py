@@ -63,7 +63,7 @@ class WeightsKeeper:
         self.saved_to = None
 
     def fits(self) -> bool:
-        return self.state is not None and structure(self.document.graph) == self.trained
+        return self.state is not None and structure(self.document.project.graph) == self.trained
 
     def save(self, path: Path) -> bool:
         """Write the weights to `path`; False (and a log line) when they no longer fit."""
@@ -76,7 +76,7 @@ class WeightsKeeper:
             )
             return False
         try:
-            module = compile_graph(self.document.graph)
+            module = compile_graph(self.document.project.graph)  # a GAN's generator
             module.load_state_dict(self.state)
             save_checkpoint(
                 module,

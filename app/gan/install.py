@@ -1,0 +1,92 @@
+"""Adds the GAN page to the training dashboard and keeps it in step with the open project.
+
+`install_gan(window)` is the one call MainWindow makes (after training is
+installed). A GAN project shows the GAN page in place of the single-network
+tabs (curves, activations, weights, results), and the other way round; the
+page is fed from the training controller's timer, never by a signal per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.gan.view import GanView
+from app.gan.weights import GanWeights
+from app.gan.worker import GanWorker
+
+TAB_TITLE = "GAN"
+GAN_DASHBOARD_HEIGHT = 430
+
+
+class GanPage:
+    """The GAN view inside the dashboard, wired to the controller and the document."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        controller = window.training
+        self.controller = controller
+        self.view = GanView(controller.log.say)
+        dashboard = controller.dashboard
+        self.tabs = dashboard.tabs
+        self.index = self.tabs.addTab(self.view, TAB_TITLE)
+        self.weights = GanWeights(window, controller.log)
+        dashboard.smoothing.valueChanged.connect(lambda v: self.view.set_smoothing(v / 100.0))
+        self.view.set_smoothing(dashboard.smoothing.value() / 100.0)
+        controller.run_started.connect(self._started)
+        controller.timer.timeout.connect(self._tick)
+        controller.run_finished.connect(self._finished)
+        window.document.project_replaced.connect(self.project_changed)
+        self.project_changed()
+
+    @property
+    def is_gan(self) -> bool:
+        return bool(self.window.document.project.is_multi_network)
+
+    def project_changed(self) -> None:
+        """Show the GAN page for a GAN project, the single-network tabs otherwise."""
+        gan = self.is_gan
+        for index in range(self.tabs.count()):
+            self.tabs.setTabVisible(index, (index == self.index) == gan)
+        self.tabs.setCurrentIndex(self.index if gan else 0)
+        self.weights.forget()
+        dock = getattr(self.controller, "docks", {}).get("dashboard")
+        if gan and dock is not None:
+            self.window.resizeDocks([dock], [GAN_DASHBOARD_HEIGHT], _vertical())
+
+    def _started(self) -> None:
+        worker = self.controller.worker
+        if isinstance(worker, GanWorker):
+            self.tabs.setCurrentIndex(self.index)
+            self.view.begin(worker.gan)
+            worker.planned.connect(self._planned)
+
+    def _planned(self, info: dict[str, Any]) -> None:
+        """After the controller's own banner: the GAN's facts in the user's words."""
+        self.controller.dashboard.set_banner(
+            f"Training the GAN on {info.get('device', 'cpu')} · "
+            f"{info.get('generator_parameters', 0):,} generator + "
+            f"{info.get('discriminator_parameters', 0):,} discriminator parameters · "
+            f"{info.get('train_samples', 0):,} real samples",
+            "running",
+        )
+
+    def _tick(self) -> None:
+        per_batch = self.controller.dashboard.per_batch
+        if per_batch != self.view.per_batch:  # follows the dashboard's Per batch / Per epoch
+            self.view.set_per_batch(per_batch)
+        self.view.tick()
+
+    def _finished(self, outcome: Any) -> None:
+        if self.view.buffer is not None:
+            self.view.finish(outcome)
+            self.weights.keep(outcome)
+
+
+def _vertical() -> Any:
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Vertical
+
+
+def install_gan(window: Any) -> GanPage:
+    return GanPage(window)

@@ -1,0 +1,170 @@
+"""The generator's samples, live: a crisp image grid, or a scatter over the real 2-D data.
+
+Samples arrive in the networks' space (scaled data, -1..1 for a Tanh
+generator); images are shown over the real data's value range, so a grid
+from the fixed latent vectors is comparable from one moment to the next.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.dashboard import style
+from designer import theme
+
+GAP = 1  # pixels between images in the grid, before scaling up
+GAP_GREY = 40
+REAL_POINTS = 3000  # the real data drawn under a 2-D scatter (a fixed random subset)
+
+
+def as_images(samples: np.ndarray) -> np.ndarray | None:
+    """(N, H, W) or (N, H, W, 3) from samples shaped as images or as square vectors; None when
+    the samples do not look like pictures."""
+    x = samples
+    if x.ndim == 4 and x.shape[1] in (1, 3):
+        x = x[:, 0] if x.shape[1] == 1 else np.moveaxis(x, 1, -1)
+    elif x.ndim == 4 and x.shape[-1] in (1, 3):
+        x = x[..., 0] if x.shape[-1] == 1 else x
+    elif x.ndim == 2 and x.shape[1] >= 16 and math.isqrt(x.shape[1]) ** 2 == x.shape[1]:
+        side = math.isqrt(x.shape[1])
+        x = x.reshape(len(x), side, side)
+    elif x.ndim == 2:
+        x = x[:, None, :]  # one row of values per sample: a strip
+    if x.ndim not in (3, 4):
+        return None
+    return x
+
+
+def image_grid(images: np.ndarray, low: float, high: float) -> np.ndarray:
+    """One picture (uint8, (H, W, 3)) of every image, in a near-square grid with thin gaps."""
+    count = len(images)
+    columns = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, math.ceil(count / columns))
+    height, width = images.shape[1], images.shape[2]
+    canvas = np.full(
+        (rows * (height + GAP) + GAP, columns * (width + GAP) + GAP, 3), GAP_GREY, np.uint8
+    )
+    span = high - low if high > low else 1.0
+    pixels = np.clip((np.nan_to_num(images, nan=low) - low) / span, 0.0, 1.0)
+    pixels = (pixels * 255.0 + 0.5).astype(np.uint8)
+    if pixels.ndim == 3:
+        pixels = np.repeat(pixels[..., None], 3, axis=3)
+    for index in range(count):
+        r, c = divmod(index, columns)
+        top, left = GAP + r * (height + GAP), GAP + c * (width + GAP)
+        canvas[top : top + height, left : left + width] = pixels[index]
+    return canvas
+
+
+class SampleGrid(QWidget):
+    """Generated images in a grid, scaled up with hard pixel edges to fill the space."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("GanSampleGrid")
+        self.image: QImage | None = None
+        self.count = 0
+        self.setMinimumSize(120, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def clear(self) -> None:
+        self.image, self.count = None, 0
+        self.update()
+
+    def set_samples(self, samples: np.ndarray, low: float, high: float) -> bool:
+        """Show `samples`; False when they are not pictures."""
+        images = as_images(samples)
+        if images is None or not len(images):
+            return False
+        grid = np.ascontiguousarray(image_grid(images, low, high))
+        height, width = grid.shape[:2]
+        self.image = QImage(grid.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+        self.count = len(images)
+        self.update()
+        return True
+
+    def target(self) -> QRect:
+        """Where the grid is painted: the largest whole-number enlargement that fits (crisp
+        pixels), or a plain fit when even 1x does not."""
+        if self.image is None:
+            return QRect()
+        w, h = self.image.width(), self.image.height()
+        room = self.rect().adjusted(4, 4, -4, -4)
+        zoom = min(room.width() / w, room.height() / h)
+        zoom = math.floor(zoom) if zoom >= 1 else zoom
+        size_w, size_h = max(1, int(w * zoom)), max(1, int(h * zoom))
+        return QRect(
+            room.x() + (room.width() - size_w) // 2,
+            room.y() + (room.height() - size_h) // 2,
+            size_w,
+            size_h,
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(theme.current().canvas))
+        if self.image is None:
+            painter.setPen(QColor(theme.current().text_dim))
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "Generated samples appear here while the GAN trains",
+            )
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(self.target(), self.image)
+
+
+class SampleScatter(pg.PlotWidget):
+    """Generated 2-D points (the accent colour) over the real data (grey)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("GanSampleScatter")
+        self.setBackground(style.plot_background())
+        plot = self.getPlotItem()
+        style.style_plot(plot)
+        plot.setAspectLocked(True)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        self.real = pg.ScatterPlotItem(
+            size=3, pen=None, brush=pg.mkBrush(style.colour(theme.current().text_dim, 90))
+        )
+        self.generated = pg.ScatterPlotItem(
+            size=5, pen=None, brush=pg.mkBrush(style.colour(style.SERIES[3], 210))
+        )
+        plot.addItem(self.real)
+        plot.addItem(self.generated)
+        self.count = 0
+
+    def clear_points(self) -> None:
+        self.real.setData([], [])
+        self.generated.setData([], [])
+        self.count = 0
+
+    def set_real(self, points: np.ndarray) -> None:
+        if len(points) > REAL_POINTS:
+            chosen = np.random.default_rng(0).choice(len(points), REAL_POINTS, replace=False)
+            points = points[chosen]
+        points = np.asarray(points, np.float64)
+        self.real.setData(points[:, 0], points[:, 1])
+        low = [float(v) for v in points.min(axis=0)]  # Python floats: pyqtgraph compares them
+        high = [float(v) for v in points.max(axis=0)]  # with float64 limits (no float32 casts)
+        margin = 0.15 * (max(high[0] - low[0], high[1] - low[1]) or 1.0)
+        self.getPlotItem().setRange(
+            xRange=(low[0] - margin, high[0] + margin),
+            yRange=(low[1] - margin, high[1] + margin),
+            padding=0,
+        )
+
+    def set_generated(self, points: np.ndarray) -> None:
+        points = np.asarray(points, np.float64)
+        finite = points[np.isfinite(points).all(axis=1)]
+        self.generated.setData(finite[:, 0], finite[:, 1])
+        self.count = len(finite)

@@ -1,0 +1,254 @@
+"""The GAN page of the training dashboard: two losses, D(real) and D(fake), and the samples.
+
+It has no timer or thread of its own: `tick` runs on the training
+controller's timer (25 Hz), drains the GAN worker's buffer and redraws what
+changed; the sample picture is renewed a few times a second at most. The
+warnings the engine raises (mode collapse) and a diverged run are shown above
+the charts in the warning colours.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from app.dashboard import style
+from app.dashboard.live_curves import LiveCurves
+from app.gan.samples import SampleGrid, SampleScatter
+from app.gan.worker import GanBuffer
+from designer import theme
+
+SAMPLES_EVERY = 0.2  # seconds between renewals of the sample picture
+GENERATOR, DISCRIMINATOR = style.SERIES[0], style.SERIES[1]
+REAL, FAKE = style.SERIES[2], style.SERIES[3]
+
+
+class GanView(QWidget):
+    def __init__(
+        self, say: Callable[[str, str], None] | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("GanView")
+        self.say = say or (lambda _text, _kind: None)
+        self.buffer: GanBuffer | None = None
+        self.epochs: int | None = None
+        self.loss_kind = "non_saturating"
+        self.two_d = False
+        self.range: tuple[float, float] = (-1.0, 1.0)
+        self.ready = False  # the run's real data and trainer have been picked up
+        self.last_samples = 0.0
+        self.warnings: list[str] = []
+        self.per_batch = True
+        self.losses = LiveCurves("Generator and discriminator loss", "loss")
+        self.scores = LiveCurves("D(real) and D(fake)", "D(x)")
+        self._define_series()
+        self.grid = SampleGrid()
+        self.scatter = SampleScatter()
+        self.samples = QStackedWidget()
+        self.samples.addWidget(self.grid)
+        self.samples.addWidget(self.scatter)
+        self._build()
+
+    def _define_series(self) -> None:
+        self.losses.define("g_batch", GENERATOR, label="generator", width=1.6, smooth=True)
+        self.losses.define("d_batch", DISCRIMINATOR, label="discriminator", width=1.6, smooth=True)
+        self.losses.define("g", GENERATOR, label="generator", width=2.2, symbol="o")
+        self.losses.define("d", DISCRIMINATOR, label="discriminator", width=2.2, symbol="o")
+        for name in ("g", "d"):  # the per-batch entries name the colours once
+            self.losses.legend.removeItem(self.losses.series[name].item)
+        self.scores.define("real", REAL, label="D(real)", width=2.2, symbol="o")
+        self.scores.define("fake", FAKE, label="D(fake)", width=2.2, symbol="o")
+        self.set_per_batch(True)
+
+    def _build(self) -> None:
+        self.figures = QLabel("Press Train (F5): the generator and discriminator train in turns")
+        self.figures.setObjectName("GanFigures")
+        self.figures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = QLabel("")
+        self.warning.setObjectName("GanWarning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        self.caption = QLabel("Samples from fixed latent vectors")
+        self.caption.setObjectName("ChartTitle")
+        right = QVBoxLayout()
+        right.setContentsMargins(6, 2, 4, 0)
+        right.setSpacing(2)
+        right.addWidget(self.caption)
+        right.addWidget(self.samples, 1)
+        charts = QHBoxLayout()
+        charts.setContentsMargins(0, 0, 0, 0)
+        charts.addWidget(self.losses, 4)
+        charts.addWidget(self.scores, 3)
+        charts.addLayout(right, 4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.figures)
+        layout.addWidget(self.warning)
+        layout.addLayout(charts, 1)
+
+    # ------------------------------------------------------------ settings
+    def set_per_batch(self, on: bool) -> None:
+        """The losses per batch (smoothed) or per epoch, as the dashboard's switch says."""
+        self.per_batch = on
+        for name in ("g_batch", "d_batch"):
+            self.losses.set_visible(name, on)
+        for name in ("g", "d"):
+            self.losses.set_visible(name, not on)
+
+    def set_smoothing(self, weight: float) -> None:
+        self.losses.set_smoothing(weight)
+
+    # --------------------------------------------------------------- a run
+    def begin(self, buffer: GanBuffer) -> None:
+        """A new run: the curves drawn so far stay behind, faint."""
+        self.buffer = buffer
+        self.ready = False
+        self.warnings = []
+        self._show_warnings([], "")
+        self.losses.begin_run()
+        self.scores.begin_run()
+        self.last_samples = 0.0
+        self.figures.setText("Preparing the real data and compiling both networks…")
+
+    def _pick_up(self) -> None:
+        """The run is planned: its real data decides the picture (grid or scatter)."""
+        buffer = self.buffer
+        if buffer is None or buffer.real is None or buffer.trainer is None:
+            return
+        real = buffer.real
+        info = buffer.info
+        self.epochs = info.get("epochs")
+        self.loss_kind = str(info.get("loss", "non_saturating"))
+        probability = self.loss_kind == "non_saturating"
+        self.scores.plot.setLabel(
+            "left", "probability" if probability else "score", color=style.axis_colour()
+        )
+        self.two_d = tuple(real.shape[1:]) == (2,)
+        self.range = (float(real.min()), float(real.max()))
+        self.samples.setCurrentWidget(self.scatter if self.two_d else self.grid)
+        if self.two_d:
+            self.scatter.clear_points()
+            self.scatter.set_real(real.reshape(len(real), 2).numpy())
+            self.caption.setText("Generated points (red) over the real data (grey)")
+        else:
+            self.grid.clear()
+            count = buffer.trainer.fixed_latents.shape[0]
+            self.caption.setText(f"Samples from {count} fixed latent vectors")
+        self.figures.setText(
+            f"{info.get('generator_parameters', 0):,} generator and "
+            f"{info.get('discriminator_parameters', 0):,} discriminator parameters · "
+            f"{info.get('train_samples', 0):,} real samples · {self.loss_kind} loss"
+        )
+        self.ready = True
+
+    def tick(self, force: bool = False) -> None:
+        """One frame: new figures onto the charts, the samples at most every SAMPLES_EVERY."""
+        buffer = self.buffer
+        if buffer is None:
+            return
+        if not self.ready:
+            self._pick_up()
+        new = buffer.drain()
+        if new.batches:
+            xs, d_losses, g_losses = (np.asarray(v, np.float64) for v in zip(*new.batches))
+            self.losses.extend("d_batch", xs, d_losses)
+            stepped = np.isfinite(g_losses)
+            self.losses.extend("g_batch", xs[stepped], g_losses[stepped])
+        for metrics in new.epochs:
+            self._add_epoch(metrics)
+        if new.cloud is not None and self.two_d:
+            self.scatter.set_generated(new.cloud.numpy())
+        visible = self.isVisible() or force
+        now = time.perf_counter()
+        if self.ready and not self.two_d and (visible or force):
+            if force or now - self.last_samples >= SAMPLES_EVERY:
+                assert buffer.trainer is not None
+                self.show_samples(buffer.trainer.samples().numpy())
+                self.last_samples = now
+        if visible:
+            self.losses.refresh()
+            self.scores.refresh()
+
+    def show_samples(self, samples: np.ndarray) -> None:
+        self.grid.set_samples(samples, *self.range)
+
+    def _add_epoch(self, metrics: dict[str, Any]) -> None:
+        epoch = float(metrics["epoch"])
+        for chart, key, name in (
+            (self.losses, "g_loss", "g"),
+            (self.losses, "d_loss", "d"),
+            (self.scores, "d_real", "real"),
+            (self.scores, "d_fake", "fake"),
+        ):
+            value = metrics.get(key)
+            if value is not None and math.isfinite(value):
+                chart.extend(name, [epoch], [float(value)])
+        line = epoch_line(metrics, self.epochs, self.loss_kind == "non_saturating")
+        self.figures.setText(line)
+        self.say(line, "info")
+        warnings = list(metrics.get("warnings", []))
+        if warnings != self.warnings:
+            for warning in warnings:
+                self.say(f"warning: {warning}", "warning")
+        self.warnings = warnings
+        self._show_warnings(warnings, "warning")
+
+    def _show_warnings(self, lines: list[str], kind: str) -> None:
+        if not lines:
+            self.warning.hide()
+            return
+        t = theme.current()
+        colour = t.error if kind == "error" else t.warning
+        mark = "✖" if kind == "error" else "⚠"
+        self.warning.setText("\n".join(f"{mark} {line}" for line in lines))
+        self.warning.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        self.warning.show()
+
+    def finish(self, outcome: Any) -> None:
+        """The run ended: the last figures, the final samples, and why it ended if it diverged."""
+        self.tick(force=True)
+        samples = getattr(outcome, "samples", None)
+        if samples is not None and not self.two_d:
+            self.show_samples(samples.numpy())
+        cloud = getattr(outcome, "cloud", None)
+        if cloud is not None and self.two_d:
+            self.scatter.set_generated(cloud.numpy())
+        result = outcome.result
+        if result.status == "diverged":
+            self._show_warnings(
+                [
+                    f"diverged: {result.message}. The last good epoch's weights are kept; lower "
+                    "the learning rates or try the hinge or wgan_gp loss"
+                ],
+                "error",
+            )
+        self.buffer = None
+        self.losses.refresh()
+        self.scores.refresh()
+
+
+def epoch_line(metrics: dict[str, Any], epochs: int | None, probability: bool) -> str:
+    """'epoch 3/300  d_loss 1.21  g_loss 0.93  D(real) 0.61  D(fake) 0.40  spread 0.95 …'"""
+    parts = [f"epoch {metrics['epoch']}" + (f"/{epochs}" if epochs else "")]
+    for key in ("d_loss", "g_loss"):
+        if metrics.get(key) is not None:
+            parts.append(f"{key} {metrics[key]:.4f}")
+    for key, label in (("d_real", "D(real)"), ("d_fake", "D(fake)")):
+        if metrics.get(key) is not None:
+            parts.append(
+                f"{label} {metrics[key]:.3f}" if probability else f"{label} {metrics[key]:+.3f}"
+            )
+    if "modes_covered" in metrics:
+        parts.append(f"modes {metrics['modes_covered']}/{metrics['modes']}")
+    if "spread" in metrics:
+        parts.append(f"spread {metrics['spread']:.2f}")
+    if "samples_per_s" in metrics:
+        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)
