@@ -78,8 +78,9 @@ class ActivationsView(QWidget):
     def _image_plot(
         self, left: str, bottom: str
     ) -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem]:
-        widget = pg.PlotWidget()
+        widget = pg.PlotWidget(enableMenu=False)
         widget.setBackground(style.plot_background())
+        style.make_opaque(widget)
         plot = widget.getPlotItem()
         style.style_plot(plot)
         plot.showGrid(x=False, y=False)

@@ -39,8 +39,8 @@ class TrainingDashboard(QWidget):
         self.best_metric = "val_loss"
         self.best: tuple[int, float] | None = None
         self.loss = LiveCurves("Loss", "loss")
-        self.accuracy = LiveCurves("Accuracy", "accuracy")
-        self.rate = LiveCurves("Learning rate", "lr")
+        self.accuracy = LiveCurves("Accuracy", "accuracy", max_fps=8)  # epochs and probe looks
+        self.rate = LiveCurves("Learning rate", "lr", max_fps=5)
         self._define_series()
         self.activations = ActivationsView()
         self.weights = WeightsView()
@@ -195,8 +195,8 @@ class TrainingDashboard(QWidget):
         current = self.tabs.currentIndex()
         if current == 0:
             for chart in (self.loss, self.accuracy, self.rate):
-                chart.refresh()
+                chart.refresh(force)
         elif current == 1:
             self.activations.refresh()
         elif current == 2:
-            self.weights.refresh()
+            self.weights.refresh(force)

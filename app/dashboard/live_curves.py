@@ -11,6 +11,7 @@ as fast as one of a hundred. Earlier runs stay behind as faint curves.
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,40 @@ class Series:
     smoothed: RunningEma | None = None  # reset when the weight changes or the run restarts
 
 
+class _Points:
+    """The x and y of a drawn curve (an earlier run), shaped like GrowingSeries for ranging."""
+
+    def __init__(self, item: pg.PlotDataItem) -> None:
+        x, y = item.getOriginalDataset()
+        self.x = np.asarray(x if x is not None else [], float)
+        self.y = np.asarray(y if y is not None else [], float)
+
+
+def _next_step(value: float) -> float:
+    """The end of the x axis: the next whole epoch (and beyond 10, the next 'nice' number)."""
+    if value <= 1.0:
+        return 1.0
+    if value <= 10.0:
+        return float(np.ceil(value + 1e-9))
+    step = 10 ** np.floor(np.log10(value)) / 2
+    return float(np.ceil((value + 1e-9) / step) * step)
+
+
+def _with_room(
+    low: float, high: float, current: tuple[float, float] | None, log: bool
+) -> tuple[float, float]:
+    """A y range holding [low, high] with a margin; `current` kept while it still fits well."""
+    span = high - low
+    if span <= 1e-12 * max(abs(high), 1.0):  # a constant (a fixed learning rate)
+        return (high - 1.0, high + 1.0) if log else (min(0.0, 2 * high), max(2 * high, 1e-12))
+    if current is not None:
+        inside = current[0] <= low and high <= current[1]
+        if inside and (current[1] - current[0]) < 2.2 * span:
+            return current
+    margin = 0.08 * span
+    return (low - margin, high + margin)
+
+
 class LiveCurves(QWidget):
     """A titled chart of named, growing series with log scale, smoothing and export."""
 
@@ -126,15 +161,18 @@ class LiveCurves(QWidget):
         x_label: str = "epoch",
         log_y: bool = False,
         parent: QWidget | None = None,
+        max_fps: float = 25.0,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("LiveCurves")
+        self.min_interval = 1.0 / max_fps  # a slow-moving chart need not redraw every frame
+        self._drawn_at = 0.0
         self.title = title
         self.series: dict[str, Series] = {}
         self.smoothing = 0.0
         self.earlier: list[list[tuple[str, pg.PlotDataItem]]] = []
         self.marker: pg.InfiniteLine | None = None
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(enableMenu=False)
         self.plot_widget.setBackground(style.plot_background())
         self.plot = self.plot_widget.getPlotItem()
         style.style_plot(self.plot)
@@ -144,6 +182,12 @@ class LiveCurves(QWidget):
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setClipToView(True)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.plot.getViewBox().disableAutoRange()
+        self.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        self.follow = True
+        self._x_range: tuple[float, float] | None = None
+        self._y_range: tuple[float, float] | None = None
+        style.make_opaque(self.plot_widget)
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=style.text_colour())
         self.legend.setBrush(style.colour(theme.current().node_body, 200))
         self._build(title, log_y)
@@ -229,30 +273,51 @@ class LiveCurves(QWidget):
                 if ghost_name == name:
                     ghost.setVisible(visible)
 
-    def refresh(self) -> None:
-        """Hand changed series to pyqtgraph; call from a timer."""
+    def refresh(self, force: bool = False) -> None:
+        """Hand changed series to pyqtgraph; call from a timer (at most `max_fps` redraws a
+        second; `force` draws now)."""
+        now = time.perf_counter()
+        if not force and now - self._drawn_at < self.min_interval:
+            return
+        self._drawn_at = now
         changed = False
         for series in self.series.values():
             if series.dirty:
                 self._draw(series)
                 changed = True
         if changed:
-            self._keep_flat_readable()
+            self._follow_data()
 
-    def _keep_flat_readable(self) -> None:
-        """A constant series (a fixed learning rate) would make auto-range zoom into nothing."""
-        values = [s.points.y for s in self.series.values() if s.visible and s.points.count]
-        if not values or self.log_box.isChecked():
+    def _user_moved(self, *_: object) -> None:
+        self.follow = False  # the user zoomed or panned: leave the view where they put it
+
+    def _follow_data(self) -> None:
+        """Keep every point in view, changing the range only in steps (the x axis grows to the
+        next whole epoch, the y axis when points leave it or fill under half of it): a range
+        that moves every frame makes the axes re-layout and repaint every frame."""
+        box = self.plot.getViewBox()
+        if any(box.autoRangeEnabled()):  # the 'A' button or a double-click: follow again
+            self.follow = True
+            box.disableAutoRange()
+        if not self.follow:
             return
-        joined = np.concatenate(values)
-        joined = joined[np.isfinite(joined)]
-        if not len(joined):
+        values = [s.points for s in self.series.values() if s.visible and s.points.count]
+        for run in self.earlier:
+            values += [_Points(g) for _n, g in run if g.isVisible()]
+        if not values:
             return
-        low, high = float(joined.min()), float(joined.max())
-        if high - low <= 1e-9 * max(abs(high), 1e-12):
-            self.plot.setYRange(0.0, 2.0 * high if high > 0 else 1.0, padding=0.05)
-        else:
-            self.plot.enableAutoRange(axis="y")
+        xs = np.concatenate([v.x for v in values])
+        ys = np.concatenate([v.y for v in values])
+        log = self.log_box.isChecked()
+        keep = np.isfinite(ys) & ((ys > 0) if log else True)
+        if not keep.any():
+            return
+        xs, ys = xs[keep], np.log10(ys[keep]) if log else ys[keep]
+        x_range = (min(0.0, float(xs.min())), _next_step(float(xs.max())))
+        y_range = _with_room(float(ys.min()), float(ys.max()), self._y_range, log)
+        if (x_range, y_range) != (self._x_range, self._y_range):
+            self._x_range, self._y_range = x_range, y_range
+            box.setRange(xRange=x_range, yRange=y_range, padding=0, disableAutoRange=True)
 
     def _draw(self, series: Series) -> None:
         series.dirty = False
@@ -277,13 +342,14 @@ class LiveCurves(QWidget):
                 if weight <= 0:
                     series.raw.setData([], [])
             series.dirty = series.dirty or series.smooth
-        self.refresh()
+        self.refresh(force=True)
 
     def set_log(self, on: bool) -> None:
         self.plot.setLogMode(y=on)
+        self._y_range = None
         for series in self.series.values():
             series.dirty = True
-        self.refresh()
+        self.refresh(force=True)
 
     def mark(self, x: float | None, text: str = "") -> None:
         """A vertical marker (the best epoch); None removes it."""
@@ -332,7 +398,8 @@ class LiveCurves(QWidget):
             series.smoothed = None
             series.dirty = True
         self.mark(None)
-        self.refresh()
+        self.follow = True
+        self.refresh(force=True)
 
     def earlier_runs(self) -> int:
         return len(self.earlier)

@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from shiboken6 import isValid
 
 from app.dashboard import style
 from app.training.buffer import Probe
@@ -118,7 +119,7 @@ class CanvasActivations:
             if item is None:
                 continue
             swatch = self.swatches.get(node_id)
-            if swatch is None or swatch.parentItem() is not item:
+            if swatch is None or not isValid(swatch) or swatch.parentItem() is not item:
                 swatch = ActivationSwatch(item)
                 self.swatches[node_id] = swatch
             counts = probe.histograms.get(node_id)
@@ -132,11 +133,12 @@ class CanvasActivations:
 
     def set_live(self, live: bool) -> None:
         for swatch in self.swatches.values():
-            swatch.set_live(live)
+            if isValid(swatch):  # a node deleted or a project reopened takes its swatch along
+                swatch.set_live(live)
 
     def clear(self) -> None:
         for swatch in self.swatches.values():
-            if swatch.scene() is not None:
+            if isValid(swatch) and swatch.scene() is not None:
                 swatch.scene().removeItem(swatch)
         self.swatches.clear()
 

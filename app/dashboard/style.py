@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem
 
 from designer import theme
 
@@ -39,9 +41,20 @@ def style_plot(plot: pg.PlotItem) -> None:
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" helps nobody
+        # The axes draw the grid across the whole plot, so each curve update repaints them:
+        # from a cached pixmap, re-rendered only when the range changes.
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.setPen(pg.mkPen(theme.current().node_border))
         axis.setTextPen(pg.mkPen(axis_colour()))
     plot.showGrid(x=True, y=True, alpha=0.12)
+
+
+def make_opaque(view: pg.GraphicsView) -> None:
+    """The chart paints every pixel itself, so Qt need not repaint the widgets beneath it
+    (the tab page, the dock, the window) each time a curve moves."""
+    view.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+    view.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+    view.viewport().setAutoFillBackground(False)
 
 
 def heat_lookup() -> np.ndarray:

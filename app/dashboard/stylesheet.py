@@ -1,13 +1,13 @@
-"""Style rules for the training UI, added to the application's theme style sheet.
+"""Style rules for the training UI, beside the application's theme style sheet.
 
 The theme's `.qss` files style the editor; these rules style what training
 adds (banner states, tabs, progress bar, segmented buttons) in the same
-colours. They are appended after every theme switch.
+colours. They are set on the main window (and again after every theme switch).
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QWidget
 
 from designer import theme
 
@@ -60,12 +60,7 @@ QToolBar#TrainingToolbar QToolButton {{ padding: 4px 8px; }}
 """
 
 
-def apply(app: QApplication | None = None) -> None:
-    """Append the training rules for the current theme to the application's style sheet."""
-    app = app or QApplication.instance()  # type: ignore[assignment]
-    if app is None:
-        return
-    sheet = app.styleSheet()
-    if MARKER in sheet:
-        sheet = sheet[: sheet.index(MARKER)]
-    app.setStyleSheet(sheet + "\n" + rules(theme.current()))
+def apply(window: QWidget) -> None:
+    """Give `window` the training rules for the current theme (a window-level sheet: cheaper
+    than re-styling the whole application, and the theme's own sheet stays untouched)."""
+    window.setStyleSheet(rules(theme.current()))

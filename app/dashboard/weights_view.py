@@ -20,12 +20,13 @@ class WeightsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("WeightsView")
-        self.gradients = LiveCurves("Gradient norm per layer", "‖∇W‖", log_y=True)
-        self.weights = LiveCurves("Weight norm per layer", "‖W‖", log_y=True)
+        self.gradients = LiveCurves("Gradient norm per layer", "‖∇W‖", log_y=True, max_fps=5)
+        self.weights = LiveCurves("Weight norm per layer", "‖W‖", log_y=True, max_fps=5)
         self.dead_values: dict[str, float] = {}
         self._dead_dirty = False
-        dead_widget = pg.PlotWidget()
+        dead_widget = pg.PlotWidget(enableMenu=False)
         dead_widget.setBackground(style.plot_background())
+        style.make_opaque(dead_widget)
         self.dead_plot = dead_widget.getPlotItem()
         style.style_plot(self.dead_plot)
         self.dead_plot.setTitle(
@@ -67,11 +68,11 @@ class WeightsView(QWidget):
             self.dead_values.update(probe.dead)
             self._dead_dirty = True
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         if not self.isVisible():
             return
-        self.gradients.refresh()
-        self.weights.refresh()
+        self.gradients.refresh(force)
+        self.weights.refresh(force)
         if self._dead_dirty:
             self._dead_dirty = False
             names = list(self.dead_values)

@@ -79,7 +79,7 @@ class DataPanel(QWidget):
         self.fit_label = QLabel("")
         self.fit_label.setObjectName("DataFit")
         self.fit_label.setWordWrap(True)
-        self.counts_widget = pg.PlotWidget()
+        self.counts_widget = pg.PlotWidget(enableMenu=False)
         self.counts_widget.setBackground(style.plot_background())
         self.counts_widget.setFixedHeight(110)
         self.counts_plot = self.counts_widget.getPlotItem()

@@ -114,6 +114,7 @@ class TrainingSettingsPanel(QWidget):
         layout.addStretch(1)
         document.analysed.connect(lambda _a: self.load())
         document.project_replaced.connect(self.load)
+        document.project_replaced.connect(lambda: self.refusal.setText(""))
         document.undo_stack.indexChanged.connect(lambda _i: self.load())
         document.read_only_changed.connect(lambda locked: self.setEnabled(not locked))
         self.load()

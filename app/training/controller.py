@@ -44,6 +44,7 @@ from engine.training.devices import available_devices
 REFRESH_MS = 40  # the dashboard's frame rate: 25 Hz, whatever the batch rate
 DEVICE_KEY = "training/device"
 STOP_WAIT_MS = 5000
+STATUS_EVERY = 0.25  # seconds between status-bar progress updates
 
 
 def device_choices() -> list[tuple[str, str]]:
@@ -95,6 +96,8 @@ class TrainingController(QObject):
         self.last_error: str | None = None
         self.info: dict[str, Any] = {}
         self.started_at = 0.0
+        self._status_at = 0.0
+        self.docks: dict[str, Any] = {}
         self.dashboard = TrainingDashboard()
         self.log = LogPanel()
         self.canvas = CanvasActivations(window.scene)
@@ -241,7 +244,8 @@ class TrainingController(QObject):
         self.worker.planned.connect(self._planned)
         self.worker.finished_run.connect(self._finished)
         self.worker.failed.connect(self._failed)
-        self.worker.finished.connect(self._thread_done)
+        worker = self.worker
+        worker.finished.connect(lambda: self._thread_done(worker))
         self.last_error = None
         self.started_at = time.perf_counter()
         self.window.set_read_only(True)
@@ -297,6 +301,7 @@ class TrainingController(QObject):
         if self.worker is not None:
             self.worker.stop()
             self.worker.wait(STOP_WAIT_MS)
+            self._thread_done(self.worker)
         self.timer.stop()
 
     # ----------------------------------------------------- worker events
@@ -332,7 +337,9 @@ class TrainingController(QObject):
             self.dashboard.consume(new)
             if new.probes:
                 self.canvas.show_probe(new.probes[-1])
-            if new.progress is not None:
+            now = time.perf_counter()
+            if new.progress is not None and now - self._status_at >= STATUS_EVERY:
+                self._status_at = now  # text in the status bar changes at most 4 times a second
                 self._show_progress(*new.progress)
             for metrics in new.epochs:
                 self.log.say(epoch_line(metrics, self.info.get("epochs")))
@@ -390,11 +397,12 @@ class TrainingController(QObject):
         if not self.quiet:
             QMessageBox.warning(self.window, title, message)
 
-    def _thread_done(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.wait()
-            worker.deleteLater()
+    def _thread_done(self, worker: TrainingWorker) -> None:
+        worker.wait()
+        worker.deleteLater()
+        if worker is not self.worker:
+            return  # an earlier run, already let go (the window is closing)
+        self.worker = None
         self.timer.stop()
         self.tick()
         self.window.set_read_only(False)

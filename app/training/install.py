@@ -56,8 +56,8 @@ def install_training(window: Any) -> TrainingController:
         saved.connect(controller.weights.project_saved)
     for name, action in getattr(window, "actions", {}).items():
         if name.startswith("theme_"):
-            action.triggered.connect(lambda _c=False: stylesheet.apply())
-    stylesheet.apply()
+            action.triggered.connect(lambda _c=False: stylesheet.apply(window))
+    stylesheet.apply(window)
     window.resizeDocks([dashboard_dock], [DASHBOARD_HEIGHT], Qt.Orientation.Vertical)
     state = window.settings.value("window_state")
     if isinstance(state, QByteArray):

@@ -29,6 +29,7 @@ from engine.training.memory import OutOfMemory
 from engine.weights import WeightsError
 
 PROBE_INTERVAL = 0.25  # seconds between looks inside the network (at most 4 Hz)
+PROBE_BUDGET = 0.02  # and at most this share of the training time spent looking
 GPU_LOSS_EVERY = 10  # batches between reading the loss on an accelerator (each read syncs)
 SAMPLE_PREDICTIONS = 24
 
@@ -54,6 +55,7 @@ class LiveFigures(Callback):
         self.probe = probe
         self.started = time.perf_counter()
         self.last_look = 0.0
+        self.interval = PROBE_INTERVAL
         self.looked_at_step = -1
         self.epoch_started_step = 0
 
@@ -72,7 +74,7 @@ class LiveFigures(Callback):
         self.buffer.set_progress(
             batch.epoch, trainer.settings.epochs, batch.step + 1, self.steps, now - self.started
         )
-        if now - self.last_look >= PROBE_INTERVAL:
+        if now - self.last_look >= self.interval:
             self.look(batch.global_step + 1, x)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
@@ -85,9 +87,12 @@ class LiveFigures(Callback):
 
     def look(self, step: int, x: float) -> None:
         self.looked_at_step = step
+        started = time.perf_counter()
         if self.probe is not None:
             self.buffer.add_probe(self.probe.capture(step, x))
         self.last_look = time.perf_counter()
+        cost = self.last_look - started  # a big network's look takes longer: look less often
+        self.interval = max(PROBE_INTERVAL, cost / PROBE_BUDGET)
 
 
 class TrainingWorker(QThread):

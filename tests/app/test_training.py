@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.dashboard.live_curves import MAX_EARLIER_RUNS
 from app.main_window import MainWindow
 from engine.compiler import compile_graph
 from engine.project import load_project
@@ -32,20 +33,21 @@ def shown(monkeypatch):
     return seen
 
 
-def make_window(qtbot, tmp_path, name="digits-mlp", epochs=2):
+def fresh_project(name="digits-mlp", epochs=2):
     project = load_project(example(name).path)
     project.path = None
     project.training["epochs"] = epochs
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(project, settings)
-    window.resize(1400, 900)
-    window.show()
-    return window
+    return project
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, shown):
-    made = make_window(qtbot, tmp_path)
+@pytest.fixture(scope="module")
+def shared_window(qapp, tmp_path_factory):
+    """One window for the module (building one takes seconds); each test opens its project."""
+    folder = tmp_path_factory.mktemp("training")
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    made = MainWindow(fresh_project(), settings)
+    made.resize(1400, 900)
+    made.show()
     yield made
     made.training.shutdown()
     made.document.mark_saved()
@@ -53,17 +55,41 @@ def window(qtbot, tmp_path, shown):
     made.deleteLater()
 
 
-def run_to_end(qtbot, controller):
+@pytest.fixture
+def window(qtbot, shared_window, shown):
+    shared_window.document.load(fresh_project())
+    yield shared_window
+    shared_window.training.stop()
+    qtbot.waitUntil(lambda: not shared_window.training.running, timeout=RUN_TIMEOUT_MS)
+    shared_window.document.mark_saved()
+
+
+def make_window(qtbot, tmp_path, epochs=2):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    made = MainWindow(fresh_project(epochs=epochs), settings)
+    made.show()
+    return made
+
+
+def run_to_end(qtbot, controller, while_running=None):
     with qtbot.waitSignal(controller.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
         assert controller.train()
+        if while_running is not None:
+            while_running()
     qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
     return finished.args[0]
 
 
 def wait_for_batches(qtbot, controller, count=3):
-    qtbot.waitUntil(
-        lambda: controller.dashboard.loss.points("batch") >= count, timeout=RUN_TIMEOUT_MS
-    )
+    def trained() -> bool:
+        worker = controller.worker
+        return (
+            worker is not None
+            and worker.trainer is not None
+            and (worker.trainer.global_step >= count)
+        )
+
+    qtbot.waitUntil(trained, timeout=RUN_TIMEOUT_MS)
 
 
 def test_train_stop_and_pause_have_their_keys(window):
@@ -73,9 +99,16 @@ def test_train_stop_and_pause_have_their_keys(window):
     assert window.training.device_box.itemData(0) == "cpu"
 
 
-def test_a_two_epoch_run_finishes_and_its_charts_and_canvas_show_it(qtbot, window):
+def test_a_two_epoch_run_locks_the_graph_and_fills_the_charts_and_canvas(qtbot, window):
     controller = window.training
-    outcome = run_to_end(qtbot, controller)
+
+    def locked() -> None:
+        assert window.document.read_only
+        assert window.lock_label.isVisibleTo(window)
+        assert window.document.add_node("ReLU") is None  # refused: the run owns a snapshot
+        assert not window.training_settings.isEnabled()
+
+    outcome = run_to_end(qtbot, controller, locked)
     dashboard = controller.dashboard
     assert outcome.result.status == "completed"
     assert outcome.result.epochs == 2
@@ -92,66 +125,46 @@ def test_a_two_epoch_run_finishes_and_its_charts_and_canvas_show_it(qtbot, windo
     assert matrix.sum() == controller.info["val_samples"]
     assert "Completed" in dashboard.banner.text()
     assert not window.document.read_only
+    assert window.document.add_node("ReLU") is not None
     assert controller.weights.has_weights
     assert controller.actions["train"].isEnabled()
 
 
-def test_the_graph_is_locked_while_training_and_unlocked_after(qtbot, window):
+def test_stop_ends_the_run_in_the_batch_it_was_asked_in(qtbot, window):
+    window.document.load(fresh_project(epochs=1000))
     controller = window.training
     controller.train()
-    assert window.document.read_only
-    assert window.lock_label.isVisibleTo(window)
-    assert window.document.add_node("ReLU") is None  # refused while the run owns a snapshot
-    assert not window.training_settings.isEnabled()
+    wait_for_batches(qtbot, controller)
+    trainer = controller.worker.trainer
+    with qtbot.waitSignal(controller.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
+        step_when_asked = trainer.global_step
+        controller.stop()
+    result = finished.args[0].result
+    assert result.status == "stopped"
+    assert trainer.global_step <= step_when_asked + 1  # at most the batch already under way
     qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
     assert not window.document.read_only
-    assert window.document.add_node("ReLU") is not None
 
 
-def test_stop_ends_the_run_in_the_batch_it_was_asked_in(qtbot, tmp_path, shown):
-    window = make_window(qtbot, tmp_path, epochs=1000)
+def test_pause_holds_the_run_and_f5_resumes_it(qtbot, window):
+    window.document.load(fresh_project(epochs=1000))
     controller = window.training
-    try:
-        controller.train()
-        wait_for_batches(qtbot, controller)
-        with qtbot.waitSignal(controller.run_finished, timeout=RUN_TIMEOUT_MS) as finished:
-            epoch_when_asked = controller.worker.trainer.epoch
-            controller.stop()
-        result = finished.args[0].result
-        assert result.status == "stopped"
-        assert result.epochs <= epoch_when_asked  # it did not go on to another epoch
-        qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
-        assert not window.document.read_only
-    finally:
-        controller.shutdown()
-        window.document.mark_saved()
-        window.close()
-
-
-def test_pause_holds_the_run_and_f5_resumes_it(qtbot, tmp_path, shown):
-    window = make_window(qtbot, tmp_path, epochs=1000)
-    controller = window.training
-    try:
-        controller.train()
-        wait_for_batches(qtbot, controller)
-        controller.toggle_pause()
-        assert controller.paused
-        assert controller.actions["train"].text() == "Resume"
-        assert controller.dashboard.banner.property("state") == "paused"
-        trainer = controller.worker.trainer
-        qtbot.wait(200)  # let the batch in flight finish
-        held = trainer.global_step
-        qtbot.wait(300)
-        assert trainer.global_step == held  # nothing trains while paused
-        assert controller.train() is False  # F5 resumes rather than starting another run
-        assert not controller.paused
-        qtbot.waitUntil(lambda: trainer.global_step > held + 2, timeout=RUN_TIMEOUT_MS)
-        controller.stop()
-        qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
-    finally:
-        controller.shutdown()
-        window.document.mark_saved()
-        window.close()
+    controller.train()
+    wait_for_batches(qtbot, controller)
+    controller.toggle_pause()
+    assert controller.paused
+    assert controller.actions["train"].text() == "Resume"
+    assert controller.dashboard.banner.property("state") == "paused"
+    trainer = controller.worker.trainer
+    qtbot.wait(200)  # let the batch in flight finish
+    held = trainer.global_step
+    qtbot.wait(300)
+    assert trainer.global_step == held  # nothing trains while paused
+    assert controller.train() is False  # F5 resumes rather than starting another run
+    assert not controller.paused
+    qtbot.waitUntil(lambda: trainer.global_step > held + 2, timeout=RUN_TIMEOUT_MS)
+    controller.stop()
+    qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
 
 
 def test_an_invalid_graph_shows_its_error_and_the_app_keeps_working(qtbot, window, shown):
@@ -166,9 +179,8 @@ def test_an_invalid_graph_shows_its_error_and_the_app_keeps_working(qtbot, windo
     assert controller.dashboard.banner.property("state") == "error"
     assert any("cannot be trained" in line for line in controller.log.lines)
     assert not window.document.read_only
-    window.document.connect(edge.source, edge.target)  # fix it: training works again
-    outcome = run_to_end(qtbot, controller)
-    assert outcome.result.status == "completed"
+    assert controller.actions["train"].isEnabled()
+    assert window.document.connect(edge.source, edge.target)  # editing works: fix it
 
 
 def test_data_that_does_not_fit_the_input_is_a_clear_error(qtbot, window, shown):
@@ -211,12 +223,14 @@ def test_weights_are_not_saved_into_a_network_that_changed(qtbot, window, tmp_pa
     assert any("network changed after training" in line for line in controller.log.lines)
 
 
-def test_a_second_run_keeps_the_first_as_a_faint_curve(qtbot, window):
+def test_each_new_run_keeps_the_previous_ones_as_faint_curves(qtbot, window):
     controller = window.training
     run_to_end(qtbot, controller)
+    before = controller.dashboard.loss.earlier_runs()
     run_to_end(qtbot, controller)
-    assert controller.dashboard.loss.earlier_runs() == 1
-    assert controller.dashboard.loss.points("val") == 2
+    assert controller.dashboard.loss.earlier_runs() == min(before + 1, MAX_EARLIER_RUNS)
+    assert before >= 1
+    assert controller.dashboard.loss.points("val") == 2  # the new run's own curve starts afresh
 
 
 def test_the_device_choice_is_remembered_and_a_missing_one_falls_back_to_the_cpu(

@@ -10,16 +10,24 @@ from engine.project import load_project
 from engine.resources import example
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    project = load_project(example("digits-cnn").path)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(project, settings)
+@pytest.fixture(scope="module")
+def shared_window(qapp, tmp_path_factory):
+    """One window for the module (building one takes seconds); each test opens its project."""
+    folder = tmp_path_factory.mktemp("panels")
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    made = MainWindow(load_project(example("digits-cnn").path), settings)
     made.show()
     yield made
     made.document.mark_saved()
     made.close()
     made.deleteLater()
+
+
+@pytest.fixture
+def window(shared_window):
+    shared_window.document.load(load_project(example("digits-cnn").path))
+    yield shared_window
+    shared_window.document.mark_saved()
 
 
 def type_into(qtbot, edit, text):

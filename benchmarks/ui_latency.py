@@ -1,0 +1,215 @@
+"""Does the window stay responsive while it trains, and what do the live views cost training?
+
+The real main window, off-screen, trains the digits CNN with the dashboard
+showing (the tabs are cycled every 3 s so the curves, the activation views
+and the weight charts all draw) and the activation swatches on the canvas,
+while a 5 ms QTimer measures how late the event loop serves it. In the same
+process, the plain way: the engine's Trainer in a thread with no GUI at all,
+alternating with the GUI in rounds (medians of each side are compared, so
+drift in a shared machine's load counts against neither side).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_latency.py [--seconds 12]
+
+Last line: JSON with p50_ms, p99_ms, max_ms (event-loop lateness), and
+samples_per_s_dashboard, samples_per_s_plain and their ratio.
+Goals: p99 <= 16 ms; the live views cost training <= 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import torch
+
+from engine.project import load_project
+from engine.resources import example
+from engine.training import plan_training
+
+EXAMPLE = "digits-cnn"
+TICK_MS = 5
+EPOCHS = 100_000  # runs are stopped by time, never by running out of epochs
+
+
+def project():
+    loaded = load_project(example(EXAMPLE).path)
+    loaded.path = None
+    loaded.training["epochs"] = EPOCHS
+    loaded.training["early_stopping"] = None
+    loaded.training["device"] = "cpu"
+    return loaded
+
+
+def rate(trainer, seconds: float, samples_per_step: float) -> float:
+    """Samples per second over `seconds` of a trainer already running."""
+    while trainer.global_step == 0:
+        time.sleep(0.01)
+    start_step, start = trainer.global_step, time.perf_counter()
+    time.sleep(seconds)
+    steps = trainer.global_step - start_step
+    return steps * samples_per_step / (time.perf_counter() - start)
+
+
+def plain_run(seconds: float) -> float:
+    """The engine's Trainer in a thread, no GUI: samples/s."""
+    plan = plan_training(project())
+    train, val = plan.batches()
+    trainer = plan.trainer(reserve_core_for_ui=True)
+    thread = threading.Thread(target=trainer.fit, args=(train, val))
+    thread.start()
+    try:
+        return rate(trainer, seconds, plan.data.train_samples / len(train))
+    finally:
+        trainer.stop()
+        thread.join()
+
+
+class Window:
+    """The real main window, reused for every measured stretch."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+
+        from app.main_window import MainWindow, application
+
+        self.app = application()
+        scratch = tempfile.mkdtemp()
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("training/device", "cpu")
+        self.window = MainWindow(project(), settings)
+        self.window.resize(1600, 1000)
+        self.window.show()
+        self.window.view.zoom_to_fit()
+        self.controller = self.window.training
+        self.controller.quiet = True
+        self.clock = QElapsedTimer()
+        self.clock.start()
+        self.lateness: list[float] = []
+        self.measuring = False
+        self.last = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        tabs = self.controller.dashboard.tabs
+        self.cycle = QTimer()
+        self.cycle.setInterval(3000)  # a user looking at each tab in turn
+        self.cycle.timeout.connect(lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1) % 3))
+        for _ in range(5):
+            self.app.processEvents()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        if self.measuring:
+            self.lateness.append(max(0.0, now - self.last - TICK_MS))
+        self.last = now
+
+    def run(self, seconds: float) -> float:
+        """Train from the window for `seconds` (after the first batch): samples/s."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        controller = self.controller
+        loop = QEventLoop()
+        result: dict[str, float] = {}
+
+        def measure() -> None:
+            worker = controller.worker
+            trainer = worker.trainer if worker is not None else None
+            if trainer is None or trainer.global_step == 0:
+                QTimer.singleShot(20, measure)  # still planning
+                return
+            info = controller.info
+            result["per_step"] = info["train_samples"] / info["steps_per_epoch"]
+            result["start_step"], result["start"] = trainer.global_step, time.perf_counter()
+            self.measuring, self.last = True, self.clock.nsecsElapsed() / 1e6
+            self.cycle.start()
+            QTimer.singleShot(int(seconds * 1000), finish)
+
+        def finish() -> None:
+            steps = controller.worker.trainer.global_step - result["start_step"]
+            result["rate"] = steps * result["per_step"] / (time.perf_counter() - result["start"])
+            self.measuring = False
+            self.cycle.stop()
+            loop.quit()
+
+        controller.train()
+        QTimer.singleShot(0, measure)
+        loop.exec()
+        controller.shutdown()
+        self.app.processEvents()
+        return result["rate"]
+
+    def views(self) -> dict[str, int]:
+        dashboard = self.controller.dashboard
+        return {
+            "batch_points": dashboard.loss.points("batch"),
+            "probe_looks": max(dashboard.activations.looks(n) for n in ("conv1", "conv2")),
+            "canvas_swatches": self.controller.canvas.count(),
+        }
+
+    def close(self) -> None:
+        self.window.document.mark_saved()
+        self.window.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=12.0, help="GUI training in all (>= 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of plain and GUI")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    window = Window()
+    stretch = args.seconds / args.rounds
+    plain_rates, gui_rates = [], []
+    for round_ in range(args.rounds):  # alternate, so a shared machine's drift hits both
+        plain_rates.append(plain_run(stretch))
+        gui_rates.append(window.run(stretch))
+        print(
+            f"round {round_ + 1}: plain Trainer thread {plain_rates[-1]:,.0f} samples/s, "
+            f"main window with live views {gui_rates[-1]:,.0f} samples/s",
+            flush=True,
+        )
+    views = window.views()
+    window.close()
+    plain, with_views = statistics.median(plain_rates), statistics.median(gui_rates)
+    late = np.asarray(window.lateness)
+    figures = {
+        "benchmark": "ui_latency",
+        "example": EXAMPLE,
+        "gui_seconds": args.seconds,
+        "ticks": len(late),
+        "p50_ms": round(float(np.percentile(late, 50)), 2),
+        "p99_ms": round(float(np.percentile(late, 99)), 2),
+        "max_ms": round(float(late.max()), 2),
+        "samples_per_s_dashboard": round(with_views),
+        "samples_per_s_plain": round(plain),
+        "rounds_dashboard": [round(r) for r in gui_rates],
+        "rounds_plain": [round(r) for r in plain_rates],
+        "dashboard_over_plain": round(with_views / plain, 3),
+        "training_cost_pct": round(100 * (1 - with_views / plain), 1),
+        "cpu_cores": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        **views,
+        "goals": {"p99_ms": 16, "training_cost_pct": 5},
+    }
+    print(
+        f"event-loop lateness p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
+        f"max {figures['max_ms']} ms over {len(late)} ticks of {TICK_MS} ms"
+    )
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
