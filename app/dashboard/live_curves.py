@@ -364,7 +364,7 @@ class LiveCurves(QWidget):
                 angle=90,
                 pen=pen,
                 label=text,
-                labelOpts={"position": 0.92, "color": theme.current().ok, "fill": None},
+                labelOpts={"position": 0.06, "color": theme.current().ok, "fill": None},
             )
             self.plot.addItem(self.marker, ignoreBounds=True)
         self.marker.setValue(x)

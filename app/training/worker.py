@@ -29,7 +29,7 @@ from engine.training.memory import OutOfMemory
 from engine.weights import WeightsError
 
 PROBE_INTERVAL = 0.25  # seconds between looks inside the network (at most 4 Hz)
-PROBE_BUDGET = 0.02  # and at most this share of the training time spent looking
+PROBE_BUDGET = 0.03  # and at most this share of the training time spent looking
 GPU_LOSS_EVERY = 10  # batches between reading the loss on an accelerator (each read syncs)
 SAMPLE_PREDICTIONS = 24
 
