@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = {
     "designer.png": ["resources/examples/digits-cnn.netwright.json"],
     "training.png": ["resources/examples/digits-cnn.netwright.json", "--train-seconds", "12"],
+    "gan.png": ["resources/examples/gan-digits.netwright.json", "--train-seconds", "40"],
 }
 
 

@@ -11,14 +11,15 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.dashboard import style
 from designer import theme
 
-GAP = 1  # pixels between images in the grid, before scaling up
+GAP = 1  # pixels between images in a grid at 1x
+GRID_GAP = 2  # screen pixels between images in the live grid, whatever the enlargement
 GAP_GREY = 40
 REAL_POINTS = 3000  # the real data drawn under a 2-D scatter (a fixed random subset)
 
@@ -41,40 +42,62 @@ def as_images(samples: np.ndarray) -> np.ndarray | None:
     return x
 
 
-def image_grid(images: np.ndarray, low: float, high: float) -> np.ndarray:
-    """One picture (uint8, (H, W, 3)) of every image, in a near-square grid with thin gaps."""
-    count = len(images)
-    columns = max(1, math.ceil(math.sqrt(count)))
-    rows = max(1, math.ceil(count / columns))
-    height, width = images.shape[1], images.shape[2]
-    canvas = np.full(
-        (rows * (height + GAP) + GAP, columns * (width + GAP) + GAP, 3), GAP_GREY, np.uint8
-    )
+def tiles(images: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The images as RGB uint8 tiles (N, H, W, 3), over the value range low..high."""
     span = high - low if high > low else 1.0
     pixels = np.clip((np.nan_to_num(images, nan=low) - low) / span, 0.0, 1.0)
     pixels = (pixels * 255.0 + 0.5).astype(np.uint8)
     if pixels.ndim == 3:
         pixels = np.repeat(pixels[..., None], 3, axis=3)
-    for index in range(count):
+    return pixels
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """(rows, columns) of a near-square grid for `count` images."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    return max(1, math.ceil(count / columns)), columns
+
+
+def image_grid(pixels: np.ndarray, zoom: int, gap: int = GAP) -> np.ndarray:
+    """One picture (uint8, (H, W, 3)) of RGB tiles enlarged `zoom` times with hard pixel edges,
+    `gap` pixels apart."""
+    rows, columns = grid_shape(len(pixels))
+    height, width = pixels.shape[1] * zoom, pixels.shape[2] * zoom
+    canvas = np.full(
+        (rows * (height + gap) + gap, columns * (width + gap) + gap, 3), GAP_GREY, np.uint8
+    )
+    big = np.repeat(np.repeat(pixels, zoom, axis=1), zoom, axis=2)
+    for index in range(len(pixels)):
         r, c = divmod(index, columns)
-        top, left = GAP + r * (height + GAP), GAP + c * (width + GAP)
-        canvas[top : top + height, left : left + width] = pixels[index]
+        top, left = gap + r * (height + gap), gap + c * (width + gap)
+        canvas[top : top + height, left : left + width] = big[index]
     return canvas
 
 
+def best_zoom(count: int, height: int, width: int, room_w: int, room_h: int, gap: int) -> int:
+    """The largest whole enlargement at which the grid fits the room (at least 1)."""
+    rows, columns = grid_shape(count)
+    across = (room_w - gap * (columns + 1)) // max(1, columns * width)
+    down = (room_h - gap * (rows + 1)) // max(1, rows * height)
+    return max(1, min(across, down))
+
+
 class SampleGrid(QWidget):
-    """Generated images in a grid, scaled up with hard pixel edges to fill the space."""
+    """Generated images in a grid, each pixel a crisp square as large as the space allows."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("GanSampleGrid")
-        self.image: QImage | None = None
+        self.pixels: np.ndarray | None = None  # (N, H, W, 3) uint8 tiles
+        self.image: QImage | None = None  # the grid as last painted
+        self._painted: tuple[int, int] | None = None  # (version, zoom) of `image`
+        self.version = 0
         self.count = 0
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def clear(self) -> None:
-        self.image, self.count = None, 0
+        self.pixels, self.image, self.count = None, None, 0
         self.update()
 
     def set_samples(self, samples: np.ndarray, low: float, high: float) -> bool:
@@ -82,33 +105,35 @@ class SampleGrid(QWidget):
         images = as_images(samples)
         if images is None or not len(images):
             return False
-        grid = np.ascontiguousarray(image_grid(images, low, high))
-        height, width = grid.shape[:2]
-        self.image = QImage(grid.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+        self.pixels = tiles(images, low, high)
         self.count = len(images)
+        self.version += 1
+        self.image = self._render()
         self.update()
         return True
 
-    def target(self) -> QRect:
-        """Where the grid is painted: the largest whole-number enlargement that fits (crisp
-        pixels), or a plain fit when even 1x does not."""
-        if self.image is None:
-            return QRect()
-        w, h = self.image.width(), self.image.height()
+    def zoom(self) -> int:
+        if self.pixels is None:
+            return 1
         room = self.rect().adjusted(4, 4, -4, -4)
-        zoom = min(room.width() / w, room.height() / h)
-        zoom = math.floor(zoom) if zoom >= 1 else zoom
-        size_w, size_h = max(1, int(w * zoom)), max(1, int(h * zoom))
-        return QRect(
-            room.x() + (room.width() - size_w) // 2,
-            room.y() + (room.height() - size_h) // 2,
-            size_w,
-            size_h,
-        )
+        _n, height, width = self.pixels.shape[:3]
+        return best_zoom(self.count, height, width, room.width(), room.height(), GRID_GAP)
+
+    def _render(self) -> QImage | None:
+        if self.pixels is None:
+            return None
+        zoom = self.zoom()
+        if self.image is not None and self._painted == (self.version, zoom):
+            return self.image
+        grid = np.ascontiguousarray(image_grid(self.pixels, zoom, GRID_GAP))
+        height, width = grid.shape[:2]
+        self._painted = (self.version, zoom)
+        return QImage(grid.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(theme.current().canvas))
+        self.image = self._render()
         if self.image is None:
             painter.setPen(QColor(theme.current().text_dim))
             painter.drawText(
@@ -117,8 +142,9 @@ class SampleGrid(QWidget):
                 "Generated samples appear here while the GAN trains",
             )
             return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(self.target(), self.image)
+        x = (self.width() - self.image.width()) // 2
+        y = (self.height() - self.image.height()) // 2
+        painter.drawImage(max(0, x), max(0, y), self.image)
 
 
 class SampleScatter(pg.PlotWidget):

@@ -85,13 +85,15 @@ class GanView(QWidget):
         charts.setContentsMargins(0, 0, 0, 0)
         charts.addWidget(self.losses, 4)
         charts.addWidget(self.scores, 3)
-        charts.addLayout(right, 4)
-        layout = QVBoxLayout(self)
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addWidget(self.figures)
+        left.addWidget(self.warning)
+        left.addLayout(charts, 1)
+        layout = QHBoxLayout(self)  # the samples take the page's whole height
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
-        layout.addWidget(self.figures)
-        layout.addWidget(self.warning)
-        layout.addLayout(charts, 1)
+        layout.addLayout(left, 7)
+        layout.addLayout(right, 4)
 
     # ------------------------------------------------------------ settings
     def set_per_batch(self, on: bool) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from app.gallery import editor_edits_multi_network
 from designer.problems import NETWORK_ROLE, NODE_ROLE
+from engine.compiler import compile_graph
 from engine.project import load_project
 from engine.resources import example
+from engine.training import load_checkpoint
 
 RUN_TIMEOUT_MS = 120_000  # a generous ceiling for a busy 2-core machine, never a speed claim
 
@@ -207,7 +209,9 @@ def test_a_gan_whose_data_does_not_fit_fails_with_a_message(qtbot, open_gan, sho
     assert not window.document.read_only
 
 
-def test_export_after_training_writes_the_trained_generator(qtbot, open_gan, tmp_path, shown):
+def test_after_training_export_writes_the_generator_and_save_keeps_both_networks(
+    qtbot, open_gan, tmp_path, shown, monkeypatch
+):
     window = open_gan("gan-digits", epochs=1)
     run_to_end(qtbot, window.training)
     window.network_tabs.show_network("discriminator")  # export still means the generator
@@ -217,3 +221,54 @@ def test_export_after_training_writes_the_trained_generator(qtbot, open_gan, tmp
     assert out.is_file()
     done = next(text for text in shown if "Exported to ONNX" in text)
     assert "trained weights from this session" in done
+    target = tmp_path / "mine.netwright.json"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
+    assert window.save_as()
+    saved = load_project(target)
+    for name in ("generator", "discriminator"):
+        weights = tmp_path / f"mine.{name}.safetensors"
+        metadata = load_checkpoint(compile_graph(saved.networks[name]), weights)
+        assert metadata["netwright.status"] == "completed"
+
+
+def test_opening_a_gan_then_one_network_switches_tabs_and_dashboard_pages(qtbot, tmp_path, shown):
+    from app.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(load_project(example("digits-mlp").path), settings)
+    window.show()
+    tabs = window.training.dashboard.tabs
+    try:
+        assert not tabs.isTabVisible(window.gan.index)
+        assert window.open_project(example("gan-2d").path, as_template=True, ask=False)
+        assert window.network_tabs.bar.isVisibleTo(window)
+        assert window.document.network == "generator"
+        assert tabs.isTabVisible(window.gan.index) and not tabs.isTabVisible(0)
+        assert tabs.currentIndex() == window.gan.index
+        assert window.open_project(example("digits-mlp").path, as_template=True, ask=False)
+        assert not window.network_tabs.bar.isVisibleTo(window)
+        assert set(window.scene.nodes) == set(window.document.project.graph.nodes)
+        assert tabs.isTabVisible(0) and not tabs.isTabVisible(window.gan.index)
+    finally:
+        window.document.mark_saved()
+        window.close()
+
+
+def test_the_gallery_opens_a_gan_example(qtbot, open_gan, monkeypatch):
+    import app.gallery as gallery
+
+    window = open_gan("gan-digits")
+
+    class Chooser:  # the dialog, with the user's choice made
+        def __init__(self, _window, entries):
+            self.chosen = next(e.path for e in entries if e.name == "gan-2d" and e.openable)
+
+        def exec(self):
+            return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(gallery, "ExampleGallery", Chooser)
+    assert gallery.open_example_gallery(window)
+    assert window.document.project.name == "gan-2d"
+    assert window.network_tabs.networks() == ["generator", "discriminator"]
