@@ -64,6 +64,8 @@ class GanView(QWidget):
             self.losses.legend.removeItem(self.losses.series[name].item)
         self.scores.define("real", REAL, label="D(real)", width=2.2, symbol="o")
         self.scores.define("fake", FAKE, label="D(fake)", width=2.2, symbol="o")
+        # D(real) runs high and D(fake) low: the legend sits in the gap between them
+        self.scores.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-8, 0))
         self.set_per_batch(True)
 
     def _build(self) -> None:
@@ -175,8 +177,8 @@ class GanView(QWidget):
                 self.show_samples(buffer.trainer.samples().numpy())
                 self.last_samples = now
         if visible:
-            self.losses.refresh()
-            self.scores.refresh()
+            self.losses.refresh(force)
+            self.scores.refresh(force)
 
     def show_samples(self, samples: np.ndarray) -> None:
         self.grid.set_samples(samples, *self.range)
@@ -232,8 +234,8 @@ class GanView(QWidget):
                 "error",
             )
         self.buffer = None
-        self.losses.refresh()
-        self.scores.refresh()
+        self.losses.refresh(True)
+        self.scores.refresh(True)
 
 
 def epoch_line(metrics: dict[str, Any], epochs: int | None, probability: bool) -> str:

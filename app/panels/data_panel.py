@@ -208,8 +208,15 @@ class DataPanel(QWidget):
         self._cache[spec] = found
         return found
 
+    def _data_input(self) -> Any:
+        """The Input node the data feeds: the network's, or a GAN's discriminator's (whichever
+        network's tab is shown)."""
+        project = self.document.project
+        graph = project.networks.get("discriminator", project.graph)
+        return next((n for n in graph if n.type == "Input"), None)
+
     def _input_shape(self) -> tuple[int, ...] | None:
-        node = next((n for n in self.document.graph if n.type == "Input"), None)
+        node = self._data_input()
         layer = layer_type("Input")
         if node is None or layer is None:
             return None
@@ -220,7 +227,7 @@ class DataPanel(QWidget):
 
     def _show_fit(self, shape: tuple[int, ...]) -> None:
         wanted = self._input_shape()
-        node = next((n for n in self.document.graph if n.type == "Input"), None)
+        node = self._data_input()
         if wanted is None or node is None:
             self.fit_label.setText("The network has no Input node yet.")
             self._fit_state("warning")

@@ -272,3 +272,10 @@ def test_the_gallery_opens_a_gan_example(qtbot, open_gan, monkeypatch):
     assert gallery.open_example_gallery(window)
     assert window.document.project.name == "gan-2d"
     assert window.network_tabs.networks() == ["generator", "discriminator"]
+
+
+def test_the_data_panel_fits_the_data_to_the_discriminator_whichever_tab_shows(qtbot, open_gan):
+    window = open_gan("gan-digits")
+    panel = window.data_panel
+    qtbot.waitUntil(lambda: "fits" in panel.fit_label.text(), timeout=RUN_TIMEOUT_MS)
+    assert "Input 'image'" in panel.fit_label.text()  # the discriminator's, not the latent
