@@ -60,12 +60,17 @@ class GanView(QWidget):
         self.losses.define("d_batch", DISCRIMINATOR, label="discriminator", width=1.6, smooth=True)
         self.losses.define("g", GENERATOR, label="generator", width=2.2, symbol="o")
         self.losses.define("d", DISCRIMINATOR, label="discriminator", width=2.2, symbol="o")
-        for name in ("g", "d"):  # the per-batch entries name the colours once
-            self.losses.legend.removeItem(self.losses.series[name].item)
         self.scores.define("real", REAL, label="D(real)", width=2.2, symbol="o")
         self.scores.define("fake", FAKE, label="D(fake)", width=2.2, symbol="o")
-        # D(real) runs high and D(fake) low: the legend sits in the gap between them
-        self.scores.legend.anchor(itemPos=(1, 0.5), parentPos=(1, 0.5), offset=(-8, 0))
+        # the titles name the series in their colours, so no legend covers a curve
+        _colour_title(
+            self.losses,
+            ("Generator", GENERATOR),
+            " and ",
+            ("discriminator", DISCRIMINATOR),
+            " loss",
+        )
+        _colour_title(self.scores, ("D(real)", REAL), " and ", ("D(fake)", FAKE))
         self.set_per_batch(True)
 
     def _build(self) -> None:
@@ -236,6 +241,20 @@ class GanView(QWidget):
         self.buffer = None
         self.losses.refresh(True)
         self.scores.refresh(True)
+
+
+def _colour_title(chart: LiveCurves, *parts: str | tuple[str, str]) -> None:
+    """The chart's title with its series' names in their own colours, in place of a legend."""
+    title = chart.findChild(QLabel, "ChartTitle")
+    if title is None:
+        return
+    html = "".join(
+        part if isinstance(part, str) else f'<span style="color:{part[1]}">{part[0]}</span>'
+        for part in parts
+    )
+    title.setTextFormat(Qt.TextFormat.RichText)
+    title.setText(html)
+    chart.legend.hide()
 
 
 def epoch_line(metrics: dict[str, Any], epochs: int | None, probability: bool) -> str:
