@@ -15,12 +15,14 @@ from app.dashboard import stylesheet
 from app.panels.data_panel import DataPanel
 from app.panels.training_settings import TrainingSettingsPanel
 from app.training.controller import TrainingController
+from app.training.multi_gpu import install_multi_gpu
 
 DASHBOARD_HEIGHT = 340
 
 
 def install_training(window: Any) -> TrainingController:
     controller = TrainingController(window, window.settings)
+    install_multi_gpu(controller)  # "Train on N GPUs", shown only with more than one GPU
     window.training_settings = TrainingSettingsPanel(window.document)
     window.data_panel = DataPanel(window.document)
     right = Qt.DockWidgetArea.RightDockWidgetArea
