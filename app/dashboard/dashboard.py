@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.dashboard import style
 from app.dashboard.activations import ActivationsView
 from app.dashboard.live_curves import LiveCurves
+from app.dashboard.regions_page import RegionsPage
 from app.dashboard.results import ResultsView
 from app.dashboard.weights_view import WeightsView
 from app.training.buffer import Drained
@@ -58,6 +59,9 @@ class TrainingDashboard(QWidget):
         self.tabs.addTab(self.activations, "Activations")
         self.tabs.addTab(self.weights, "Weights && gradients")
         self.tabs.addTab(self.results, "Results")
+        self.regions = RegionsPage()  # shown once a 2-D/3-D classifier's run sends its regions
+        self.regions_index = self.tabs.addTab(self.regions, "Regions")
+        self.tabs.setTabVisible(self.regions_index, False)
         self.tabs.currentChanged.connect(lambda _i: self.refresh(force=True))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -140,9 +144,19 @@ class TrainingDashboard(QWidget):
         self.weights.begin_run()
         self.activations.begin_run(node_types)
         self.results.clear()
+        self.regions.begin_run()
+        self.tabs.setTabVisible(self.regions_index, False)
         self.best_metric = str(info.get("best_metric", "val_loss"))
         self.best = None
         self.set_per_batch(self.per_batch)
+
+    def forget_regions(self) -> None:
+        """Another project: no regions until its run sends some. Deferred, so it follows
+        whatever else shows or hides tabs for the new project."""
+        self.regions.begin_run()
+        QTimer.singleShot(
+            0, lambda: self.tabs.setTabVisible(self.regions_index, self.regions.active)
+        )
 
     def consume(self, new: Drained) -> None:
         if new.batches:
@@ -156,6 +170,12 @@ class TrainingDashboard(QWidget):
             self.weights.add(probe)
             if probe.accuracy is not None:
                 self.accuracy.extend("probe", [probe.epoch], [probe.accuracy])
+        for frame in new.regions:
+            first = not self.regions.active
+            self.regions.add(frame)
+            if first:  # a 2-D/3-D classifier: its regions are the most telling view
+                self.tabs.setTabVisible(self.regions_index, True)
+                self.tabs.setCurrentIndex(self.regions_index)
 
     def _add_epoch(self, metrics: dict[str, Any]) -> None:
         epoch = float(metrics["epoch"])
@@ -200,3 +220,5 @@ class TrainingDashboard(QWidget):
             self.activations.refresh()
         elif current == 2:
             self.weights.refresh(force)
+        elif current == self.regions_index:
+            self.regions.refresh()

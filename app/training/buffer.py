@@ -36,9 +36,10 @@ class Drained:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
     progress: tuple[int, int, int, int, float] | None = None  # epoch, epochs, step, steps, secs
+    regions: list[Any] = field(default_factory=list)  # RegionsFrame (app/training/regions_look)
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs or self.probes or self.progress)
+        return bool(self.batches or self.epochs or self.probes or self.progress or self.regions)
 
 
 class LiveBuffer:
@@ -59,6 +60,10 @@ class LiveBuffer:
     def add_probe(self, probe: Probe) -> None:
         with self._lock:
             self._pending.probes.append(probe)
+
+    def add_regions(self, frame: Any) -> None:
+        with self._lock:
+            self._pending.regions.append(frame)
 
     def set_progress(self, epoch: int, epochs: int, step: int, steps: int, elapsed: float) -> None:
         with self._lock:

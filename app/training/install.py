@@ -44,6 +44,8 @@ def install_training(window: Any) -> TrainingController:
         window.tabifyDockWidget(problems, dashboard_dock)
     window.tabifyDockWidget(dashboard_dock, log_dock)
     dashboard_dock.raise_()
+    window.document.project_replaced.connect(controller.dashboard.forget_regions)
+    controller.dashboard.forget_regions()  # the Regions tab waits for a 2-D/3-D classifier
     controller.docks = {
         "settings": settings_dock,
         "data": data_dock,

@@ -19,6 +19,7 @@ from PySide6.QtCore import QThread, Signal
 
 from app.training.buffer import LiveBuffer
 from app.training.probe import ActivationProbe, probe_batch
+from app.training.regions_look import RegionsLook, wants_regions
 from engine.compiler import CompileError
 from engine.data.dataset import DataError
 from engine.project import Project
@@ -151,7 +152,10 @@ class TrainingWorker(QThread):
         fixed = probe_batch(plan.data)
         probe = ActivationProbe(plan.model, fixed[0], node_types, fixed[1]) if fixed else None
         figures = LiveFigures(self.buffer, len(train), probe)
-        trainer = plan.trainer([figures], reserve_core_for_ui=True)
+        callbacks: list[Callback] = [figures]
+        if wants_regions(plan.data):  # 2 or 3 features, classes: the decision regions, live
+            callbacks.append(RegionsLook(self.buffer, plan.data, len(train)))
+        trainer = plan.trainer(callbacks, reserve_core_for_ui=True)
         info = plan.start_info() | {
             "device": str(plan.device),
             "steps_per_epoch": len(train),
