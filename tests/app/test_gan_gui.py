@@ -279,3 +279,27 @@ def test_the_data_panel_fits_the_data_to_the_discriminator_whichever_tab_shows(q
     panel = window.data_panel
     qtbot.waitUntil(lambda: "fits" in panel.fit_label.text(), timeout=RUN_TIMEOUT_MS)
     assert "Input 'image'" in panel.fit_label.text()  # the discriminator's, not the latent
+
+
+def test_mode_collapse_and_divergence_are_shown_above_the_charts(qtbot):
+    from types import SimpleNamespace
+
+    from app.gan.view import GanView
+    from app.gan.worker import GanBuffer
+
+    said: list[tuple[str, str]] = []
+    view = GanView(lambda text, kind: said.append((text, kind)))
+    qtbot.addWidget(view)
+    view.begin(GanBuffer())
+    collapse = "mode collapse: the generator covers only 2 of the 8 modes"
+    view._add_epoch({"epoch": 1, "d_loss": 1.2, "g_loss": 0.9, "d_real": 0.6, "d_fake": 0.4,
+                     "modes_covered": 2, "modes": 8, "warnings": [collapse]})  # fmt: skip
+    assert not view.warning.isHidden() and collapse in view.warning.text()
+    assert (f"warning: {collapse}", "warning") in said
+    assert "modes 2/8" in view.figures.text()
+    view._add_epoch({"epoch": 2, "d_loss": 1.1, "g_loss": 0.8, "d_real": 0.6, "d_fake": 0.4,
+                     "modes_covered": 8, "modes": 8, "warnings": []})  # fmt: skip
+    assert view.warning.isHidden()  # gone once the generator covers every mode again
+    result = SimpleNamespace(status="diverged", message="the generator's loss became nan")
+    view.finish(SimpleNamespace(result=result))
+    assert not view.warning.isHidden() and "diverged" in view.warning.text()
