@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import torch
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 
 from engine.compiler import CompileError, compile_graph
@@ -35,12 +36,13 @@ def cuda_gpus() -> int:
     return int(torch.cuda.device_count())
 
 
-class MultiGpuLauncher:
+class MultiGpuLauncher(QObject):
     """The "Train on N GPUs" action and one torchrun run at a time; see the module docstring."""
 
     options: tuple[str, ...] = ()  # further `netwright train` options (tests: CPU gloo ranks)
 
     def __init__(self, controller: Any) -> None:
+        super().__init__(controller)
         self.controller = controller
         self.window = controller.window
         self.document = controller.document
@@ -62,6 +64,7 @@ class MultiGpuLauncher:
         controller.toolbar.insertAction(controller.launcher_slot, self.action)
         controller.actions["stop"].triggered.connect(lambda _c=False: self.stop())
         controller.timer.timeout.connect(self.poll)
+        self.window.installEventFilter(self)
 
     @property
     def running(self) -> bool:
@@ -121,6 +124,12 @@ class MultiGpuLauncher:
         self.controller.log.say("Stop requested (all ranks)")
         self.stopping = threading.Thread(target=launch.stop, daemon=True)  # it waits for torchrun
         self.stopping.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Closing the window while the ranks train: ask them to stop (they would outlive it)."""
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
 
     def poll(self) -> None:
         """One frame: the events written since the last frame into the dashboard."""

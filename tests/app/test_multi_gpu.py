@@ -87,3 +87,14 @@ def test_stop_ends_every_rank_and_says_stopped(qtbot, window):
     assert "stopped" in window.training.dashboard.banner.text().lower()
     assert not window.document.read_only
     assert window.training.actions["train"].isEnabled()
+
+
+def test_closing_the_window_stops_the_ranks(qtbot, window):
+    window.document.project.training["epochs"] = 100000
+    launcher = window.training.multi_gpu
+    assert launcher.start()
+    process = launcher.launch.process
+    qtbot.waitUntil(lambda: len(launcher.epochs) >= 1, timeout=RUN_TIMEOUT_MS)
+    window.document.mark_saved()
+    window.close()
+    assert process.wait(timeout=50) is not None  # every rank ended with torchrun
