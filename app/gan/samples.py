@@ -160,10 +160,10 @@ class SampleScatter(pg.PlotWidget):
         plot.getViewBox().setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         self.real = pg.ScatterPlotItem(
-            size=3, pen=None, brush=pg.mkBrush(style.colour(theme.current().text_dim, 90))
+            size=3, pen=None, brush=pg.mkBrush(style.colour(theme.current().text_dim, 150))
         )
         self.generated = pg.ScatterPlotItem(
-            size=5, pen=None, brush=pg.mkBrush(style.colour(style.SERIES[3], 210))
+            size=4, pen=None, brush=pg.mkBrush(style.colour(style.SERIES[3], 150))
         )
         plot.addItem(self.real)
         plot.addItem(self.generated)
