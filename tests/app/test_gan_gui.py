@@ -77,6 +77,9 @@ def test_a_gan_opens_with_a_tab_per_network_each_showing_its_layers(open_gan):
     assert node_ids(window) == set(project.networks["discriminator"].nodes)
     assert "flatten" in node_ids(window)
     assert editor_edits_multi_network(window)  # the gallery opens GAN examples
+    keys = {a.shortcut().toString(): a for a in tabs.actions()}
+    keys["Ctrl+PgDown"].trigger()  # wraps round to the first network
+    assert window.document.network == "generator"
 
 
 def test_a_single_network_project_shows_no_tabs(qtbot, tmp_path):
