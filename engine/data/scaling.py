@@ -29,6 +29,8 @@ def fit_scaling(method: str, x: np.ndarray) -> dict[str, Any] | None:
     """Statistics of `x` (N, *sample_shape) for `method`; None for "none"."""
     if method == "none":
         return None
+    if method not in METHODS:
+        raise ValueError(f"unknown scaling {method!r}; use one of {', '.join(METHODS)}")
     if method == "symmetric":
         low, high = float(x.min()), float(x.max())
         half = (high - low) / 2 if high - low > 1e-8 else 1.0
