@@ -45,7 +45,10 @@ class GanPage:
     def project_changed(self) -> None:
         """Show the GAN page for a GAN project, the single-network tabs otherwise."""
         gan = self.is_gan
+        regions = getattr(self.controller.dashboard, "regions_index", None)
         for index in range(self.tabs.count()):
+            if index == regions and not gan:
+                continue  # the dashboard shows Regions when a run sends some
             self.tabs.setTabVisible(index, (index == self.index) == gan)
         self.tabs.setCurrentIndex(self.index if gan else 0)
         self.weights.forget()
