@@ -5,8 +5,8 @@ it), exactly like the default example `make run` starts with. The dialog is
 driven by the keyboard as well as the mouse: arrows move between cards, typing
 filters by name and description, Enter opens, Esc closes.
 
-Multi-network examples (the GANs) are listed too; while the editor cannot edit
-several networks at once their card is greyed with a note and cannot be opened.
+Multi-network examples (the GANs) open with a canvas tab per network; a
+document that could not edit several networks would show their cards greyed.
 """
 
 from __future__ import annotations
