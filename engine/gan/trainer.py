@@ -36,6 +36,7 @@ from engine.gan.quality import SampleQuality
 from engine.recipes import GanRecipe
 from engine.settings import TrainingSettings
 from engine.training.callbacks import BatchEnd, Callback, overrides
+from engine.training.control import RunControl
 from engine.training.devices import choose_threads, select_device
 from engine.training.optim import make_optimizer
 from engine.training.stopping import Snapshot
@@ -54,7 +55,7 @@ class GanBatchEnd(BatchEnd):
     g_loss: torch.Tensor | None = None
 
 
-class GanTrainer:
+class GanTrainer(RunControl):
     """Trains a generator and a discriminator together; create a new one for each run."""
 
     def __init__(
@@ -97,30 +98,7 @@ class GanTrainer:
         self.assess_latents = torch.randn(ASSESS_LATENTS, recipe.latent_size, generator=latents)
         self._lock = threading.Lock()
         self._latest = self.generate(self.fixed_latents)
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    # --- control from any thread -------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the run to end before its next batch (status `stopped`)."""
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        """Hold the run before its next batch until `resume()` (or `stop()`)."""
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        RunControl.__init__(self)
 
     @property
     def world_size(self) -> int:

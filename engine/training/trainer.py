@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from torch import nn
 
 from engine.settings import TrainingSettings
 from engine.training.callbacks import BatchEnd, Callback, overrides
+from engine.training.control import RunControl
 from engine.training.devices import choose_threads, select_device
 from engine.training.distributed import (
     Distributed,
@@ -104,7 +104,7 @@ class FitResult:
         return chosen[0] if chosen else self.history[-1]
 
 
-class Trainer:
+class Trainer(RunControl):
     """Trains one module with one set of settings; create a new Trainer for each run."""
 
     def __init__(
@@ -141,30 +141,7 @@ class Trainer:
         self.epoch = 0
         self.global_step = 0
         self.notes: list[str] = []
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    # --- control from any thread -------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the run to end before its next batch (status `stopped`)."""
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        """Hold the run before its next batch until `resume()` (or `stop()`)."""
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        RunControl.__init__(self)
 
     @property
     def world_size(self) -> int:
