@@ -8,6 +8,8 @@ change the graph, whose signals come back here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -47,25 +49,26 @@ class GraphScene(QGraphicsScene):
         self.rebuild()
 
     # ------------------------------------------------------------ mirroring
-    def _listen(self) -> None:
+    def _mirrors(self) -> list[tuple[Any, Any]]:
+        """Each graph signal with the handler that mirrors it on the canvas."""
         g = self._graph
-        g.node_added.connect(self._on_node_added)
-        g.node_removed.connect(self._on_node_removed)
-        g.edge_added.connect(self._on_edge_added)
-        g.edge_removed.connect(self._on_edge_removed)
-        g.param_changed.connect(self._on_param_changed)
-        g.node_moved.connect(self._on_node_moved)
-        g.node_renamed.connect(self._on_node_renamed)
+        return [
+            (g.node_added, self._on_node_added),
+            (g.node_removed, self._on_node_removed),
+            (g.edge_added, self._on_edge_added),
+            (g.edge_removed, self._on_edge_removed),
+            (g.param_changed, self._on_param_changed),
+            (g.node_moved, self._on_node_moved),
+            (g.node_renamed, self._on_node_renamed),
+        ]
+
+    def _listen(self) -> None:
+        for signal, handler in self._mirrors():
+            signal.connect(handler)
 
     def _unlisten(self) -> None:
-        g = self._graph
-        g.node_added.disconnect(self._on_node_added)
-        g.node_removed.disconnect(self._on_node_removed)
-        g.edge_added.disconnect(self._on_edge_added)
-        g.edge_removed.disconnect(self._on_edge_removed)
-        g.param_changed.disconnect(self._on_param_changed)
-        g.node_moved.disconnect(self._on_node_moved)
-        g.node_renamed.disconnect(self._on_node_renamed)
+        for signal, handler in self._mirrors():
+            signal.disconnect(handler)
 
     def rebuild(self) -> None:
         """Throw the items away and mirror the document's (possibly new) graph."""
