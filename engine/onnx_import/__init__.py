@@ -2,6 +2,12 @@
 
 Standard operators map to catalogue layers; constant subgraphs are folded into
 weights; operators with no layer are refused by name, all in one message.
+Some layers arrive as many operators and are recognised from their structure:
+GELU, SiLU, MatMul+Add as Linear, RNN/LSTM/GRU with their wrappers, and torch's
+self-attention (some 150 operators) as one MultiheadAttention, kept only after
+its subgraph is run and found to compute the same. A TransformerEncoderLayer
+comes back as its parts: MultiheadAttention, Add, LayerNorm, Linear, activation,
+Linear, Add, LayerNorm.
 Before anything is written, the imported network is run against the original
 in onnxruntime, so a project that imports is known to compute the same.
 """

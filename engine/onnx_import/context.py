@@ -31,6 +31,7 @@ class Importer:
     fixed_batch: int | None = None  # the batch size the file fixes, if any
     current: Any = None  # the ONNX node being converted
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # graph node -> output shape
+    recognised: dict[str, Any] = field(default_factory=dict)  # subgraphs found, by output value
 
     def add_layer(
         self,

@@ -9,7 +9,12 @@ from typing import Any
 import numpy as np
 
 from engine.graph import PortRef
-from engine.onnx_import import ops_norm, ops_shape  # noqa: F401 (they register converters)
+from engine.onnx_import import (  # noqa: F401 (they register converters)
+    attention_layer,
+    ops_norm,
+    ops_shape,
+)
+from engine.onnx_import.attention import NEAR_MISS, recognise_attention
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.errors import OnnxImportError
 from engine.onnx_import.folding import fold, has_batch, shape_op
@@ -54,6 +59,7 @@ def convert(model: Any, path: Path) -> Importer:
     constants = {k: v.value for k, v in values.items() if isinstance(v, Const)}
     constants.update(_constant_nodes(model))
     nodes = fuse_patterns(list(model.graph.node), constants)
+    nodes, importer.recognised, missed = recognise_attention(model, nodes, constants, entry.name)
     for node in nodes:
         importer.consumers.update(name for name in node.input if name)
     importer.consumers.update(o.name for o in model.graph.output)
@@ -94,6 +100,8 @@ def convert(model: Any, path: Path) -> Importer:
                 if isinstance(value, Tensor):
                     _track_producer(importer, node, value, name)
     if gaps:
+        if missed:  # the reason first: the other gaps are that attention's pieces
+            gaps = defaultdict(list, {f"Softmax: {NEAR_MISS}": missed, **gaps})
         raise OnnxImportError(_gap_message(path, gaps), code=1)
     _connect_output(importer, model, values, path)
     return importer

@@ -1,0 +1,343 @@
+"""Self-attention spelled as many ONNX operators -> one MultiheadAttention layer.
+
+torch exports ``nn.MultiheadAttention`` as some 150 operators: the q/k/v
+projections of one input, a head split (Reshape/Transpose, with the batch axis
+moved), ``softmax(q k^T / sqrt(d)) v``, a head merge and the output projection,
+plus the Shape arithmetic that sizes every Reshape. Node names differ between
+exporters, so the subgraph is found from its operators and tensors: a Softmax
+between two MatMuls of computed tensors, the chains back from q, k and v to one
+projected input, the chain forward from ``attention . v`` through the output
+projection. Embedding width and biases come from the projection weights, the
+number of heads from the size of the attention scores.
+
+What is found is then checked, never assumed (`attention_layer.py`): the
+subgraph alone is run in onnxruntime and compared with torch's
+``MultiheadAttention`` holding the weights found. A mask, another scale,
+cross-attention or an unusual packing of q/k/v does not match or does not
+compute the same, and is refused by name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FUSED_OP = "SelfAttention"  # no ONNX operator has this name (opset 23's is "Attention")
+_CHAIN_LIMIT = 40  # operators between the input and q, k or v; torch uses about a dozen
+_VIEWS = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Flatten"}
+_SHAPE_OPS = {"Shape", "Size"}
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A MatMul or Gemm with a constant weight, as torch's (out, in) weight and bias."""
+
+    weight: np.ndarray
+    bias: np.ndarray | None
+
+
+@dataclass
+class AttentionMatch:
+    """A subgraph shaped like batch-first self-attention from `x` to `y`, not yet checked."""
+
+    x: str
+    y: str
+    nodes: list[Any]  # every operator `y` needs after `x`, constants included, in file order
+    initializers: dict[str, np.ndarray]  # the weights those operators read
+    scores: str  # the value the Softmax reads: its size gives the number of heads
+    q: Projection
+    k: Projection
+    v: Projection
+    shared: bool  # q, k and v come from one packed projection
+    out: Projection
+    opset: int
+    ir_version: int
+
+
+NEAR_MISS = (
+    "attention that is not plain self-attention of one input (a mask, cross-attention, "
+    "returned attention weights) has no layer"
+)
+
+
+def recognise_attention(
+    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], entry: str
+) -> tuple[list[Any], dict[str, AttentionMatch], list[str]]:
+    """Replace each self-attention subgraph by one internal operator. Returns the operators,
+    what was found (by output value), and the Softmax operators of attention that was not."""
+    from onnx import helper
+
+    graph = _Graph(nodes, constants, entry, {o.name for o in model.graph.output})
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    found: dict[str, AttentionMatch] = {}
+    removed: set[int] = set()
+    placed: dict[int, Any] = {}
+    missed: list[str] = []
+    for softmax in nodes:
+        if softmax.op_type != "Softmax" or id(softmax) in removed:
+            continue
+        match = graph.match(softmax, opset, model.ir_version)
+        region = [] if match is None else [n for n in match.nodes if graph.kind(n) is not None]
+        if (
+            match is None
+            or any(id(n) in removed for n in region)
+            or not graph.closed(region, match.y)
+        ):
+            if graph.attention_like(softmax):
+                missed.append(softmax.name or softmax.op_type)
+            continue
+        last = graph.producer[match.y]
+        prefix = last.name.rsplit("/", 1)[0] + "/" if "/" in last.name else ""
+        fused = helper.make_node(FUSED_OP, [match.x], [match.y], name=prefix + FUSED_OP)
+        removed.update(id(n) for n in region)
+        placed[id(last)] = fused
+        found[match.y] = match
+    kept = [placed.get(id(n), n) for n in nodes if id(n) not in removed or id(n) in placed]
+    return kept, found, missed
+
+
+class _Graph:
+    """Producers, readers and the kind of every value: data (computed from the input),
+    shape (computed from the input's sizes only) or static (absent: weights, constants)."""
+
+    def __init__(
+        self, nodes: list[Any], constants: dict[str, np.ndarray], entry: str, outputs: set[str]
+    ) -> None:
+        self.constants = constants
+        self.entry = entry
+        self.outputs = outputs
+        self.producer = {out: node for node in nodes for out in node.output if out}
+        self.order = {id(node): index for index, node in enumerate(nodes)}
+        self.readers: dict[str, list[Any]] = defaultdict(list)
+        self.kinds: dict[str, str] = {entry: "data"}
+        for node in nodes:
+            for name in node.input:
+                if name:
+                    self.readers[name].append(node)
+            kinds = {self.kinds.get(i) for i in node.input if i}
+            kind = (
+                ("shape" if kinds - {None} else None)
+                if node.op_type in _SHAPE_OPS
+                else ("data" if "data" in kinds else "shape" if "shape" in kinds else None)
+            )
+            if kind is not None:
+                self.kinds.update((out, kind) for out in node.output if out)
+
+    def kind(self, node: Any) -> str | None:
+        return next((self.kinds[o] for o in node.output if o in self.kinds), None)
+
+    def data_inputs(self, node: Any) -> list[str]:
+        return [i for i in node.input if i and self.kinds.get(i) == "data"]
+
+    def static(self, name: str) -> np.ndarray | None:
+        """A constant, looking through Identity operators (shared weights)."""
+        while name not in self.constants and name in self.producer:
+            node = self.producer[name]
+            if node.op_type != "Identity":
+                return None
+            name = node.input[0]
+        return self.constants.get(name)
+
+    # ------------------------------------------------------------------ the pattern
+    def match(self, softmax: Any, opset: int, ir_version: int) -> AttentionMatch | None:
+        scores = self._scores(softmax)
+        context = self._sole_data_reader(softmax.output[0])
+        if scores is None or context is None or context.op_type != "MatMul":
+            return None
+        if context.input[0] != softmax.output[0] or self.kinds.get(context.input[1]) != "data":
+            return None
+        chains = [self._chain_back(v) for v in (*scores.input[:2], context.input[1])]
+        projections = [self._first_projection(chain) for chain in chains]
+        if any(p is None for p in projections):
+            return None
+        q, k, v = (p for p in projections if p is not None)
+        sources = {self._before_time_major(self.data_inputs(p[0])[0]) for p in (q, k, v)}
+        if len(sources) != 1:
+            return None
+        ends = self._forward_to_output(context)
+        if ends is None:
+            return None
+        out, y = ends
+        x = sources.pop()
+        nodes = self._ancestors(y, x)
+        if nodes is None:
+            return None
+        shared = q[0] is k[0] is v[0]
+        if not shared and len({id(q[0]), id(k[0]), id(v[0])}) != 3:
+            return None  # two of q, k, v packed together: not torch's self-attention
+        produced = {o for n in nodes for o in n.output}
+        read = {i for n in nodes for i in n.input if i and i not in produced and i != x}
+        initializers = {name: self.constants[name] for name in sorted(read)}
+        return AttentionMatch(
+            x,
+            y,
+            nodes,
+            initializers,
+            softmax.input[0],
+            q[1],
+            k[1],
+            v[1],
+            shared,
+            out[1],
+            opset,
+            ir_version,
+        )
+
+    def _scores(self, softmax: Any) -> Any:
+        """The MatMul of two computed tensors feeding the Softmax (through scalings)."""
+        value = softmax.input[0]
+        for _ in range(3):
+            node = self.producer.get(value)
+            if node is None:
+                return None
+            if node.op_type == "MatMul":
+                return node if len(self.data_inputs(node)) == 2 else None
+            if node.op_type not in ("Mul", "Div") or len(self.data_inputs(node)) != 1:
+                return None
+            if node.op_type == "Div" and node.input[0] != self.data_inputs(node)[0]:
+                return None
+            value = self.data_inputs(node)[0]
+        return None
+
+    def attention_like(self, softmax: Any) -> bool:
+        """A Softmax over a MatMul of two computed tensors, maybe masked or scaled on the way."""
+        value = softmax.input[0]
+        for _ in range(4):
+            node = self.producer.get(value)
+            data = [] if node is None else self.data_inputs(node)
+            if node is None or not data:
+                return False
+            if node.op_type == "MatMul":
+                return len(data) == 2
+            value = data[0]
+        return False
+
+    def _chain_back(self, value: str) -> list[Any]:
+        """Operators with one computed input, from `value` backwards (nearest first)."""
+        chain: list[Any] = []
+        while value in self.producer and len(chain) < _CHAIN_LIMIT:
+            node = self.producer[value]
+            data = self.data_inputs(node)
+            if len(data) != 1:
+                break
+            chain.append(node)
+            value = data[0]
+        return chain
+
+    def _first_projection(self, chain: list[Any]) -> tuple[Any, Projection] | None:
+        for index, node in enumerate(chain):
+            projection = self._projection(node)
+            if projection is not None:
+                reader = chain[index - 1] if index else None
+                if projection.bias is None and reader is not None:
+                    projection = Projection(projection.weight, self._bias_of(reader))
+                return node, projection
+        return None
+
+    def _projection(self, node: Any) -> Projection | None:
+        """torch's (out, in) weight of a MatMul/Gemm by a constant matrix, if `node` is one."""
+        if node.op_type not in ("MatMul", "Gemm") or len(node.input) < 2:
+            return None
+        if self.kinds.get(node.input[0]) != "data":
+            return None
+        weight = self.static(node.input[1])
+        if weight is None or weight.ndim != 2:
+            return None
+        if node.op_type == "MatMul":
+            return Projection(weight.T, None)
+        attrs = _attributes(node)
+        if attrs.get("transA", 0) or attrs.get("alpha", 1.0) != 1.0:
+            return None
+        bias = self.static(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if bias is not None:
+            bias = bias * attrs.get("beta", 1.0)
+        return Projection(weight if attrs.get("transB", 0) else weight.T, bias)
+
+    def _bias_of(self, node: Any) -> np.ndarray | None:
+        if node.op_type != "Add" or len(self.data_inputs(node)) != 1:
+            return None
+        other = next(i for i in node.input if i not in self.data_inputs(node))
+        bias = self.static(other)
+        return bias if bias is not None and bias.ndim == 1 else None
+
+    def _before_time_major(self, value: str) -> str:
+        """The batch-first tensor a ``Transpose(perm=[1, 0, 2])`` made steps-first, if any."""
+        node = self.producer.get(value)
+        if node is not None and node.op_type == "Transpose":
+            if list(_attributes(node).get("perm", [])) == [1, 0, 2]:
+                return node.input[0]
+        return value
+
+    def _sole_data_reader(self, value: str) -> Any:
+        readers = [r for r in self.readers.get(value, []) if r.op_type not in _SHAPE_OPS]
+        return readers[0] if len(readers) == 1 and value not in self.outputs else None
+
+    def _forward_to_output(self, context: Any) -> tuple[Any, str] | None:
+        """From ``attention . v`` through the head merge and output projection to the
+        batch-first result: the projection's output, or a ``Transpose([1, 0, 2])`` after it."""
+        value = context.output[0]
+        for _ in range(_CHAIN_LIMIT):
+            node = self._sole_data_reader(value)
+            if node is None:
+                return None
+            projection = self._projection(node)
+            value = node.output[0]
+            if projection is not None:
+                break
+            if node.op_type not in _VIEWS:
+                return None
+        else:
+            return None
+        found = (node, projection)
+        reader = self._sole_data_reader(value)
+        if projection.bias is None and reader is not None and self._bias_of(reader) is not None:
+            found = (node, Projection(projection.weight, self._bias_of(reader)))
+            value = reader.output[0]
+        y = value
+        for _ in range(3):
+            reader = self._sole_data_reader(value)
+            if reader is None or reader.op_type not in _VIEWS:
+                break
+            value = reader.output[0]
+            if reader.op_type == "Transpose" and list(_attributes(reader)["perm"]) == [1, 0, 2]:
+                y = value
+                break
+        return found, y
+
+    def _ancestors(self, y: str, x: str) -> list[Any] | None:
+        """Every operator `y` depends on, stopping at `x`; None if it reads another input."""
+        seen: dict[int, Any] = {}
+        pending = [y]
+        while pending:
+            value = pending.pop()
+            if value == x or not value:
+                continue
+            node = self.producer.get(value)
+            if node is None:
+                if value in self.constants:
+                    continue
+                return None  # the model's input reached another way, or another input
+            if id(node) not in seen:
+                seen[id(node)] = node
+                pending.extend(node.input)
+        return sorted(seen.values(), key=lambda n: self.order[id(n)])
+
+    def closed(self, region: list[Any], y: str) -> bool:
+        """True when nothing outside the subgraph reads a value computed inside it but `y`."""
+        inside = {id(n) for n in region}
+        for node in region:
+            for out in node.output:
+                if out == y or not out:
+                    continue
+                if out in self.outputs or any(id(r) not in inside for r in self.readers[out]):
+                    return False
+        return True
+
+
+def _attributes(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
