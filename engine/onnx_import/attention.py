@@ -134,8 +134,10 @@ class _Graph:
 
     def static(self, name: str) -> np.ndarray | None:
         """A constant, looking through Identity operators (shared weights)."""
-        while name not in self.constants and name in self.producer:
-            node = self.producer[name]
+        for _ in range(_CHAIN_LIMIT):
+            node = self.producer.get(name)
+            if name in self.constants or node is None:
+                break
             if node.op_type != "Identity":
                 return None
             name = node.input[0]
@@ -302,7 +304,11 @@ class _Graph:
             if reader is None or reader.op_type not in _VIEWS:
                 break
             value = reader.output[0]
-            if reader.op_type == "Transpose" and list(_attributes(reader)["perm"]) == [1, 0, 2]:
+            if reader.op_type == "Transpose" and list(_attributes(reader).get("perm", [])) == [
+                1,
+                0,
+                2,
+            ]:
                 y = value
                 break
         return found, y

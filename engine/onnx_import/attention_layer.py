@@ -41,7 +41,7 @@ def self_attention(
             f"its projections (q/k/v {in_weight.shape}, output {match.out.weight.shape}) do not "
             f"fit {width} features"
         )
-    has_bias = any(p.bias is not None for p in (match.q, match.out))
+    has_bias = any(p.bias is not None for p in (match.q, match.k, match.v, match.out))
     in_bias = (
         _bias(match.q, 3 * width)
         if match.shared
