@@ -20,6 +20,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from app.dashboard.chart_widget import ChartWidget
 from designer import theme
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -75,7 +76,7 @@ class RegionsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        self.plot = pg.PlotWidget(background=colours.canvas)
+        self.plot = ChartWidget(background=colours.canvas)
         self.plot.setAspectLocked(False)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.dashboard import style
+from app.dashboard.chart_widget import ChartWidget
 from app.training.buffer import Probe
 
 MAX_COLUMNS = 600  # probe looks kept per layer for the histogram image
@@ -78,7 +79,7 @@ class ActivationsView(QWidget):
     def _image_plot(
         self, left: str, bottom: str
     ) -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem]:
-        widget = pg.PlotWidget(enableMenu=False)
+        widget = ChartWidget(enableMenu=False)
         widget.setBackground(style.plot_background())
         style.make_opaque(widget)
         plot = widget.getPlotItem()

@@ -3,9 +3,16 @@
 Generic on purpose (loss, accuracy, learning rate, layer norms, a GAN's two
 losses): callers `define` series by name, `extend` them with new points, and
 call `refresh` from their own timer; only series that changed are handed to
-pyqtgraph. Points live in numpy arrays that double when full, and the curves
-use peak downsampling and clip-to-view, so a run of a million batches draws
-as fast as one of a hundred. Earlier runs stay behind as faint curves.
+pyqtgraph. Points live in numpy arrays that double when full. Earlier runs
+stay behind as faint curves.
+
+A frame must be cheap, and cheap for the GIL above all: the chart redraws 25
+times a second in the process whose training thread needs the GIL for every
+step. So the per-batch lines are Qt's own C++ path items (`fast_line`), their
+settled part a cached picture; the per-epoch dots, the axes, the legend and
+earlier runs are cached pictures redrawn only when they change or the view
+moves; and the view paints in C++ (`ChartWidget`). Lines are peak-downsampled,
+so a run of a million batches draws as fast as one of a hundred.
 """
 
 from __future__ import annotations
@@ -30,9 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.dashboard import style
+from app.dashboard.chart_widget import ChartWidget, draw_once
+from app.dashboard.fast_line import LiveLine, StillLine, dot_pen
 from designer import theme
 
 MAX_EARLIER_RUNS = 3
+DOT_SIZE = 6  # pixels across a per-epoch point
 
 
 class GrowingSeries:
@@ -106,22 +116,14 @@ class Series:
     name: str
     label: str
     colour: str
+    item: LiveLine
+    sample: pg.PlotDataItem  # the series' entry in the legend (never drawn on the chart)
     points: GrowingSeries = field(default_factory=GrowingSeries)
     smooth: bool = False  # follows the chart's smoothing
-    item: pg.PlotDataItem | None = None
-    raw: pg.PlotDataItem | None = None  # the unsmoothed values, faint, under a smoothed curve
+    raw: LiveLine | None = None  # the unsmoothed values, faint, under a smoothed curve
     dirty: bool = False
     visible: bool = True
     smoothed: RunningEma | None = None  # reset when the weight changes or the run restarts
-
-
-class _Points:
-    """The x and y of a drawn curve (an earlier run), shaped like GrowingSeries for ranging."""
-
-    def __init__(self, item: pg.PlotDataItem) -> None:
-        x, y = item.getOriginalDataset()
-        self.x = np.asarray(x if x is not None else [], float)
-        self.y = np.asarray(y if y is not None else [], float)
 
 
 def _next_step(value: float) -> float:
@@ -170,18 +172,17 @@ class LiveCurves(QWidget):
         self.title = title
         self.series: dict[str, Series] = {}
         self.smoothing = 0.0
-        self.earlier: list[list[tuple[str, pg.PlotDataItem]]] = []
+        self.earlier: list[list[tuple[str, StillLine]]] = []
         self.marker: pg.InfiniteLine | None = None
-        self.plot_widget = pg.PlotWidget(enableMenu=False)
+        self.plot_widget = ChartWidget(enableMenu=False)
         self.plot_widget.setBackground(style.plot_background())
         self.plot = self.plot_widget.getPlotItem()
         style.style_plot(self.plot)
         self.plot.setLabel("bottom", x_label, color=style.axis_colour())
         if y_label:
             self.plot.setLabel("left", y_label, color=style.axis_colour())
-        self.plot.setDownsampling(auto=True, mode="peak")
-        self.plot.setClipToView(True)
-        self.plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.box = self.plot.getViewBox()
+        self.box.setMouseEnabled(x=True, y=False)
         self.plot.getViewBox().disableAutoRange()
         self.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.follow = True
@@ -190,6 +191,7 @@ class LiveCurves(QWidget):
         style.make_opaque(self.plot_widget)
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=style.text_colour())
         self.legend.setBrush(style.colour(theme.current().node_body, 200))
+        draw_once(self.legend)
         self._build(title, log_y)
 
     def _build(self, title: str, log_y: bool) -> None:
@@ -234,18 +236,29 @@ class LiveCurves(QWidget):
         """Add a series (idempotent); `smooth` series follow the smoothing slider."""
         if name in self.series:
             return
-        series = Series(name, label or name, colour, smooth=smooth)
         pen = pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else None)
-        if smooth:
-            series.raw = self.plot.plot([], [], pen=pg.mkPen(style.colour(colour, 70), width=1))
-            series.raw.setDownsampling(auto=True, method="peak")
-            series.raw.setClipToView(True)
-        kwargs = {}
+        label = label or name
+        log = self.log_box.isChecked()
+        dots, marks = None, {}
         if symbol:
-            kwargs = {"symbol": symbol, "symbolSize": 6, "symbolBrush": colour, "symbolPen": None}
-        series.item = self.plot.plot([], [], pen=pen, name=series.label, **kwargs)
-        series.item.setDownsampling(auto=True, method="peak")
-        series.item.setClipToView(True)
+            dots = dot_pen(colour, DOT_SIZE)
+            marks = {
+                "symbol": symbol,
+                "symbolSize": DOT_SIZE,
+                "symbolBrush": colour,
+                "symbolPen": None,
+            }
+        line = LiveLine(self.box, pen, z=1.0, dots=dots)
+        line.log = log
+        sample = pg.PlotDataItem([0.0], [0.0], pen=pen, **marks)  # a point, so its dot has colour
+        series = Series(name, label, colour, line, sample, smooth=smooth)
+        self.legend.addItem(sample, label)
+        entry = self.legend.items[-1][0]  # clicking it hides the series, as in any pyqtgraph chart
+        entry.sigClicked.connect(lambda item, n=name: self.set_visible(n, item.isVisible()))
+        if smooth:
+            series.raw = LiveLine(self.box, pg.mkPen(style.colour(colour, 70), width=1))
+            series.raw.log = log
+        draw_once(self.legend)  # its new entry too
         self.series[name] = series
 
     def extend(self, name: str, xs: list[float] | np.ndarray, ys: list[float] | np.ndarray) -> None:
@@ -265,9 +278,10 @@ class LiveCurves(QWidget):
     def set_visible(self, name: str, visible: bool) -> None:
         series = self.series[name]
         series.visible = visible
-        for item in (series.item, series.raw):
-            if item is not None:
-                item.setVisible(visible and (item is series.item or self.smoothing > 0))
+        series.item.setVisible(visible)
+        if series.raw is not None:
+            series.raw.setVisible(visible and self.smoothing > 0)
+        series.sample.setVisible(visible)
         for run in self.earlier:
             for ghost_name, ghost in run:
                 if ghost_name == name:
@@ -301,9 +315,11 @@ class LiveCurves(QWidget):
             box.disableAutoRange()
         if not self.follow:
             return
-        values = [s.points for s in self.series.values() if s.visible and s.points.count]
+        values: list[GrowingSeries | StillLine] = [
+            s.points for s in self.series.values() if s.visible and s.points.count
+        ]
         for run in self.earlier:
-            values += [_Points(g) for _n, g in run if g.isVisible()]
+            values += [g for _n, g in run if g.isVisible()]
         if not values:
             return
         xs = np.concatenate([v.x for v in values])
@@ -322,17 +338,15 @@ class LiveCurves(QWidget):
     def _draw(self, series: Series) -> None:
         series.dirty = False
         x, y = series.points.x, series.points.y
-        if self.log_box.isChecked():
-            y = np.where(y > 0, y, np.nan)
-        assert series.item is not None
         if series.smooth and self.smoothing > 0:
             assert series.raw is not None
-            series.raw.setData(x, y, connect="finite")
+            series.raw.set(x, y)
             if series.smoothed is None or series.smoothed.weight != self.smoothing:
                 series.smoothed = RunningEma(self.smoothing)
-            series.item.setData(x, series.smoothed.update(series.points.y), connect="finite")
+                series.item.restart()
+            series.item.set(x, series.smoothed.update(y))
         else:
-            series.item.setData(x, y, connect="finite")
+            series.item.set(x, y)
 
     def set_smoothing(self, weight: float) -> None:
         self.smoothing = weight
@@ -340,15 +354,25 @@ class LiveCurves(QWidget):
             if series.raw is not None:
                 series.raw.setVisible(weight > 0 and series.visible)
                 if weight <= 0:
-                    series.raw.setData([], [])
-            series.dirty = series.dirty or series.smooth
+                    series.raw.restart()
+                    series.raw.set(np.empty(0), np.empty(0))
+            if series.smooth:
+                series.item.restart()
+                series.dirty = True
         self.refresh(force=True)
 
     def set_log(self, on: bool) -> None:
-        self.plot.setLogMode(y=on)
+        self.plot.setLogMode(y=on)  # the axis; the lines take log10 of their points themselves
         self._y_range = None
         for series in self.series.values():
+            for line in (series.item, series.raw):
+                if line is not None:
+                    line.log = on
+                    line.restart()
             series.dirty = True
+        for run in self.earlier:
+            for _name, ghost in run:
+                ghost.set_log(on)
         self.refresh(force=True)
 
     def mark(self, x: float | None, text: str = "") -> None:
@@ -367,35 +391,33 @@ class LiveCurves(QWidget):
                 labelOpts={"position": 0.06, "color": theme.current().ok, "fill": None},
             )
             self.plot.addItem(self.marker, ignoreBounds=True)
+            draw_once(self.marker)
         self.marker.setValue(x)
         self.marker.label.setFormat(text)
 
     def begin_run(self) -> None:
         """Keep what is drawn as faint 'earlier run' curves and start the series afresh."""
-        run: list[tuple[str, pg.PlotDataItem]] = []
+        run: list[tuple[str, StillLine]] = []
         for series in self.series.values():
             if series.points.count == 0:
                 continue
             y = ema(series.points.y, self.smoothing) if series.smooth else series.points.y
-            ghost = self.plot.plot(  # added first: clip-to-view needs its view box
-                series.points.x.copy(),
-                y.copy(),
-                pen=pg.mkPen(style.colour(series.colour, 60), width=1.2),
-                connect="finite",
-            )
-            ghost.setDownsampling(auto=True, method="peak")
-            ghost.setClipToView(True)
-            ghost.setZValue(-10)
+            pen = pg.mkPen(style.colour(series.colour, 60), width=1.2)
+            ghost = StillLine(self.box, pen, series.points.x.copy(), y.copy())
+            ghost.set_log(self.log_box.isChecked())
             ghost.setVisible(series.visible)
             run.append((series.name, ghost))
         if run:
             self.earlier.append(run)
         while len(self.earlier) > MAX_EARLIER_RUNS:
             for _name, ghost in self.earlier.pop(0):
-                self.plot.removeItem(ghost)
+                ghost.remove(self.box)
         for series in self.series.values():
             series.points.clear()
             series.smoothed = None
+            for line in (series.item, series.raw):
+                if line is not None:
+                    line.restart()
             series.dirty = True
         self.mark(None)
         self.follow = True

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from app.dashboard import style
+from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.live_curves import LiveCurves
 from app.training.buffer import Probe
 
@@ -24,7 +25,7 @@ class WeightsView(QWidget):
         self.weights = LiveCurves("Weight norm per layer", "‖W‖", log_y=True, max_fps=5)
         self.dead_values: dict[str, float] = {}
         self._dead_dirty = False
-        dead_widget = pg.PlotWidget(enableMenu=False)
+        dead_widget = ChartWidget(enableMenu=False)
         dead_widget.setBackground(style.plot_background())
         style.make_opaque(dead_widget)
         self.dead_plot = dead_widget.getPlotItem()

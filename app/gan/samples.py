@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.dashboard import style
+from app.dashboard.chart_widget import ChartWidget
 from designer import theme
 
 GAP = 1  # pixels between images in a grid at 1x
@@ -147,7 +148,7 @@ class SampleGrid(QWidget):
         painter.drawImage(max(0, x), max(0, y), self.image)
 
 
-class SampleScatter(pg.PlotWidget):
+class SampleScatter(ChartWidget):
     """Generated 2-D points (the accent colour) over the real data (grey)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.dashboard import style
+from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
 from app.panels.commands import SetProjectValue
 from engine.data.builtin import BUILTINS
@@ -79,7 +80,7 @@ class DataPanel(QWidget):
         self.fit_label = QLabel("")
         self.fit_label.setObjectName("DataFit")
         self.fit_label.setWordWrap(True)
-        self.counts_widget = pg.PlotWidget(enableMenu=False)
+        self.counts_widget = ChartWidget(enableMenu=False)
         self.counts_widget.setBackground(style.plot_background())
         self.counts_widget.setFixedHeight(110)
         self.counts_plot = self.counts_widget.getPlotItem()
