@@ -5,10 +5,12 @@ showing (the tabs are cycled every 3 s so the curves, the activation views
 and the weight charts all draw) and the activation swatches on the canvas,
 while a 5 ms QTimer measures how late the event loop serves it. In the same
 process, the plain way: the engine's Trainer in a thread with no GUI at all,
-alternating with the GUI in rounds (medians of each side are compared, so
-drift in a shared machine's load counts against neither side).
+in short stretches that alternate with the GUI's (plain, GUI, plain, ...,
+plain). Each GUI stretch is compared with the mean of the plain stretches on
+either side of it and the median of those ratios is reported, so the drift
+of a shared machine's speed counts against neither side.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_latency.py [--seconds 12]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_latency.py [--seconds 16]
 
 Last line: JSON with p50_ms, p99_ms, max_ms (event-loop lateness), and
 samples_per_s_dashboard, samples_per_s_plain and their ratio.
@@ -165,23 +167,25 @@ class Window:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=12.0, help="GUI training in all (>= 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of plain and GUI")
+    parser.add_argument("--seconds", type=float, default=16.0, help="GUI training in all (>= 10)")
+    parser.add_argument("--rounds", type=int, default=8, help="alternations of plain and GUI")
     args = parser.parse_args()
     torch.set_num_threads(1)
     window = Window()
     stretch = args.seconds / args.rounds
-    plain_rates, gui_rates = [], []
+    plain_rates, gui_rates = [plain_run(stretch)], []
     for round_ in range(args.rounds):  # alternate, so a shared machine's drift hits both
-        plain_rates.append(plain_run(stretch))
         gui_rates.append(window.run(stretch))
+        plain_rates.append(plain_run(stretch))
         print(
-            f"round {round_ + 1}: plain Trainer thread {plain_rates[-1]:,.0f} samples/s, "
-            f"main window with live views {gui_rates[-1]:,.0f} samples/s",
+            f"round {round_ + 1}: main window with live views {gui_rates[-1]:,.0f} samples/s, "
+            f"plain Trainer thread around it {plain_rates[-2]:,.0f} and {plain_rates[-1]:,.0f}",
             flush=True,
         )
     views = window.views()
     window.close()
+    ratios = [g / ((a + b) / 2) for g, a, b in zip(gui_rates, plain_rates, plain_rates[1:])]
+    ratio = statistics.median(ratios)
     plain, with_views = statistics.median(plain_rates), statistics.median(gui_rates)
     late = np.asarray(window.lateness)
     figures = {
@@ -196,8 +200,9 @@ def main() -> int:
         "samples_per_s_plain": round(plain),
         "rounds_dashboard": [round(r) for r in gui_rates],
         "rounds_plain": [round(r) for r in plain_rates],
-        "dashboard_over_plain": round(with_views / plain, 3),
-        "training_cost_pct": round(100 * (1 - with_views / plain), 1),
+        "ratios": [round(r, 3) for r in ratios],
+        "dashboard_over_plain": round(ratio, 3),
+        "training_cost_pct": round(100 * (1 - ratio), 1),
         "cpu_cores": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         **views,

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.dashboard import style
 from app.dashboard.chart_widget import ChartWidget
+from app.dashboard.fast_image import FastImage
+from app.dashboard.live_curves import axis_end
 from app.training.buffer import Probe
 
 MAX_COLUMNS = 600  # probe looks kept per layer for the histogram image
@@ -76,9 +78,7 @@ class ActivationsView(QWidget):
         layout.addWidget(self.layers)
         layout.addLayout(body, 1)
 
-    def _image_plot(
-        self, left: str, bottom: str
-    ) -> tuple[pg.PlotWidget, pg.PlotItem, pg.ImageItem]:
+    def _image_plot(self, left: str, bottom: str) -> tuple[pg.PlotWidget, pg.PlotItem, FastImage]:
         widget = ChartWidget(enableMenu=False)
         widget.setBackground(style.plot_background())
         style.make_opaque(widget)
@@ -91,10 +91,7 @@ class ActivationsView(QWidget):
             plot.setLabel("bottom", bottom, color=style.axis_colour())
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
-        image = pg.ImageItem()
-        image.setLookupTable(style.heat_lookup())
-        plot.addItem(image)
-        return widget, plot, image
+        return widget, plot, FastImage(plot.getViewBox(), style.heat_lookup())
 
     # ---------------------------------------------------------------- data
     def begin_run(self, node_types: dict[str, str]) -> None:
@@ -168,12 +165,12 @@ class ActivationsView(QWidget):
         columns, times = self.columns[node_id], self.times[node_id]
         low, high = self.ranges[node_id]
         image = np.log1p(1000.0 * np.stack(columns, axis=1))  # (bins, looks): value up, time right
-        self.histogram.setImage(
-            image, autoLevels=False, levels=(0.0, max(float(image.max()), 1e-6))
-        )
         start, end = times[0], max(times[-1], times[0] + 1e-3)
-        self.histogram.setRect(QRectF(start, low, end - start, high - low))
-        self.histogram_plot.setRange(xRange=(start, end), yRange=(low, high), padding=0)
+        self.histogram.set_image(
+            image, (0.0, max(float(image.max()), 1e-6)), QRectF(start, low, end - start, high - low)
+        )
+        # the time axis grows in steps, so its labels are not redrawn at every look
+        self.histogram_plot.setRange(xRange=(start, axis_end(end)), yRange=(low, high), padding=0)
         kind = self.types.get(node_id, "")
         self.title.setText(f"{node_id}  ({kind})")
         note = f"{len(columns)} looks · values {low:.3g} … {high:.3g}"
@@ -186,7 +183,7 @@ class ActivationsView(QWidget):
             self.picture_title.setText("")
             return
         kind_of_picture, array = picture
-        self.picture.setImage(np.nan_to_num(array, nan=0.0), autoLevels=False, levels=(0, 1))
+        self.picture.set_image(array, (0.0, 1.0))
         self.picture_plot.autoRange(padding=0.02)
         self.picture_title.setText(
             "Feature maps of the first probe sample"

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-TAIL_POINTS = 200  # drawn afresh each frame; the points before them go into the cached picture
+TAIL_POINTS = 64  # drawn afresh each frame; the points before them go into the cached picture
 SETTLED_BUCKETS = 4096  # peak-downsampled to at most twice this many points
 MAX_DOTS = 2 * TAIL_POINTS  # beyond this many points a line has no dots (and a settled part)
 

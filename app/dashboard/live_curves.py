@@ -126,14 +126,16 @@ class Series:
     smoothed: RunningEma | None = None  # reset when the weight changes or the run restarts
 
 
-def _next_step(value: float) -> float:
-    """The end of the x axis: the next whole epoch (and beyond 10, the next 'nice' number)."""
+def axis_end(value: float) -> float:
+    """The end of the x axis: the next of 1, 2, 5, 10, 20, 50... epochs. Few steps, because
+    each one redraws the axis and the grid (in Python: time the training thread waits for)."""
     if value <= 1.0:
         return 1.0
-    if value <= 10.0:
-        return float(np.ceil(value + 1e-9))
-    step = 10 ** np.floor(np.log10(value)) / 2
-    return float(np.ceil((value + 1e-9) / step) * step)
+    decade = 10 ** np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if value <= step * decade + 1e-9:
+            return float(step * decade)
+    return float(10 * decade)
 
 
 def _with_room(
@@ -329,7 +331,7 @@ class LiveCurves(QWidget):
         if not keep.any():
             return
         xs, ys = xs[keep], np.log10(ys[keep]) if log else ys[keep]
-        x_range = (min(0.0, float(xs.min())), _next_step(float(xs.max())))
+        x_range = (min(0.0, float(xs.min())), axis_end(float(xs.max())))
         y_range = _with_room(float(ys.min()), float(ys.max()), self._y_range, log)
         if (x_range, y_range) != (self._x_range, self._y_range):
             self._x_range, self._y_range = x_range, y_range

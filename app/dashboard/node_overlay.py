@@ -3,8 +3,8 @@
 A small child item of each node (so the node's own cached picture is left
 alone): the layer's current activation histogram as bars, a trace of its
 mean |activation| over time, and the dead-unit share for ReLUs. The dashboard
-pushes the newest probe look a few times a second; painting is a few dozen
-rectangles per node.
+pushes the newest probe look a few times a second; Python builds a few small
+paths per node then, and Qt paints them in C++.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
 from shiboken6 import isValid
 
 from app.dashboard import style
@@ -27,83 +27,86 @@ OVERLAY_HEIGHT = 26.0
 TRACE_LENGTH = 48
 
 
-class ActivationSwatch(QGraphicsItem):
-    """The swatch under one node."""
+class ActivationSwatch(QGraphicsPathItem):
+    """The swatch under one node: a rounded box with the histogram's bars, the trace and the
+    dead-unit note as child items. All are Qt's own C++ items, so repainting the canvas while
+    training never runs Python (which would hold the GIL the training thread needs)."""
 
     def __init__(self, parent: QGraphicsItem) -> None:
         super().__init__(parent)
-        self.bars: np.ndarray | None = None
         self.trace: deque[float] = deque(maxlen=TRACE_LENGTH)
-        self.dead: float | None = None
         self.live = True
         self.setPos(0.0, NODE_HEIGHT + 5.0)
         self.setZValue(-1)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        box = QPainterPath()
+        box.addRoundedRect(QRectF(0, 0, NODE_WIDTH, OVERLAY_HEIGHT), 5, 5)
+        self.setPath(box)
+        self.bars = QGraphicsPathItem(self)
+        self.bars.setPen(Qt.PenStyle.NoPen)
+        self.line = QGraphicsPathItem(self)
+        self.line.setBrush(Qt.BrushStyle.NoBrush)
+        self.dead = QGraphicsSimpleTextItem(self)
+        self.dead.setFont(theme.ui_font(6.8, bold=True))
+        self.setVisible(False)  # until the first look
+        self._colour()
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, NODE_WIDTH, OVERLAY_HEIGHT)
+    def _colour(self) -> None:
+        t = theme.current()
+        self.setPen(QPen(t.colour("node_border"), 1.0))
+        self.setBrush(t.colour("node_body"))
+        self.bars.setBrush(QColor(style.TRAIN if self.live else t.text_dim))
+        self.line.setPen(QPen(QColor(style.VALIDATION if self.live else t.text_dim), 1.4))
 
     def show_look(self, bars: np.ndarray, mean: float | None, dead: float | None) -> None:
-        self.bars = bars
         if mean is not None:
             self.trace.append(mean)
-        self.dead = dead
-        self.update()
+        self.bars.setPath(_bars_path(bars))
+        self.line.setPath(_trace_path(self.trace))
+        self._show_dead(dead)
+        self.setVisible(True)
+
+    def _show_dead(self, dead: float | None) -> None:
+        if dead is None or dead <= 0.005:
+            self.dead.setText("")
+            return
+        t = theme.current()
+        self.dead.setText(f"{dead:.0%} dead")
+        self.dead.setBrush(t.colour("warning" if dead > 0.25 else "text_dim"))
+        self.dead.setPos(NODE_WIDTH - 6 - self.dead.boundingRect().width(), 1)
 
     def set_live(self, live: bool) -> None:
         self.live = live
-        self.update()
+        self._colour()
 
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        if self.bars is None:
-            return
-        t = theme.current()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        box = self.boundingRect()
-        painter.setPen(QPen(t.colour("node_border"), 1.0))
-        painter.setBrush(t.colour("node_body"))
-        painter.drawRoundedRect(box, 5, 5)
-        accent = QColor(style.TRAIN if self.live else t.text_dim)
-        half = NODE_WIDTH * 0.5
-        count = len(self.bars)
-        width = (half - 10) / count
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(accent)
-        for i, value in enumerate(self.bars):
-            height = float(value) * (OVERLAY_HEIGHT - 8)
-            painter.drawRect(QRectF(6 + i * width, OVERLAY_HEIGHT - 4 - height, width - 1, height))
-        if len(self.trace) > 1:
-            self._paint_trace(painter, QRectF(half + 4, 4, half - 10, OVERLAY_HEIGHT - 8))
-        if self.dead is not None and self.dead > 0.005:
-            painter.setFont(theme.ui_font(6.8, bold=True))
-            painter.setPen(t.colour("warning" if self.dead > 0.25 else "text_dim"))
-            painter.drawText(
-                box.adjusted(0, 1, -6, 0),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                f"{self.dead:.0%} dead",
-            )
 
-    def _paint_trace(self, painter: QPainter, room: QRectF) -> None:
-        values = np.asarray(self.trace, float)
-        low, high = float(values.min()), float(values.max())
-        span = high - low if high > low else 1.0
-        path = QPainterPath()
-        step = room.width() / (TRACE_LENGTH - 1)
-        for i, value in enumerate(values):
-            point = QPointF(
-                room.left() + i * step, room.bottom() - (value - low) / span * room.height()
-            )
-            if i == 0:
-                path.moveTo(point)
-            else:
-                path.lineTo(point)
-        pen = QPen(QColor(style.VALIDATION if self.live else theme.current().text_dim), 1.4)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(path)
+def _bars_path(bars: np.ndarray) -> QPainterPath:
+    """The histogram as bars across the left half of the swatch."""
+    path = QPainterPath()
+    width = (NODE_WIDTH * 0.5 - 10) / max(len(bars), 1)
+    for i, value in enumerate(bars.tolist()):
+        height = value * (OVERLAY_HEIGHT - 8)
+        path.addRect(QRectF(6 + i * width, OVERLAY_HEIGHT - 4 - height, width - 1, height))
+    return path
+
+
+def _trace_path(trace: deque[float]) -> QPainterPath:
+    """Mean |activation| over the last looks, scaled to the right half of the swatch."""
+    path = QPainterPath()
+    if len(trace) < 2:
+        return path
+    half = NODE_WIDTH * 0.5
+    room = QRectF(half + 4, 4, half - 10, OVERLAY_HEIGHT - 8)
+    values = np.asarray(trace, float)
+    low, high = float(values.min()), float(values.max())
+    span = high - low if high > low else 1.0
+    step = room.width() / (TRACE_LENGTH - 1)
+    xs = room.left() + np.arange(len(values)) * step
+    ys = room.bottom() - (values - low) / span * room.height()
+    path.moveTo(QPointF(xs[0], ys[0]))
+    for x, y in zip(xs[1:].tolist(), ys[1:].tolist()):
+        path.lineTo(x, y)
+    return path
 
 
 class CanvasActivations:

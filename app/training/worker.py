@@ -30,7 +30,7 @@ from engine.training.memory import OutOfMemory
 from engine.weights import WeightsError
 
 PROBE_INTERVAL = 0.25  # seconds between looks inside the network (at most 4 Hz)
-PROBE_BUDGET = 0.03  # and at most this share of the training time spent looking
+PROBE_BUDGET = 0.02  # and at most this share of the training time spent looking
 GPU_LOSS_EVERY = 10  # batches between reading the loss on an accelerator (each read syncs)
 SAMPLE_PREDICTIONS = 24
 
@@ -57,6 +57,7 @@ class LiveFigures(Callback):
         self.started = time.perf_counter()
         self.last_look = 0.0
         self.interval = PROBE_INTERVAL
+        self.cost = 0.0  # seconds the last look took
         self.looked_at_step = -1
         self.epoch_started_step = 0
 
@@ -80,8 +81,14 @@ class LiveFigures(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
         self.buffer.add_epoch(metrics)
-        if self.looked_at_step <= self.epoch_started_step:  # at least one look per epoch
+        # one look per epoch at least, when epochs are long; short ones still keep to the budget
+        unseen = self.looked_at_step <= self.epoch_started_step
+        if unseen and time.perf_counter() - self.last_look >= self.cost / PROBE_BUDGET:
             self.look(trainer.global_step, float(epoch))
+
+    def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
+        if self.looked_at_step < trainer.global_step:  # the views end on the final network
+            self.look(trainer.global_step, float(result.epochs))
 
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         self.epoch_started_step = trainer.global_step
@@ -92,8 +99,8 @@ class LiveFigures(Callback):
         if self.probe is not None:
             self.buffer.add_probe(self.probe.capture(step, x))
         self.last_look = time.perf_counter()
-        cost = self.last_look - started  # a big network's look takes longer: look less often
-        self.interval = max(PROBE_INTERVAL, cost / PROBE_BUDGET)
+        self.cost = self.last_look - started  # a big network's look takes longer: look less often
+        self.interval = max(PROBE_INTERVAL, self.cost / PROBE_BUDGET)
 
 
 class TrainingWorker(QThread):

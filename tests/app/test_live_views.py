@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 
 from app.dashboard.live_curves import GrowingSeries, LiveCurves, ema
-from app.training.probe import ActivationProbe, probe_batch
+from app.training.buffer import LiveBuffer
+from app.training.probe import ActivationProbe, histogram, probe_batch
+from app.training.worker import LiveFigures
 from engine.compiler import compile_graph
 from engine.project import load_project
 from engine.resources import example
@@ -77,3 +80,21 @@ def test_the_probe_sees_every_layer_and_leaves_training_untouched():
     assert look.grad_norms == {}  # no step taken yet
     assert look.accuracy is not None and 0.0 <= look.accuracy <= 1.0
     assert abs(float(look.histograms["conv1"].sum()) - 1.0) < 1e-4
+
+
+def test_the_probe_histogram_counts_what_torch_histc_counts():
+    values = torch.cat([torch.randn(50_000) * 3, torch.tensor([-100.0, 100.0, 2.0, -2.0])])
+    expected = torch.histc(values.clamp(-2.0, 2.0), 32, -2.0, 2.0)
+    assert torch.equal(histogram(values, -2.0, 2.0, 32).float(), expected)
+
+
+def test_short_epochs_do_not_force_looks_beyond_the_time_budget():
+    figures = LiveFigures(LiveBuffer(), steps_per_epoch=10, probe=None)
+    trainer = SimpleNamespace(global_step=10)
+    figures.look(0, 0.0)
+    figures.cost = 1.0  # a look that took a second: the next may wait 1 / PROBE_BUDGET seconds
+    figures.on_epoch_end(trainer, 1, {"epoch": 1})
+    assert figures.looked_at_step == 0
+    figures.cost = 0.0  # a cheap look: every epoch gets one, however short
+    figures.on_epoch_end(trainer, 1, {"epoch": 1})
+    assert figures.looked_at_step == 10
