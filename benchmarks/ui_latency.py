@@ -3,12 +3,14 @@
 The real main window, off-screen, trains the digits CNN with the dashboard
 showing (the tabs are cycled every 3 s so the curves, the activation views
 and the weight charts all draw) and the activation swatches on the canvas,
-while a 5 ms QTimer measures how late the event loop serves it. In the same
-process, the plain way: the engine's Trainer in a thread with no GUI at all,
-in short stretches that alternate with the GUI's (plain, GUI, plain, ...,
-plain). Each GUI stretch is compared with the mean of the plain stretches on
-either side of it and the median of those ratios is reported, so the drift
-of a shared machine's speed counts against neither side.
+while a 5 ms QTimer measures how late the event loop serves it. The plain
+way, in the same process: the engine's Trainer in a thread with no GUI at
+all. The two take turns in short stretches (plain, GUI, plain, ..., plain);
+the window's one run is paused while the plain thread trains, so it goes on
+as a user's would, its charts growing. Each GUI stretch is compared with the
+mean of the plain stretches on either side, and the median of those ratios
+is reported: this shared machine's speed drifts too much within seconds for
+one long stretch of each to mean anything.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_latency.py [--seconds 16]
 
@@ -118,7 +120,9 @@ class Window:
         self.last = now
 
     def run(self, seconds: float) -> float:
-        """Train from the window for `seconds` (after the first batch): samples/s."""
+        """Train from the window for `seconds` (after the first batch), then pause: samples/s.
+        The first call presses Train, later ones Resume: one run goes on across the stretches,
+        as a user's would, its charts growing, rather than restarting each time."""
         from PySide6.QtCore import QEventLoop, QTimer
 
         controller = self.controller
@@ -143,12 +147,12 @@ class Window:
             result["rate"] = steps * result["per_step"] / (time.perf_counter() - result["start"])
             self.measuring = False
             self.cycle.stop()
+            controller.toggle_pause()
             loop.quit()
 
-        controller.train()
+        controller.train()  # starts, or resumes the paused run
         QTimer.singleShot(0, measure)
         loop.exec()
-        controller.shutdown()
         self.app.processEvents()
         return result["rate"]
 
@@ -161,6 +165,7 @@ class Window:
         }
 
     def close(self) -> None:
+        self.controller.shutdown()
         self.window.document.mark_saved()
         self.window.close()
 

@@ -36,8 +36,9 @@ def colour(value: str, alpha: int = 255) -> QColor:
 
 
 def style_plot(plot: pg.PlotItem) -> None:
-    """Axes, grid and background in the current theme's colours."""
-    plot.getViewBox().setBackgroundColor(plot_background())
+    """Axes and grid in the current theme's colours. The background is the view's own
+    (`setBackground`, cached by Qt): a view box background would be painted in Python, holding
+    the GIL, at every frame."""
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" helps nobody
