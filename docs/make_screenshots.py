@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = {
     "designer.png": ["resources/examples/digits-cnn.netwright.json"],
-    "training.png": ["resources/examples/digits-cnn.netwright.json", "--train-seconds", "5"],
+    "training.png": ["resources/examples/digits-cnn.netwright.json", "--train-seconds", "2.5"],
     # 90 s: digits are recognisable by then even on a busy 2-core machine
     "gan.png": ["resources/examples/gan-digits.netwright.json", "--train-seconds", "90"],
 }

@@ -5,8 +5,13 @@ while its path is rasterised, and the training thread in the same process
 waits. These lines are Qt's own `QGraphicsPathItem`s placed in a pyqtgraph
 view box: Python only builds a path when the data change (numpy, a fraction
 of a millisecond for the short live tail), and Qt paints it without the GIL.
-A growing line is two items: its settled points, drawn once into a cached
-picture, and the newest few, drawn each frame.
+A growing line is two items: its settled points, peak-downsampled to a few
+thousand when they settle, and the newest few, rebuilt each frame.
+
+The items are not cached as pictures: a cosmetic pen's width counts in data
+units in a path item's bounding box, which on a chart of small values (a
+learning rate) is a box hundreds of thousands of pixels tall, and Qt's cached
+picture of it comes out with holes.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PySide6.QtWidgets import QGraphicsPathItem
 
-TAIL_POINTS = 64  # drawn afresh each frame; the points before them go into the cached picture
-SETTLED_BUCKETS = 4096  # peak-downsampled to at most twice this many points
+TAIL_POINTS = 64  # rebuilt each frame; the points before them are built once, as they settle
+SETTLED_BUCKETS = 1024  # peak-downsampled to at most twice this many points (a chart's width)
 MAX_DOTS = 2 * TAIL_POINTS  # beyond this many points a line has no dots (and a settled part)
 
 
@@ -68,21 +73,19 @@ def dot_pen(colour: object, size: float) -> QPen:
     return pen
 
 
-def _path_item(pen: QPen, z: float, cached: bool) -> QGraphicsPathItem:
+def _path_item(pen: QPen, z: float) -> QGraphicsPathItem:
     item = QGraphicsPathItem()
     item.setPen(pen)
     item.setZValue(z)
-    if cached:
-        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return item
 
 
 class _Part:
     """A stretch of a line: its path item, and a dots item when the line has dots."""
 
-    def __init__(self, pen: QPen, dots: QPen | None, z: float, cached: bool) -> None:
-        self.line = _path_item(pen, z, cached)
-        self.dots = _path_item(dots, z + 0.1, cached) if dots is not None else None
+    def __init__(self, pen: QPen, dots: QPen | None, z: float) -> None:
+        self.line = _path_item(pen, z)
+        self.dots = _path_item(dots, z + 0.1) if dots is not None else None
 
     @property
     def items(self) -> list[QGraphicsPathItem]:
@@ -95,15 +98,15 @@ class _Part:
 
 
 class LiveLine:
-    """A line that grows while training: settled points cached, the tail redrawn each frame.
+    """A line that grows while training: its settled points built once, the tail each frame.
     New points only ever extend a line (smoothing is causal), so the settled picture stays
     right until `restart`. `dots` (a pen from `dot_pen`) marks each point while there are few."""
 
     def __init__(
         self, box: pg.ViewBox, pen: QPen, z: float = 0.0, dots: QPen | None = None
     ) -> None:
-        self.settled = _Part(pen, None, z, cached=True)
-        self.tail = _Part(pen, dots, z, cached=False)
+        self.settled = _Part(pen, None, z)
+        self.tail = _Part(pen, dots, z)
         for item in self.items:
             box.addItem(item, ignoreBounds=True)
         self.split = 0  # points before this index are in the settled picture
@@ -138,11 +141,11 @@ class LiveLine:
 
 
 class StillLine:
-    """A line that no longer changes (an earlier run): one cached picture."""
+    """A line that no longer changes (an earlier run)."""
 
     def __init__(self, box: pg.ViewBox, pen: QPen, x: np.ndarray, y: np.ndarray) -> None:
         self.x, self.y = peak_downsample(x, y, SETTLED_BUCKETS)
-        self.item = _path_item(pen, -10.0, cached=True)
+        self.item = _path_item(pen, -10.0)
         box.addItem(self.item, ignoreBounds=True)
         self.set_log(False)
 

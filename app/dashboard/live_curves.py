@@ -8,11 +8,12 @@ stay behind as faint curves.
 
 A frame must be cheap, and cheap for the GIL above all: the chart redraws 25
 times a second in the process whose training thread needs the GIL for every
-step. So the per-batch lines are Qt's own C++ path items (`fast_line`), their
-settled part a cached picture; the per-epoch dots, the axes, the legend and
-earlier runs are cached pictures redrawn only when they change or the view
-moves; and the view paints in C++ (`ChartWidget`). Lines are peak-downsampled,
-so a run of a million batches draws as fast as one of a hundred.
+step. So every line, dots and earlier runs included, is Qt's own C++ path
+items (`fast_line`), of which only the newest points are rebuilt each frame;
+the axes, the legend and the best-epoch marker are cached pictures redrawn
+only when they change or the view moves; and the view paints in C++
+(`ChartWidget`). Settled points are peak-downsampled, so a run of a million
+batches draws as fast as one of a hundred.
 """
 
 from __future__ import annotations

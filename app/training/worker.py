@@ -58,6 +58,7 @@ class LiveFigures(Callback):
         self.last_look = 0.0
         self.interval = PROBE_INTERVAL
         self.cost = 0.0  # seconds the last look took
+        self.looks = 0
         self.looked_at_step = -1
         self.epoch_started_step = 0
 
@@ -99,8 +100,10 @@ class LiveFigures(Callback):
         if self.probe is not None:
             self.buffer.add_probe(self.probe.capture(step, x))
         self.last_look = time.perf_counter()
-        self.cost = self.last_look - started  # a big network's look takes longer: look less often
-        self.interval = max(PROBE_INTERVAL, self.cost / PROBE_BUDGET)
+        self.looks += 1
+        if self.looks > 1:  # the first look warms up (bins fixed, buffers made): not its cost
+            self.cost = self.last_look - started  # a big network's look takes longer: look less
+            self.interval = max(PROBE_INTERVAL, self.cost / PROBE_BUDGET)
 
 
 class TrainingWorker(QThread):

@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from app.dashboard.fast_line import MAX_DOTS, TAIL_POINTS, peak_downsample
 from app.dashboard.live_curves import LiveCurves
@@ -16,7 +18,7 @@ from app.dashboard.live_curves import LiveCurves
 def chart(qtbot):
     chart = LiveCurves("Loss", "loss")
     qtbot.addWidget(chart)
-    chart.resize(600, 300)
+    chart.resize(500, 250)
     chart.show()
     qtbot.waitExposed(chart)
     return chart
@@ -104,3 +106,28 @@ def test_clicking_a_legend_entry_hides_its_series(chart):
     entry.sigClicked.emit(entry.item)
     assert not chart.series["train"].visible
     assert not chart.series["train"].item.tail.line.isVisible()
+
+
+def test_a_long_flat_line_of_small_values_is_drawn_without_holes(chart):
+    """A learning rate: values of 1e-3, hundreds of points, settled part and tail."""
+    chart.define("lr", "#ff00ff", width=1.6)
+    x = np.arange(345) / 23
+    for start in range(0, 345, 5):
+        chart.extend("lr", x[start : start + 5], np.full(len(x[start : start + 5]), 1e-3))
+        chart.refresh(force=True)
+        QApplication.processEvents()  # painted frame by frame, as while training
+    assert chart.series["lr"].item.split > 0
+    picture = chart.plot_widget.grab().toImage()
+    left = chart.box.mapViewToDevice(QPointF(0.2, 1e-3)).x()
+    right = chart.box.mapViewToDevice(QPointF(14.8, 1e-3)).x()
+
+    def magenta(column: int, row: int) -> bool:  # the grid drawn over it tints it a little
+        colour = picture.pixelColor(column, row)
+        return colour.red() > 200 and colour.green() < 90 and colour.blue() > 200
+
+    holes = [
+        column
+        for column in range(int(left), int(right))
+        if not any(magenta(column, row) for row in range(picture.height()))
+    ]
+    assert holes == []

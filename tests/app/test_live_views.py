@@ -6,9 +6,11 @@ import csv
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 from app.dashboard.live_curves import GrowingSeries, LiveCurves, ema
+from app.training import worker
 from app.training.buffer import LiveBuffer
 from app.training.probe import ActivationProbe, histogram, probe_batch
 from app.training.worker import LiveFigures
@@ -98,3 +100,20 @@ def test_short_epochs_do_not_force_looks_beyond_the_time_budget():
     figures.cost = 0.0  # a cheap look: every epoch gets one, however short
     figures.on_epoch_end(trainer, 1, {"epoch": 1})
     assert figures.looked_at_step == 10
+
+
+def test_the_first_look_warming_up_does_not_space_out_the_next(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(worker.time, "perf_counter", lambda: clock[0])
+
+    class Probe:
+        def capture(self, step: int, x: float) -> object:
+            clock[0] += 2.0 if step == 0 else 0.001  # the first look fixes bins, allocates
+            return object()
+
+    figures = LiveFigures(LiveBuffer(), steps_per_epoch=10, probe=Probe())  # type: ignore[arg-type]
+    figures.look(0, 0.0)
+    assert figures.interval == worker.PROBE_INTERVAL
+    figures.look(5, 0.5)
+    assert figures.interval == worker.PROBE_INTERVAL  # 1 ms looks: the 4-a-second cap applies
+    assert figures.cost == pytest.approx(0.001)
