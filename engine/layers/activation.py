@@ -93,6 +93,12 @@ LAYERS = (
         "max(0, x): passes positives, zeroes negatives. The default choice.",
     ),
     _activation(
+        "ReLU6",
+        "mdi6.chart-line",
+        "min(max(0, x), 6): a ReLU capped at 6, which keeps activations small enough for "
+        "low-precision arithmetic (MobileNet).",
+    ),
+    _activation(
         "LeakyReLU",
         "mdi6.chart-line",
         "Like ReLU but lets a small slope through for negatives, so units never die completely.",

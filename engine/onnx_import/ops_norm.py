@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,25 @@ _SIMPLE = {
 @converter(*_SIMPLE)
 def simple(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
     return [ctx.add_layer(_SIMPLE[node.op_type], {}, [tensor(ins[0])])]
+
+
+@converter("Clip")
+def clip(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
+    """Clip(0, 6) is ReLU6 (how torch writes it) and Clip(0, none) a ReLU; other bounds have
+    no layer. The bounds are inputs from opset 11, attributes before."""
+    low, high = (
+        float(bound) if bound is not None else attrs.get(name)
+        for bound, name in (
+            (optional_const(ins, 1, "lower bound"), "min"),
+            (optional_const(ins, 2, "upper bound"), "max"),
+        )
+    )
+    x = tensor(ins[0])
+    if low == 0.0 and high == 6.0:
+        return [ctx.add_layer("ReLU6", {}, [x])]
+    if low == 0.0 and (high is None or math.isinf(high)):
+        return [ctx.add_layer("ReLU", {}, [x])]
+    raise Unsupported(f"clipping to [{low}, {high}] has no layer (ReLU6 is [0, 6])")
 
 
 @converter("LeakyRelu")

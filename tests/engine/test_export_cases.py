@@ -50,6 +50,7 @@ LAYER_CASES: dict[str, tuple[list[int], dict[str, Any]]] = {
     "Concat": ([6], {"axis": 0}),
     "PReLU": ([3, 4], {"per_channel": True}),
     "ReLU": ([6], {}),
+    "ReLU6": ([6], {}),
     "LeakyReLU": ([6], {"negative_slope": 0.2}),
     "ELU": ([6], {"alpha": 0.5}),
     "SELU": ([6], {}),

@@ -224,6 +224,40 @@ def shufflenet(classes: int = 10) -> nn.Module:
     )
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand, ReLU6, depthwise 3x3, ReLU6, 1x1 project, residual."""
+
+    def __init__(self, channels: int, expand: int = 4) -> None:
+        super().__init__()
+        wide = channels * expand
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, wide, 1, bias=False),
+            nn.BatchNorm2d(wide),
+            nn.ReLU6(),
+            nn.Conv2d(wide, wide, 3, 1, 1, groups=wide, bias=False),
+            nn.BatchNorm2d(wide),
+            nn.ReLU6(),
+            nn.Conv2d(wide, channels, 1, bias=False),
+            nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def mobilenet(classes: int = 10) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 2, 1, bias=False),
+        nn.BatchNorm2d(16),
+        nn.ReLU6(),
+        InvertedResidual(16),
+        InvertedResidual(16),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, classes),
+    )
+
+
 ARCHITECTURES = {
     "resnet18": lambda: ResNet18(),
     "densenet": lambda: DenseNet(),
@@ -231,6 +265,7 @@ ARCHITECTURES = {
     "inception": inception,
     "squeezenet": squeezenet,
     "shufflenet": shufflenet,
+    "mobilenet": mobilenet,
 }
 
 

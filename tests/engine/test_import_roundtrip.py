@@ -12,7 +12,7 @@ from test_export_cases import LAYER_CASES, layer_project
 
 from engine.compiler import compile_graph, example_input
 from engine.export import export_onnx
-from engine.onnx_import import import_onnx
+from engine.onnx_import import OnnxImportError, import_onnx
 from engine.project import load_project
 from engine.resources import examples
 
@@ -154,3 +154,36 @@ def test_local_response_norm_exports_as_the_onnx_lrn_operator(tmp_path: Path) ->
 
     export_onnx(layer_project("LocalResponseNorm"), tmp_path / "l.onnx", verify=True)
     assert [n.op_type for n in onnx.load(str(tmp_path / "l.onnx")).graph.node] == ["LRN"]
+
+
+@pytest.mark.parametrize(
+    ("bounds", "layer"), [((0.0, 6.0), "ReLU6"), ((0.0, None), "ReLU"), ((-1.0, 1.0), None)]
+)
+def test_clipping_imports_as_relu6_or_relu_and_other_bounds_are_named(
+    bounds: tuple[float, float | None], layer: str | None, tmp_path: Path
+) -> None:
+    class Clipped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.clamp(self.linear(x), *bounds)
+
+    torch.onnx.export(
+        Clipped().eval(),
+        (torch.randn(2, 4) * 5,),
+        str(tmp_path / "c.onnx"),
+        dynamo=False,
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
+    )
+    if layer is None:
+        with pytest.raises(OnnxImportError, match=r"Clip.*clipping to \[-1.0, 1.0\] has no layer"):
+            import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
+        return
+    result = import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
+    types = [n.type for n in load_project(result.project_path).graph]
+    assert layer in types
+    assert result.max_abs_difference is not None and result.max_abs_difference < 1e-5
