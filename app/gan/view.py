@@ -23,6 +23,7 @@ from app.dashboard.live_curves import LiveCurves
 from app.gan.samples import SampleGrid, SampleScatter
 from app.gan.worker import GanBuffer
 from designer import theme
+from engine.gan.reporting import gan_epoch_line
 
 SAMPLES_EVERY = 0.2  # seconds between renewals of the sample picture
 GENERATOR, DISCRIMINATOR = style.SERIES[0], style.SERIES[1]
@@ -199,7 +200,7 @@ class GanView(QWidget):
             value = metrics.get(key)
             if value is not None and math.isfinite(value):
                 chart.extend(name, [epoch], [float(value)])
-        line = epoch_line(metrics, self.epochs, self.loss_kind == "non_saturating")
+        line = gan_epoch_line(metrics, self.epochs, self.loss_kind == "non_saturating")
         self.figures.setText(line)
         self.say(line, "info")
         warnings = list(metrics.get("warnings", []))
@@ -255,23 +256,3 @@ def _colour_title(chart: LiveCurves, *parts: str | tuple[str, str]) -> None:
     title.setTextFormat(Qt.TextFormat.RichText)
     title.setText(html)
     chart.legend.hide()
-
-
-def epoch_line(metrics: dict[str, Any], epochs: int | None, probability: bool) -> str:
-    """'epoch 3/300  d_loss 1.21  g_loss 0.93  D(real) 0.61  D(fake) 0.40  spread 0.95 …'"""
-    parts = [f"epoch {metrics['epoch']}" + (f"/{epochs}" if epochs else "")]
-    for key in ("d_loss", "g_loss"):
-        if metrics.get(key) is not None:
-            parts.append(f"{key} {metrics[key]:.4f}")
-    for key, label in (("d_real", "D(real)"), ("d_fake", "D(fake)")):
-        if metrics.get(key) is not None:
-            parts.append(
-                f"{label} {metrics[key]:.3f}" if probability else f"{label} {metrics[key]:+.3f}"
-            )
-    if "modes_covered" in metrics:
-        parts.append(f"modes {metrics['modes_covered']}/{metrics['modes']}")
-    if "spread" in metrics:
-        parts.append(f"spread {metrics['spread']:.2f}")
-    if "samples_per_s" in metrics:
-        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
-    return "  ".join(parts)

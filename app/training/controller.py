@@ -40,6 +40,7 @@ from engine.project import Project
 from engine.settings import TrainingSettings
 from engine.training import DIVERGED, STOPPED
 from engine.training.devices import available_devices
+from engine.training.reporting import epoch_line
 
 REFRESH_MS = 40  # the dashboard's frame rate: 25 Hz, whatever the batch rate
 DEVICE_KEY = "training/device"
@@ -442,16 +443,6 @@ class TrainingController(QObject):
                     return True
             self.shutdown()
         return False
-
-
-def epoch_line(metrics: dict[str, Any], epochs: int | None) -> str:
-    parts = [f"epoch {metrics['epoch']}" + (f"/{epochs}" if epochs else "")]
-    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
-        if metrics.get(key) is not None:
-            parts.append(f"{key} {metrics[key]:.4f}")
-    if "samples_per_s" in metrics:
-        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
-    return "  ".join(parts)
 
 
 __all__ = ["TrainingController", "device_choices", "snapshot"]

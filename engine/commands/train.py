@@ -201,12 +201,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(str(error), 2) from None
     callbacks: list[Any] = [ProgressPrinter()] if main else []
     if args.metrics_out is not None and main:
-        try:
-            callbacks.append(MetricsWriter(args.metrics_out, plan.start_info()))
-        except OSError as error:
-            raise UserError(
-                f"{args.metrics_out}: cannot write the metrics file ({error.strerror or error})", 2
-            ) from None
+        callbacks.append(open_metrics(MetricsWriter, args.metrics_out, plan.start_info()))
     trainer = plan.trainer(callbacks)
     info = plan.start_info()
     together = ""
@@ -256,6 +251,19 @@ def _train(args: argparse.Namespace) -> int:
         ) from None
     print(f"weights saved to {weights}")
     return 0
+
+
+def open_metrics(writer: Any, path: str, info: dict[str, Any]) -> Any:
+    """`writer(path, info)`, the metrics stream's callback; a file that cannot be written is
+    the user's to fix (exit 2), not a traceback."""
+    from engine.cli import UserError
+
+    try:
+        return writer(path, info)
+    except OSError as error:
+        raise UserError(
+            f"{path}: cannot write the metrics file ({error.strerror or error})", 2
+        ) from None
 
 
 def _fit_with_interrupt(trainer: Any, plan: Any, repeat_aborts: bool = True) -> Any:

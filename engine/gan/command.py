@@ -20,7 +20,7 @@ from engine.project import Project
 def run_gan(args: argparse.Namespace, project: Project, weights: Any) -> int:
     """Train the GAN project `project` as `args` say; `weights` is the run's base weights path."""
     from engine.cli import UserError
-    from engine.commands.train import _fit_with_interrupt
+    from engine.commands.train import _fit_with_interrupt, open_metrics
     from engine.data.dataset import DataError
     from engine.gan.plan import network_weights, plan_gan, with_optimizer_overrides
     from engine.gan.reporting import GanMetricsWriter, GanProgressPrinter
@@ -57,12 +57,7 @@ def run_gan(args: argparse.Namespace, project: Project, weights: Any) -> int:
         raise UserError(str(error), 2) from None
     callbacks: list[Any] = [GanProgressPrinter()]
     if args.metrics_out is not None:
-        try:
-            callbacks.append(GanMetricsWriter(args.metrics_out, plan.start_info()))
-        except OSError as error:
-            raise UserError(
-                f"{args.metrics_out}: cannot write the metrics file ({error.strerror or error})", 2
-            ) from None
+        callbacks.append(open_metrics(GanMetricsWriter, args.metrics_out, plan.start_info()))
     trainer = plan.trainer(callbacks)
     info = plan.start_info()
     print(

@@ -37,7 +37,7 @@ from engine.settings import TrainingSettings
 from engine.training.callbacks import Callback
 from engine.training.checkpoints import load_checkpoint, save_checkpoint
 from engine.training.devices import select_device
-from engine.training.plan import PlanError
+from engine.training.plan import PlanError, refuse_problems
 from engine.training.trainer import FitResult
 
 DEFAULT_SCALING = "symmetric"
@@ -144,14 +144,7 @@ def plan_gan(
     """Check everything, load the real data and compile both networks; raises PlanError or
     DataError. `weights` (a ``NAME.safetensors`` base) resumes from both networks' files."""
     report = project_problems(project)
-    problems = report.errors
-    if dataset is not None:  # the project's own data source is not used in this run
-        problems = [d for d in problems if not (d.param or "").startswith("dataset.source")]
-    if problems:
-        lines = "\n".join(
-            f"  {d}" + (f" [{d.param}]" if d.param and not d.node else "") for d in problems[:20]
-        )
-        raise PlanError(f"the project cannot be trained until these are fixed:\n{lines}", 1)
+    refuse_problems(report, dataset)
     settings = settings or TrainingSettings.from_project(project)
     recipe = recipe or GanRecipe.from_project(project)
     try:

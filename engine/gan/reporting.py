@@ -46,23 +46,10 @@ class GanProgressPrinter(ProgressPrinter):
     """One line per epoch (losses, D(real), D(fake), modes), warnings beneath, a closing summary."""
 
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
-        width = len(str(trainer.settings.epochs))
-        parts = [f"epoch {epoch:>{width}}/{trainer.settings.epochs}"]
-        for key, label in (("d_loss", "d_loss"), ("g_loss", "g_loss")):
-            if key in metrics:
-                parts.append(f"{label} {metrics[key]:.4f}")
+        epochs = trainer.settings.epochs
         probability = trainer.recipe.loss == "non_saturating"
-        for key, label in (("d_real", "D(real)"), ("d_fake", "D(fake)")):
-            parts.append(
-                f"{label} {metrics[key]:.3f}" if probability else f"{label} {metrics[key]:+.3f}"
-            )
-        if "modes_covered" in metrics:
-            parts.append(f"modes {metrics['modes_covered']}/{metrics['modes']}")
-        if "spread" in metrics:
-            parts.append(f"spread {metrics['spread']:.2f}")
-        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
-        parts.append(f"{metrics['seconds']:.1f}s")
-        self.say("  ".join(parts))
+        line = gan_epoch_line({**metrics, "epoch": epoch}, epochs, probability, len(str(epochs)))
+        self.say(f"{line}  {metrics['seconds']:.1f}s")
         for warning in metrics.get("warnings", []):
             self.say(f"warning: {warning}")
 
@@ -74,3 +61,27 @@ class GanProgressPrinter(ProgressPrinter):
         self.say(line + f" ({result.seconds:.1f}s)")
         for note in result.notes:
             self.say(f"note: {note}")
+
+
+def gan_epoch_line(
+    metrics: dict[str, Any], epochs: int | None, probability: bool, width: int = 0
+) -> str:
+    """'epoch 3/300  d_loss 1.21  g_loss 0.93  D(real) 0.61  D(fake) 0.40  spread 0.95 …': the
+    terminal's and the training log's line. D(x) is a probability under the non-saturating loss,
+    an unbounded score under hinge and WGAN-GP (printed with its sign)."""
+    parts = [f"epoch {metrics['epoch']:>{width}}" + (f"/{epochs}" if epochs else "")]
+    for key in ("d_loss", "g_loss"):
+        if metrics.get(key) is not None:
+            parts.append(f"{key} {metrics[key]:.4f}")
+    for key, label in (("d_real", "D(real)"), ("d_fake", "D(fake)")):
+        if metrics.get(key) is not None:
+            parts.append(
+                f"{label} {metrics[key]:.3f}" if probability else f"{label} {metrics[key]:+.3f}"
+            )
+    if "modes_covered" in metrics:
+        parts.append(f"modes {metrics['modes_covered']}/{metrics['modes']}")
+    if "spread" in metrics:
+        parts.append(f"spread {metrics['spread']:.2f}")
+    if "samples_per_s" in metrics:
+        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)

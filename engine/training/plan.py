@@ -20,7 +20,7 @@ from engine.compiler import GraphModule, compile_graph
 from engine.data.loading import load_training_data
 from engine.data.prepare import PreparedData
 from engine.data.streaming import StreamedData
-from engine.problems import project_problems
+from engine.problems import ProjectReport, project_problems
 from engine.project import Project
 from engine.settings import TrainingSettings
 from engine.training.callbacks import Callback
@@ -36,6 +36,19 @@ class PlanError(ValueError):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
+
+
+def refuse_problems(report: ProjectReport, dataset: str | None = None) -> None:
+    """Raise PlanError listing what stops the project training (the first 20). With `dataset`
+    given, the project's own data source is not used in this run, so its problems don't count."""
+    problems = report.errors
+    if dataset is not None:
+        problems = [d for d in problems if not (d.param or "").startswith("dataset.source")]
+    if problems:
+        lines = "\n".join(
+            f"  {d}" + (f" [{d.param}]" if d.param and not d.node else "") for d in problems[:20]
+        )
+        raise PlanError(f"the project cannot be trained until these are fixed:\n{lines}", 1)
 
 
 @dataclass
@@ -109,14 +122,7 @@ def plan_training(
         )
     report = project_problems(project)
     analysis = report.main
-    problems = report.errors
-    if dataset is not None:  # the project's own data source is not used in this run
-        problems = [d for d in problems if not (d.param or "").startswith("dataset.source")]
-    if problems:
-        lines = "\n".join(
-            f"  {d}" + (f" [{d.param}]" if d.param and not d.node else "") for d in problems[:20]
-        )
-        raise PlanError(f"the project cannot be trained until these are fixed:\n{lines}", 1)
+    refuse_problems(report, dataset)
     settings = settings or TrainingSettings.from_project(project)
     try:
         device = select_device(settings.device) if distributed is None else distributed.device

@@ -34,6 +34,21 @@ def round_trip(project, folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return original, outputs(folder / "second.onnx", x)
 
 
+def torch_export(model: torch.nn.Module, x: torch.Tensor, path: Path) -> Path:
+    """`model` written by torch's own (TorchScript) exporter, batch axis dynamic: a file made
+    outside Netwright, as users bring them."""
+    torch.onnx.export(
+        model,
+        (x,),
+        str(path),
+        dynamo=False,
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
+    )
+    return path
+
+
 def assert_close(original: np.ndarray, again: np.ndarray) -> None:
     assert original.shape == again.shape
     relative = np.abs(original - again).max() / max(1e-6, np.abs(original).max())
@@ -75,16 +90,8 @@ def test_matmul_then_add_becomes_one_linear_layer(tmp_path: Path) -> None:
             return torch.relu(x @ self.w + self.b)
 
     model = Affine().eval()
-    torch.onnx.export(
-        model,
-        (torch.randn(2, 5, 6),),
-        str(tmp_path / "a.onnx"),
-        dynamo=False,
-        input_names=["x"],
-        output_names=["y"],
-        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
-    )
-    result = import_onnx(tmp_path / "a.onnx", tmp_path / "a.netwright.json")
+    onnx_file = torch_export(model, torch.randn(2, 5, 6), tmp_path / "a.onnx")
+    result = import_onnx(onnx_file, tmp_path / "a.netwright.json")
     graph = load_project(result.project_path).graph
     assert sorted(n.type for n in graph) == ["Input", "Linear", "Output", "ReLU"]
     linear = next(n for n in graph if n.type == "Linear")
@@ -107,16 +114,8 @@ def test_a_torch_recurrent_network_imports_as_one_layer_per_onnx_operator(
             return self.head(self.rnn(x)[0][:, -1])
 
     model = Reader().eval()
-    torch.onnx.export(
-        model,
-        (torch.randn(2, 7, 5),),
-        str(tmp_path / "r.onnx"),
-        dynamo=False,
-        input_names=["x"],
-        output_names=["y"],
-        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
-    )
-    result = import_onnx(tmp_path / "r.onnx", tmp_path / "r.netwright.json")
+    onnx_file = torch_export(model, torch.randn(2, 7, 5), tmp_path / "r.onnx")
+    result = import_onnx(onnx_file, tmp_path / "r.netwright.json")
     graph = load_project(result.project_path).graph
     assert [n.type for n in graph].count(cell) == 2
     assert all(n.params["bidirectional"] for n in graph if n.type == cell)
@@ -133,16 +132,8 @@ def test_instance_norm_imports_as_group_norm_with_one_group_per_channel(tmp_path
         model[1].weight.uniform_(0.5, 1.5)
         model[1].bias.uniform_(-0.5, 0.5)
     model.eval()
-    torch.onnx.export(
-        model,
-        (torch.randn(2, 3, 8, 8),),
-        str(tmp_path / "n.onnx"),
-        dynamo=False,
-        input_names=["x"],
-        output_names=["y"],
-        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
-    )
-    result = import_onnx(tmp_path / "n.onnx", tmp_path / "n.netwright.json")
+    onnx_file = torch_export(model, torch.randn(2, 3, 8, 8), tmp_path / "n.onnx")
+    result = import_onnx(onnx_file, tmp_path / "n.netwright.json")
     graph = load_project(result.project_path).graph
     norm = next(n for n in graph if n.type == "GroupNorm")
     assert norm.params["num_groups"] == 4
@@ -170,20 +161,12 @@ def test_clipping_imports_as_relu6_or_relu_and_other_bounds_are_named(
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.clamp(self.linear(x), *bounds)
 
-    torch.onnx.export(
-        Clipped().eval(),
-        (torch.randn(2, 4) * 5,),
-        str(tmp_path / "c.onnx"),
-        dynamo=False,
-        input_names=["x"],
-        output_names=["y"],
-        dynamic_axes={"x": {0: "b"}, "y": {0: "b"}},
-    )
+    onnx_file = torch_export(Clipped().eval(), torch.randn(2, 4) * 5, tmp_path / "c.onnx")
     if layer is None:
         with pytest.raises(OnnxImportError, match=r"Clip.*clipping to \[-1.0, 1.0\] has no layer"):
-            import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
+            import_onnx(onnx_file, tmp_path / "c.netwright.json")
         return
-    result = import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
+    result = import_onnx(onnx_file, tmp_path / "c.netwright.json")
     types = [n.type for n in load_project(result.project_path).graph]
     assert layer in types
     assert result.max_abs_difference is not None and result.max_abs_difference < 1e-5
