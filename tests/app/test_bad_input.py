@@ -6,10 +6,9 @@ import json
 import os
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from windows import shown_window
 
-from app.main_window import MainWindow
 from engine.project import MAX_FILE_BYTES, load_project
 from engine.resources import example
 
@@ -22,13 +21,8 @@ def window(qapp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad-input-window")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NETWRIGHT_RECOVERY_DIR", str(folder / "recovery"))
-        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-        made = MainWindow(None, settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+        with shown_window(None, folder) as made:
+            yield made
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
+from windows import shown_window
 
 from app import error_log
-from app.main_window import MainWindow
 from engine.project import load_project
 from engine.resources import example
 
@@ -31,13 +31,8 @@ def reporter(private_app_folders):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(load_project(example("digits-cnn").path), settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(load_project(example("digits-cnn").path), tmp_path) as made:
+        yield made
 
 
 def test_an_exception_in_a_slot_is_logged_shown_and_survived(reporter, window, qtbot):

@@ -10,11 +10,10 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from windows import shown_window
 
 from app.export_menu import IN_MEMORY_WEIGHTS
-from app.main_window import MainWindow
 from app.training.weights_keeper import structure
 from engine import layers
 from engine.compiler import compile_graph, example_input
@@ -31,13 +30,8 @@ def window(qapp, tmp_path_factory):
     folder = tmp_path_factory.mktemp("export-window")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NETWRIGHT_RECOVERY_DIR", str(folder / "recovery"))
-        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-        made = MainWindow(None, settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+        with shown_window(None, folder) as made:
+            yield made
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from windows import shown_window
 
 from app import gallery
 from app.gallery import ExampleGallery, gallery_entries, open_example_gallery
-from app.main_window import MainWindow
 from app.thumbnails import THUMBNAIL_SIZE, cache_key, thumbnail
 from designer import theme
 from engine.project import load_project
@@ -19,13 +19,8 @@ from engine.resources import Example, example, examples
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(load_project(example("perceptron").path), settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(load_project(example("perceptron").path), tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

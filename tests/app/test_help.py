@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
+from windows import shown_window
 
 from app import welcome
-from app.main_window import MainWindow
 from app.shortcuts import ShortcutsDialog, clean, mnemonic
 from app.welcome import GettingStarted, greet_on_start
 from designer.layer_help import accepted, layer_tooltip, param_note
@@ -43,13 +43,8 @@ CONTRACT_KEYS = (
 def shared_window(qapp, tmp_path_factory):
     """One window for these tests (building one takes seconds); each test starts it afresh."""
     folder = tmp_path_factory.mktemp("help")
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(load_project(example("perceptron").path), settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(load_project(example("perceptron").path), folder) as made:
+        yield made
 
 
 @pytest.fixture

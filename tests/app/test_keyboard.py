@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
+from windows import shown_window
 
 from app.main_window import MainWindow
 from app.shortcuts import mnemonic
@@ -38,13 +39,8 @@ CONTRACT = {
 def window(qapp, tmp_path_factory):
     """One window for these tests: they read its actions and menus (building one takes seconds)."""
     folder = tmp_path_factory.mktemp("keyboard")
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(load_project(example("digits-cnn").path), settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(load_project(example("digits-cnn").path), folder) as made:
+        yield made
 
 
 def bound_keys(window: MainWindow) -> Counter[str]:

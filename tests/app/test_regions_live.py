@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
+from windows import shown_window
 
-from app.main_window import MainWindow
 from app.training.buffer import LiveBuffer
 from app.training.regions_look import RegionsLook, lookup, wants_regions
 from engine.data.prepare import PreparedData
@@ -31,14 +30,9 @@ def window(qtbot, tmp_path, monkeypatch):
         monkeypatch.setattr(
             QMessageBox, kind, staticmethod(lambda *_a, **_k: QMessageBox.StandardButton.Yes)
         )
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(project("paper-ball", epochs=3), settings)
-    made.training.quiet = True
-    made.show()
-    yield made
-    made.training.shutdown()
-    made.document.mark_saved()
-    made.close()
+    with shown_window(project("paper-ball", epochs=3), tmp_path) as made:
+        made.training.quiet = True
+        yield made
 
 
 def test_a_paper_ball_run_leaves_its_decision_regions_on_the_regions_tab(qtbot, window):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+from windows import shown_window
 
 from app.dashboard.live_curves import MAX_EARLIER_RUNS
 from app.main_window import MainWindow
@@ -44,15 +45,9 @@ def fresh_project(name="digits-mlp", epochs=2):
 def shared_window(qapp, tmp_path_factory):
     """One window for the module (building one takes seconds); each test opens its project."""
     folder = tmp_path_factory.mktemp("training")
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(fresh_project(), settings)
-    made.resize(1400, 900)
-    made.show()
-    yield made
-    made.training.shutdown()
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(fresh_project(), folder) as made:
+        made.resize(1400, 900)
+        yield made
 
 
 @pytest.fixture

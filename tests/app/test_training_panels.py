@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from windows import shown_window
 
-from app.main_window import MainWindow
 from engine.project import load_project
 from engine.resources import example
 
@@ -14,13 +13,8 @@ from engine.resources import example
 def shared_window(qapp, tmp_path_factory):
     """One window for the module (building one takes seconds); each test opens its project."""
     folder = tmp_path_factory.mktemp("panels")
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    made = MainWindow(load_project(example("digits-cnn").path), settings)
-    made.show()
-    yield made
-    made.document.mark_saved()
-    made.close()
-    made.deleteLater()
+    with shown_window(load_project(example("digits-cnn").path), folder) as made:
+        yield made
 
 
 @pytest.fixture
