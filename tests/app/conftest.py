@@ -1,8 +1,10 @@
-"""Every app test keeps its autosave copies and log in its own temporary folder, never in $HOME."""
+"""Every app test keeps its autosave copies and log in its own temporary folder, never in $HOME;
+`shown` records message boxes (answering Yes) instead of waiting for a click."""
 
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +14,20 @@ def private_app_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("NETWRIGHT_RECOVERY_DIR", str(recovery))
     monkeypatch.setenv("NETWRIGHT_LOG_DIR", str(logs))
     return recovery, logs
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """Message boxes recorded instead of shown."""
+    seen: list[str] = []
+
+    def record(kind):
+        def show(_parent, title, text, *args, **kwargs):
+            seen.append(f"{kind}: {title}: {text}")
+            return QMessageBox.StandardButton.Yes
+
+        return show
+
+    for kind in ("warning", "information", "question", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(record(kind)))
+    return seen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from app.gallery import editor_edits_multi_network
 from designer.problems import NETWORK_ROLE, NODE_ROLE
@@ -16,22 +16,6 @@ from engine.resources import example
 from engine.training import load_checkpoint
 
 RUN_TIMEOUT_MS = 120_000  # a generous ceiling for a busy 2-core machine, never a speed claim
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    seen: list[str] = []
-
-    def record(kind):
-        def show(_parent, title, text, *args, **kwargs):
-            seen.append(f"{kind}: {title}: {text}")
-            return QMessageBox.StandardButton.Yes
-
-        return show
-
-    for kind in ("warning", "information", "question", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(record(kind)))
-    return seen
 
 
 @pytest.fixture

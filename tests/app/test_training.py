@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 from windows import shown_window
 
 from app.dashboard.live_curves import MAX_EARLIER_RUNS
@@ -15,23 +15,6 @@ from engine.resources import example
 from engine.training import load_checkpoint
 
 RUN_TIMEOUT_MS = 120_000  # a generous ceiling for a busy 2-core machine, never a speed claim
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    """Message boxes recorded instead of shown."""
-    seen: list[str] = []
-
-    def record(kind):
-        def show(_parent, title, text, *args, **kwargs):
-            seen.append(f"{kind}: {title}: {text}")
-            return QMessageBox.StandardButton.Yes
-
-        return show
-
-    for kind in ("warning", "information", "question", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, staticmethod(record(kind)))
-    return seen
 
 
 def fresh_project(name="digits-mlp", epochs=2):

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
+from test_train_cli import ctrl_c_after_first_epoch
 
 from engine.cli import run
 from engine.compiler import compile_graph
@@ -149,25 +146,8 @@ def test_a_gan_with_a_broken_join_is_refused_with_exit_1(
 def test_ctrl_c_stops_a_gan_cleanly_and_saves_both_networks_whole(tmp_path: Path) -> None:
     project = tiny_project(tmp_path, epochs=100_000)
     metrics = tmp_path / "m.jsonl"
-    script = "import sys; from engine.cli import main; sys.exit(main())"
-    child = subprocess.Popen(
-        [sys.executable, "-c", script, "train", str(project), "--metrics-out", str(metrics)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if metrics.exists() and '"event": "epoch"' in metrics.read_text():
-                break
-            time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=60)
-    finally:
-        child.kill()
-    assert child.returncode == 0, err
+    returncode, out, err = ctrl_c_after_first_epoch(project, metrics)
+    assert returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
     assert events(metrics)[-1]["status"] == "stopped"
     loaded = load_project(project)

@@ -166,10 +166,9 @@ def test_a_bundled_example_saves_its_weights_in_the_current_folder(
     assert not (example.parent / "perceptron.safetensors").exists()
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX-only here")
-def test_ctrl_c_stops_cleanly_saves_whole_weights_and_exits_0(tmp_path: Path) -> None:
-    project = moons_project(tmp_path, epochs=100_000)
-    metrics = tmp_path / "m.jsonl"
+def ctrl_c_after_first_epoch(project: Path, metrics: Path) -> tuple[int, str, str]:
+    """`netwright train PROJECT` in a child process, sent SIGINT (Ctrl+C) once its first epoch is
+    in the metrics stream: exit code, stdout, stderr."""
     script = "import sys; from engine.cli import main; sys.exit(main())"
     child = subprocess.Popen(
         [sys.executable, "-c", script, "train", str(project), "--metrics-out", str(metrics)],
@@ -188,7 +187,15 @@ def test_ctrl_c_stops_cleanly_saves_whole_weights_and_exits_0(tmp_path: Path) ->
         out, err = child.communicate(timeout=60)
     finally:
         child.kill()
-    assert child.returncode == 0, err
+    return child.returncode, out, err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX-only here")
+def test_ctrl_c_stops_cleanly_saves_whole_weights_and_exits_0(tmp_path: Path) -> None:
+    project = moons_project(tmp_path, epochs=100_000)
+    metrics = tmp_path / "m.jsonl"
+    returncode, out, err = ctrl_c_after_first_epoch(project, metrics)
+    assert returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
     assert events(metrics)[-1]["status"] == "stopped"
     load_checkpoint(compile_graph(load_project(project).graph), tmp_path / "moons.safetensors")
