@@ -125,11 +125,10 @@ def _frame(window: object) -> None:
     view.zoom_to_fit()
     if view.zoom() >= READABLE_ZOOM or not scene.nodes:
         return
-    order = window.document.analysis.order or list(graph.nodes)  # type: ignore[attr-defined]
+    analysis = window.document.analysis  # type: ignore[attr-defined]
+    order = analysis.order or list(graph.nodes)
     first = scene.nodes[order[0]]
-    chosen = next(
-        (n for n in order if graph.node(n).params and graph.node(n).type != "Input"), None
-    )
+    chosen = next((n for n in order if graph.node(n).params and n != analysis.input_id), None)
     if chosen is not None:
         scene.select_nodes([chosen])
     view.resetTransform()

@@ -126,6 +126,12 @@ class Document(QObject):
     def analysis(self) -> Analysis:
         return self._analysis
 
+    def network_analysis(self, name: str | None = None) -> Analysis:
+        """The analysis of network `name` of a multi-network project; the shown one's otherwise."""
+        if self._report is not None and name is not None and name != self.network:
+            return self._report.analyses.get(name, Analysis())
+        return self._analysis
+
     def schedule_analysis(self) -> None:
         self._timer.start()
 

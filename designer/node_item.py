@@ -30,25 +30,6 @@ RADIUS = 7.0
 LOD_TEXT = 0.45  # below this zoom, no text
 LOD_BLOCK = 0.2  # below this zoom, a plain coloured block
 
-SUMMARY_LABELS = {
-    "out_channels": "ch",
-    "kernel_size": "k",
-    "stride": "s",
-    "padding": "pad",
-    "out_features": "out",
-    "hidden_size": "hidden",
-    "num_layers": "layers",
-    "num_heads": "heads",
-    "dim_feedforward": "ff",
-    "num_embeddings": "vocab",
-    "embedding_dim": "dim",
-    "output_size": "size",
-    "scale_factor": "×",
-    "num_groups": "groups",
-    "shape": "",
-    "output": "",
-}
-
 
 def format_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -74,12 +55,8 @@ def summary_text(node: Node) -> str:
         value = values.get(name)
         if i > 0 and param is not None and value == param.default and value in (None, 0, 1, False):
             continue  # a trivial default (stride 1, no padding) says nothing
-        label = SUMMARY_LABELS.get(name, name)
-        text = format_value(value)
-        if label in ("ch", "out", "hidden", "heads", "groups"):
-            parts.append(f"{text} {label}")
-        else:
-            parts.append(f"{label} {text}".strip())
+        badge = param.badge if param is not None and param.badge else name + " {}"
+        parts.append(badge.format(format_value(value)).strip())
     if not parts:
         return layer.help.split(". ")[0].split(": ")[0]
     return " · ".join(parts)

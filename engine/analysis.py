@@ -56,12 +56,14 @@ class Diagnostic:
 
 @dataclass
 class NodeInfo:
-    """What inference learned about one node."""
+    """What inference learned about one node: everything downstream reads it from here."""
 
     shape: Shape | None = None  # output shape per sample; None when unknown
     is_int: bool = False  # carries integer token ids rather than real numbers
-    params: int = 0
+    params: int = 0  # learned parameters (weights) it holds
     macs: int = 0
+    resolved: dict[str, Any] = field(default_factory=dict)  # its parameters, defaults filled in
+    sources: tuple[str, ...] = ()  # the nodes feeding it, port by port, wires in drawn order
 
     @property
     def activation_bytes(self) -> int:
@@ -69,11 +71,23 @@ class NodeInfo:
         return numel(self.shape) * BYTES_PER_VALUE if self.shape is not None else 0
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The token ids a network can read: the smallest Embedding's size, and that Embedding."""
+
+    size: int
+    node: str
+
+
 @dataclass
 class Analysis:
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # topological order of the acyclic part
+    input_id: str | None = None  # the Input node (the first, when there are several)
+    output_id: str | None = None  # the Output node
+    used: frozenset[str] = frozenset()  # nodes whose result reaches the Output
+    vocabulary: Vocabulary | None = None  # for token-id inputs
 
     @property
     def ok(self) -> bool:
@@ -94,12 +108,29 @@ class Analysis:
     def total_macs(self) -> int:
         return sum(i.macs for i in self.nodes.values())
 
-    def input_node(self, graph: Graph) -> Node | None:
-        return next((n for n in graph if n.type == "Input"), None)
+    @property
+    def input_shape(self) -> Shape | None:
+        info = self.nodes.get(self.input_id or "")
+        return info.shape if info is not None else None
 
-    def output_shape(self, graph: Graph) -> Shape | None:
-        out = next((n for n in graph if n.type == "Output"), None)
-        return self.nodes[out.id].shape if out is not None and out.id in self.nodes else None
+    @property
+    def output_shape(self) -> Shape | None:
+        info = self.nodes.get(self.output_id or "")
+        return info.shape if info is not None else None
+
+    @property
+    def reads_tokens(self) -> bool:
+        """Whether the Input carries int64 token ids."""
+        info = self.nodes.get(self.input_id or "")
+        return info is not None and info.resolved.get("dtype") == "int64"
+
+    @property
+    def token_ids(self) -> int | None:
+        """How many token ids the Input may carry (ids 0 to N-1): the smallest Embedding's
+        vocabulary, 2 without one; None when the Input reads real numbers."""
+        if not self.reads_tokens:
+            return None
+        return self.vocabulary.size if self.vocabulary is not None else 2
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -140,12 +171,13 @@ def analyse(graph: Graph, memory_limit: int | None = None) -> Analysis:
                 hint="remove one of the wires that leads back",
             )
         )
-    _check_endpoints(graph, report)
+    result.input_id, result.output_id = _check_endpoints(graph, report)
     for node_id in result.order:
         result.nodes[node_id] = _infer_node(
             graph.nodes[node_id], types.get(node_id), incoming, result, report
         )
-    _check_reachability(graph, edges, result, report)
+    result.used = _check_reachability(graph, edges, result, report)
+    result.vocabulary = _vocabulary(graph, result)
     _check_memory(result, report, memory_limit if memory_limit is not None else _memory_budget())
     return result
 
@@ -274,9 +306,12 @@ def _topological_order(graph: Graph, edges: list[Edge]) -> tuple[list[str], set[
     return order, {n for n in graph.nodes if n not in ordered}
 
 
-def _check_endpoints(graph: Graph, report: Any) -> None:
+def _check_endpoints(graph: Graph, report: Any) -> tuple[str | None, str | None]:
+    """The Input and Output nodes' ids; a missing or second one is a problem."""
+    ends: dict[str, str | None] = {}
     for kind, role in (("Input", "data enters"), ("Output", "predictions leave")):
         found = [n.id for n in graph if n.type == kind]
+        ends[kind] = found[0] if found else None
         if not found:
             report(
                 Diagnostic(
@@ -294,6 +329,7 @@ def _check_endpoints(graph: Graph, report: Any) -> None:
                     hint=f"keep a single {kind}",
                 )
             )
+    return ends["Input"], ends["Output"]
 
 
 def _infer_node(
@@ -306,6 +342,8 @@ def _infer_node(
     info = NodeInfo()
     if layer is None:
         return info
+    info.resolved = layer.resolved(node.params)
+    info.sources = _sources(layer, incoming[node.id])
     in_shapes: list[Shape] = []
     in_ints: list[bool] = []
     for port in layer.inputs:
@@ -328,7 +366,7 @@ def _infer_node(
             in_ints.append(upstream.is_int)
     if _wrong_number_kind(node, layer, in_ints, report):
         return info
-    params = layer.resolved(node.params)
+    params = info.resolved
     if any(param.check(params[param.name]) for param in layer.params):
         return info  # already reported by _check_nodes
     try:
@@ -356,6 +394,15 @@ def _infer_node(
     return info
 
 
+def _sources(layer: LayerType, ports: dict[str, list[Edge]]) -> tuple[str, ...]:
+    """The nodes feeding a layer in call order: port by port, a port's wires as drawn."""
+    found: list[str] = []
+    for port in layer.inputs:
+        wires = ports.get(port.name, [])
+        found += [w.source.node for w in (wires if port.multiple else wires[:1])]
+    return tuple(found)
+
+
 def _wrong_number_kind(node: Node, layer: LayerType, in_ints: list[bool], report: Any) -> bool:
     if layer.input_kind == "float" and any(in_ints):
         report(
@@ -380,11 +427,13 @@ def _wrong_number_kind(node: Node, layer: LayerType, in_ints: list[bool], report
     return False
 
 
-def _check_reachability(graph: Graph, edges: list[Edge], result: Analysis, report: Any) -> None:
-    """Warn about layers whose result never reaches the Output (wasted work)."""
+def _check_reachability(
+    graph: Graph, edges: list[Edge], result: Analysis, report: Any
+) -> frozenset[str]:
+    """The nodes whose result reaches the Output; a warning for each other layer (wasted work)."""
     outputs = [n.id for n in graph if n.type == "Output"]
     if not outputs:
-        return
+        return frozenset()
     parents: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for edge in edges:
         parents[edge.target.node].append(edge.source.node)
@@ -404,6 +453,18 @@ def _check_reachability(graph: Graph, edges: list[Edge], result: Analysis, repor
                     hint="wire its output onward, or delete it",
                 )
             )
+    return frozenset(reached)
+
+
+def _vocabulary(graph: Graph, result: Analysis) -> Vocabulary | None:
+    """The smallest Embedding's vocabulary: token ids must stay below it."""
+    sizes = []
+    for node in graph:
+        info = result.nodes.get(node.id)
+        size = info.resolved.get("num_embeddings") if info is not None else None
+        if node.type == "Embedding" and isinstance(size, int):
+            sizes.append((size, node.id))
+    return Vocabulary(*min(sizes)) if sizes else None
 
 
 def _memory_budget() -> int:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.analysis import Analysis, analyse
-from engine.graph import Edge, Graph
+from engine.graph import Graph
 from engine.layers import layer_type
 
 
@@ -61,64 +61,30 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
     analysis = analysis or analyse(graph)
     if not analysis.ok:
         raise CompileError(analysis)
-    incoming = _incoming(graph)
-    needed = _needed_nodes(graph, incoming)
-    input_node = next(n for n in graph if n.type == "Input")
-    output_node = next(n for n in graph if n.type == "Output")
+    assert analysis.input_id is not None and analysis.output_id is not None
     steps: list[Step] = []
     layers: dict[str, nn.Module] = {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for node_id in analysis.order:
-            node = graph.nodes[node_id]
-            layer = layer_type(node.type)
-            if node_id not in needed or layer is None or layer.build is None:
+            layer = layer_type(graph.nodes[node_id].type)
+            info = analysis.nodes[node_id]
+            if node_id not in analysis.used or layer is None or layer.module is None:
                 continue
-            sources = _input_sources(incoming, node_id, [p.name for p in layer.inputs])
-            in_shapes = [analysis.nodes[s].shape for s in sources]
-            layers[node_id] = layer.build(layer.resolved(node.params), in_shapes)  # type: ignore[arg-type]
-            steps.append(Step(node_id, tuple(sources)))
-    (output_source,) = _input_sources(incoming, output_node.id, ["in"])
-    return GraphModule(steps, input_node.id, output_source, layers)
+            in_shapes = [analysis.nodes[s].shape for s in info.sources]
+            layers[node_id] = layer.build(info.resolved, in_shapes)  # type: ignore[arg-type]
+            steps.append(Step(node_id, info.sources))
+    (output_source,) = analysis.nodes[analysis.output_id].sources
+    return GraphModule(steps, analysis.input_id, output_source, layers)
 
 
-def _incoming(graph: Graph) -> dict[str, list[Edge]]:
-    """Wires into each node, in the order they were drawn (built once: graphs reach thousands of nodes)."""
-    incoming: dict[str, list[Edge]] = {n: [] for n in graph.nodes}
-    for edge in graph.edges:
-        if edge.target.node in incoming:
-            incoming[edge.target.node].append(edge)
-    return incoming
-
-
-def _input_sources(incoming: dict[str, list[Edge]], node_id: str, ports: list[str]) -> list[str]:
-    """Source node ids feeding `node_id`, port by port, wires in the order they were drawn."""
-    return [e.source.node for port in ports for e in incoming[node_id] if e.target.port == port]
-
-
-def _needed_nodes(graph: Graph, incoming: dict[str, list[Edge]]) -> set[str]:
-    """Nodes whose output reaches the Output; others are left out of the module."""
-    needed: set[str] = set()
-    stack = [n.id for n in graph if n.type == "Output"]
-    while stack:
-        current = stack.pop()
-        if current not in needed:
-            needed.add(current)
-            stack.extend(e.source.node for e in incoming[current])
-    return needed
-
-
-def example_input(graph: Graph, batch: int = 2, seed: int = 0) -> torch.Tensor:
+def example_input(
+    graph: Graph, batch: int = 2, seed: int = 0, analysis: Analysis | None = None
+) -> torch.Tensor:
     """A random batch shaped like the Input node says (token ids for int64 inputs)."""
-    node = next(n for n in graph if n.type == "Input")
-    layer = layer_type("Input")
-    assert layer is not None
-    params = layer.resolved(node.params)
+    analysis = analysis or analyse(graph)
+    shape = (batch, *(analysis.input_shape or ()))
     generator = torch.Generator().manual_seed(seed)
-    shape = (batch, *params["shape"])
-    if params["dtype"] == "int64":
-        vocab = min(
-            (n.params.get("num_embeddings", 32) for n in graph if n.type == "Embedding"), default=2
-        )
-        return torch.randint(0, int(vocab), shape, generator=generator)
+    if analysis.token_ids is not None:
+        return torch.randint(0, analysis.token_ids, shape, generator=generator)
     return torch.randn(shape, generator=generator)

@@ -41,6 +41,11 @@ class GanRecipe:
         return _parse(project.recipe or {}, [])
 
 
+def data_network(project: Project) -> str | None:
+    """The network the project's data feeds: a GAN's discriminator (None: the only network)."""
+    return "discriminator" if project.is_multi_network else None
+
+
 def analyse_networks(project: Project) -> dict[str, Analysis]:
     """Each network's own analysis, by name."""
     return {name: analyse(graph) for name, graph in project.named_graphs().items()}
@@ -72,54 +77,48 @@ def recipe_problems(project: Project, analyses: dict[str, Analysis]) -> list[Dia
         )
         return problems
     recipe = _parse(data, problems)
-    _check_joins(project, analyses, recipe, problems)
+    _check_joins(analyses, recipe, problems)
     return problems
 
 
 def _check_joins(
-    project: Project, analyses: dict[str, Analysis], recipe: GanRecipe, problems: list[Diagnostic]
+    analyses: dict[str, Analysis], recipe: GanRecipe, problems: list[Diagnostic]
 ) -> None:
-    generator, discriminator = project.networks["generator"], project.networks["discriminator"]
-    g_input = next((n for n in generator if n.type == "Input"), None)
-    d_input = next((n for n in discriminator if n.type == "Input"), None)
-    if g_input is not None and list(g_input.params.get("shape", [])) != [recipe.latent_size]:
+    g, d = analyses["generator"], analyses["discriminator"]
+    g_input, d_input = g.nodes.get(g.input_id or ""), d.nodes.get(d.input_id or "")
+    if g_input is not None and list(g_input.resolved.get("shape", [])) != [recipe.latent_size]:
         problems.append(
             Diagnostic(
                 "error",
                 f"the generator's Input must take the latent vector ({recipe.latent_size} values), "
-                f"but its shape is {g_input.params.get('shape')}",
-                g_input.id,
+                f"but its shape is {g_input.resolved.get('shape')}",
+                g.input_id,
                 "shape",
                 f"set it to [{recipe.latent_size}] or change recipe.latent_size",
                 network="generator",
             )
         )
-    g_out = analyses["generator"].output_shape(generator) if analyses["generator"].ok else None
-    d_out = (
-        analyses["discriminator"].output_shape(discriminator)
-        if analyses["discriminator"].ok
-        else None
-    )
+    g_out = g.output_shape if g.ok else None
+    d_out = d.output_shape if d.ok else None
     if g_out is not None and d_input is not None:
-        d_shape = tuple(d_input.params.get("shape", []))
+        d_shape = tuple(d_input.resolved.get("shape", []))
         if g_out != d_shape:
             problems.append(
                 Diagnostic(
                     "error",
                     f"the generator makes {fmt(g_out)} samples but the discriminator's Input takes {fmt(d_shape)}",
-                    d_input.id,
+                    d.input_id,
                     "shape",
                     "make the generator's last layer produce the discriminator's input shape",
                     network="discriminator",
                 )
             )
     if d_out is not None and d_out != (1,):
-        out_node = next(n for n in discriminator if n.type == "Output")
         problems.append(
             Diagnostic(
                 "error",
                 f"the discriminator must end in one score per sample, but gives {fmt(d_out)}",
-                out_node.id,
+                d.output_id,
                 hint="end it with Linear(out_features=1), without a Sigmoid",
                 network="discriminator",
             )

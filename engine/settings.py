@@ -102,7 +102,7 @@ def settings_problems(project: Project, analysis: Analysis | None = None) -> lis
     problems: list[Diagnostic] = []
     settings = _parse(project.training, problems)
     if analysis is not None and analysis.ok:
-        out = analysis.output_shape(project.graph)
+        out = analysis.output_shape
         if out is not None and settings.loss in ("cross_entropy",) and len(out) != 1:
             problems.append(
                 Diagnostic(

@@ -128,7 +128,7 @@ class ActivationsView(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, node_id)
         self.layers.addItem(item)
         if self.layers.currentItem() is None or (
-            self.types.get(node_id) == "Conv2d" and self.selected() not in self._convs()
+            self._has_maps(node_id) and not self._has_maps(self.selected())
         ):
             self.layers.setCurrentItem(item)
 
@@ -138,8 +138,10 @@ class ActivationsView(QWidget):
             for i in range(self.layers.count())
         )
 
-    def _convs(self) -> list[str]:
-        return [n for n, t in self.types.items() if t.startswith("Conv")]
+    def _has_maps(self, node_id: str | None) -> bool:
+        """Whether the layer's output is feature maps (images): the picture worth showing first."""
+        picture = self.pictures.get(node_id or "")
+        return picture is not None and picture[0] == "maps"
 
     def selected(self) -> str | None:
         item = self.layers.currentItem()

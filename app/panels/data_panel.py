@@ -35,11 +35,12 @@ from app.dashboard import style
 from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
 from app.panels.commands import SetProjectValue
+from engine.analysis import Analysis
 from engine.data.builtin import BUILTINS
 from engine.data.dataset import DataError, DataSet
 from engine.data.images import image_files, read_image
 from engine.data.spec import load_spec, parse_spec
-from engine.layers import layer_type
+from engine.recipes import data_network
 
 SAMPLES_SHOWN = 12
 THUMB = 40
@@ -209,38 +210,33 @@ class DataPanel(QWidget):
         self._cache[spec] = found
         return found
 
-    def _data_input(self) -> Any:
-        """The Input node the data feeds: the network's, or a GAN's discriminator's (whichever
-        network's tab is shown)."""
-        project = self.document.project
-        graph = project.networks.get("discriminator", project.graph)
-        return next((n for n in graph if n.type == "Input"), None)
+    def _data_analysis(self) -> Analysis:
+        """The analysis of the network the data feeds: the project's, or a GAN's
+        discriminator's (whichever network's tab is shown)."""
+        return self.document.network_analysis(data_network(self.document.project))
 
     def _input_shape(self) -> tuple[int, ...] | None:
-        node = self._data_input()
-        layer = layer_type("Input")
-        if node is None or layer is None:
-            return None
-        try:
-            return tuple(int(s) for s in layer.resolved(node.params)["shape"])
-        except (TypeError, ValueError):  # a hostile file's shape: the Problems list names it
-            return None
+        return self._data_analysis().input_shape
 
     def _show_fit(self, shape: tuple[int, ...]) -> None:
-        wanted = self._input_shape()
-        node = self._data_input()
-        if wanted is None or node is None:
-            self.fit_label.setText("The network has no Input node yet.")
+        analysis = self._data_analysis()
+        wanted = analysis.input_shape
+        if wanted is None:
+            self.fit_label.setText(
+                "The network has no Input node yet."
+                if analysis.input_id is None
+                else f"The Input '{analysis.input_id}' has no usable shape yet (see Problems)."
+            )
             self._fit_state("warning")
             return
         given, needed = math.prod(shape), math.prod(wanted)
         dims = "×".join(map(str, wanted))
         if given == needed:
-            self.fit_label.setText(f"✔ fits the Input '{node.id}' ({dims})")
+            self.fit_label.setText(f"✔ fits the Input '{analysis.input_id}' ({dims})")
             self._fit_state("ok")
         else:
             self.fit_label.setText(
-                f"✖ one sample has {given:,} values but the Input '{node.id}' takes {dims} = "
+                f"✖ one sample has {given:,} values but the Input '{analysis.input_id}' takes {dims} = "
                 f"{needed:,}; change the Input's shape or pick other data"
             )
             self._fit_state("error")

@@ -19,13 +19,13 @@ import torch
 from torch import nn
 
 from app.training.buffer import Probe
+from engine.layers import layer_type
 
 BINS = 32
 SWATCH_BINS = 16
 PROBE_SAMPLES = 32
 MAX_MAPS = 16  # channels shown in a feature-map grid
 HEAT_ROWS, HEAT_COLUMNS = 32, 64
-DEAD_TYPES = ("ReLU", "ReLU6")
 
 
 def probe_batch(
@@ -61,6 +61,7 @@ class ActivationProbe:
         self.layers = {
             name: module for name, module in model.named_children() if name in node_types
         }
+        self.rectifiers = {n for n, t in node_types.items() if _is_rectifier(t)}
         self.ranges: dict[str, tuple[float, float]] = {}
 
     def capture(self, step: int, epoch: float) -> Probe:
@@ -77,7 +78,7 @@ class ActivationProbe:
             picture = feature_picture(values)
             if picture is not None:
                 probe.pictures[node_id] = picture
-            if self.node_types.get(node_id) in DEAD_TYPES and values.dim() >= 2:
+            if node_id in self.rectifiers and values.dim() >= 2:
                 active = (values > 0).reshape(len(values), -1).any(dim=0)
                 probe.dead[node_id] = float(1.0 - active.float().mean())
         probe.weight_norms, probe.grad_norms = self._norms()
@@ -135,6 +136,12 @@ class ActivationProbe:
             if with_grad:
                 grads[node_id] = torch.sqrt(sum(g.detach().float().pow(2).sum() for g in with_grad))
         return _numbers(weights), _numbers(grads)
+
+
+def _is_rectifier(type_name: str) -> bool:
+    """A layer whose units can die (never active): ReLU and its kind."""
+    layer = layer_type(type_name)
+    return layer is not None and layer.rectifier
 
 
 def histogram(flat: torch.Tensor, low: float, high: float, bins: int = BINS) -> torch.Tensor:

@@ -26,7 +26,7 @@ def load_training_data(
     The graph must be valid (`analysis.ok`). Raises DataError naming the file and the fix.
     An image folder too large for memory comes back as StreamedData (read by workers).
     """
-    io = network_io(project.graph, analysis)
+    io = network_io(analysis)
     spec = project_spec(project, dataset)
     section = project.dataset
     autoencoder = section.get("target") == "input"

@@ -20,8 +20,6 @@ from engine.analysis import Analysis
 from engine.data.batches import InMemoryBatches
 from engine.data.dataset import DataError, DataSet
 from engine.data.scaling import apply_scaling, fit_scaling
-from engine.graph import Graph
-from engine.layers import layer_type
 from engine.settings import TrainingSettings
 
 
@@ -37,21 +35,17 @@ class NetworkIO:
     output_shape: tuple[int, ...]
 
 
-def network_io(graph: Graph, analysis: Analysis) -> NetworkIO:
-    node = next(n for n in graph if n.type == "Input")
-    layer = layer_type("Input")
-    assert layer is not None
-    params = layer.resolved(node.params)
-    embeddings = [n for n in graph if n.type == "Embedding"]
-    smallest = min(embeddings, key=lambda n: int(n.params.get("num_embeddings", 0)), default=None)
-    out = analysis.output_shape(graph)
+def network_io(analysis: Analysis) -> NetworkIO:
+    """The facts of a valid network's analysis that its data must fit."""
+    assert analysis.input_id is not None
+    vocabulary = analysis.vocabulary
     return NetworkIO(
-        node.id,
-        tuple(int(s) for s in params["shape"]),
-        params["dtype"] == "int64",
-        int(smallest.params["num_embeddings"]) if smallest is not None else None,
-        smallest.id if smallest is not None else None,
-        tuple(out) if out is not None else (),
+        analysis.input_id,
+        tuple(analysis.input_shape or ()),
+        analysis.reads_tokens,
+        vocabulary.size if vocabulary is not None else None,
+        vocabulary.node if vocabulary is not None else None,
+        tuple(analysis.output_shape or ()),
     )
 
 

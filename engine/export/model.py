@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.analysis import analyse
+from engine.analysis import Analysis, analyse
 from engine.compiler import GraphModule, compile_graph
 from engine.project import Project
 from engine.weights import WeightsError, load_weights
@@ -70,6 +70,7 @@ class ReadyModel:
 
     module: GraphModule
     weights: str
+    analysis: Analysis  # of the graph it was compiled from
 
 
 def ready_model(project: Project, weights: str | Path | None = None) -> ReadyModel:
@@ -98,4 +99,4 @@ def ready_model(project: Project, weights: str | Path | None = None) -> ReadyMod
             raise ExportError(str(error), code=code) from None
         source = f"trained weights from {path}"
     module.eval()
-    return ReadyModel(module, source)
+    return ReadyModel(module, source, analysis)

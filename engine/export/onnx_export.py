@@ -55,10 +55,9 @@ def export_onnx(
             code=2,
         )
     ready = ready_model(project, weights)
-    graph = project.graph
-    input_id = next(n.id for n in graph if n.type == "Input")
-    output_id = next(n.id for n in graph if n.type == "Output")
-    example = example_input(graph, batch=2, seed=0)
+    graph, analysis = project.graph, ready.analysis
+    input_id, output_id = str(analysis.input_id), str(analysis.output_id)
+    example = example_input(graph, batch=2, seed=0, analysis=analysis)
     model, exporter = _export(ready.module, example, input_id, output_id, opset)
     _add_metadata(model, project, input_id, output_id)
     data = model.SerializeToString()

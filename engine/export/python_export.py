@@ -62,16 +62,16 @@ def python_source(project: Project, module: GraphModule) -> str:
     for step in module.steps:
         node = graph.nodes[step.node]
         layer = layer_type(node.type)
-        if layer is None or layer.code is None:
+        if layer is None or layer.module is None:
             raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
-        in_shapes = [analysis.nodes[s].shape for s in step.inputs]
-        expression = layer.code(layer.resolved(node.params), in_shapes)  # type: ignore[arg-type]
-        layers.append(f"        self.{node.id} = {expression}")
-        custom.update(layer.custom_modules)
-    input_node = graph.nodes[module.input_id]
-    input_shape = analysis.nodes[input_node.id].shape or ()
-    output_shape = analysis.output_shape(graph) or ()
-    integer = input_node.params.get("dtype") == "int64"
+        info = analysis.nodes[node.id]
+        constructor = layer.module(info.resolved, [analysis.nodes[s].shape for s in step.inputs])  # type: ignore[misc]
+        layers.append(f"        self.{node.id} = {constructor.code()}")
+        if constructor.custom_module is not None:
+            custom.add(constructor.custom_module)
+    input_shape = analysis.input_shape or ()
+    output_shape = analysis.output_shape or ()
+    integer = analysis.reads_tokens
     sources = _custom_sources(custom)
     parts = [
         _header(project, name),
@@ -81,7 +81,7 @@ def python_source(project: Project, module: GraphModule) -> str:
         sources,
         _class(name, project, layers, _forward_lines(module), input_shape, output_shape, integer),
         _LOADER,
-        _main(name, input_shape, integer, graph),
+        _main(name, input_shape, analysis.token_ids),
     ]
     text = "\n".join(p for p in parts if p)
     return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
@@ -189,17 +189,9 @@ def load_safetensors(path: str) -> dict[str, torch.Tensor]:
 '''
 
 
-def _main(name: str, input_shape: tuple[int, ...], integer: bool, graph: object) -> str:
-    if integer:
-        vocab = min(
-            (
-                n.params.get("num_embeddings", 32)
-                for n in graph  # type: ignore[attr-defined]
-                if n.type == "Embedding"
-            ),
-            default=2,
-        )
-        make = f"torch.randint(0, {vocab}, (2, {', '.join(map(str, input_shape))}))"
+def _main(name: str, input_shape: tuple[int, ...], vocabulary: int | None) -> str:
+    if vocabulary is not None:
+        make = f"torch.randint(0, {vocabulary}, (2, {', '.join(map(str, input_shape))}))"
     else:
         make = f"torch.randn(2, {', '.join(map(str, input_shape))})"
     return (

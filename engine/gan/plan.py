@@ -153,7 +153,7 @@ def plan_gan(
         raise PlanError(str(error), 2) from None
     analyses = report.analyses
     graph = project.networks["discriminator"]
-    io = network_io(graph, analyses["discriminator"])
+    io = network_io(analyses["discriminator"])
     if io.tokens:
         raise PlanError(
             f"the discriminator's Input '{io.input_id}' reads token ids (int64); a generator "

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel
-from engine.layers.base import torch_nn as _nn
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call, numel
 
 
 def _same(p: Params, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
-def _activation(name: str, icon: str, help_text: str, params: tuple[Param, ...] = ()) -> LayerType:
-    def args(p: Params) -> str:
-        return ", ".join(f"{q.name}={p[q.name]!r}" for q in params)
-
+def _activation(
+    name: str,
+    icon: str,
+    help_text: str,
+    params: tuple[Param, ...] = (),
+    rectifier: bool = False,
+) -> LayerType:
     return LayerType(
         name=name,
         category="Activation",
@@ -21,10 +23,10 @@ def _activation(name: str, icon: str, help_text: str, params: tuple[Param, ...] 
         help=help_text + " Shape unchanged.",
         params=params,
         infer=_same,
-        build=lambda p, ins: getattr(_nn(), name)(**{q.name: p[q.name] for q in params}),
-        code=lambda p, ins: f"nn.{name}({args(p)})",
+        module=lambda p, ins: call(f"nn.{name}", **{q.name: p[q.name] for q in params}),
         macs=lambda p, ins, out: numel(out),
         summary=tuple(q.name for q in params),
+        rectifier=rectifier,
     )
 
 
@@ -59,8 +61,7 @@ def _softmax(name: str, help_text: str) -> LayerType:
             ),
         ),
         infer=_along_axis,
-        build=lambda p, ins: getattr(_nn(), name)(dim=dim(p)),
-        code=lambda p, ins: f"nn.{name}(dim={dim(p)})",
+        module=lambda p, ins: call(f"nn.{name}", dim=dim(p)),
         macs=lambda p, ins, out: 3 * numel(out),
         summary=("axis",),
     )
@@ -80,8 +81,7 @@ _PRELU = LayerType(
         ),
     ),
     infer=_same,
-    build=lambda p, ins: _nn().PReLU(ins[0][0] if p["per_channel"] else 1),
-    code=lambda p, ins: f"nn.PReLU({ins[0][0] if p['per_channel'] else 1})",
+    module=lambda p, ins: call("nn.PReLU", ins[0][0] if p["per_channel"] else 1),
     count_params=lambda p, ins: ins[0][0] if p["per_channel"] else 1,
     macs=lambda p, ins, out: numel(out),
 )
@@ -91,12 +91,14 @@ LAYERS = (
         "ReLU",
         "mdi6.chart-line",
         "max(0, x): passes positives, zeroes negatives. The default choice.",
+        rectifier=True,
     ),
     _activation(
         "ReLU6",
         "mdi6.chart-line",
         "min(max(0, x), 6): a ReLU capped at 6, which keeps activations small enough for "
         "low-precision arithmetic (MobileNet).",
+        rectifier=True,
     ),
     _activation(
         "LeakyReLU",

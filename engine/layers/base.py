@@ -48,6 +48,7 @@ class Param:
     choices: tuple[Any, ...] = ()
     length: int | None = None  # for "ints": exact length, or None for any length >= 1
     optional: bool = False  # None (absent) is allowed
+    badge: str | None = None  # how the node's summary shows it: "{} ch", "k {}" ("name {}" if None)
 
     def check(self, value: Any) -> str | None:
         """None when `value` is acceptable, else what is wrong in plain words."""
@@ -152,6 +153,38 @@ class Port:
     multiple: bool = False
 
 
+@dataclass(frozen=True)
+class Call:
+    """One torch constructor call, such as ``nn.Linear(64, 10, bias=True)``.
+
+    A layer declares the call once; the compiler makes the module from it and
+    the Python export writes it as code, so the two can never disagree.
+    """
+
+    name: str  # "nn.Linear", or a class of engine.modules ("Reshape")
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def custom_module(self) -> str | None:
+        """The engine.modules class this call needs copied into exported code, if any."""
+        return None if self.name.startswith("nn.") else self.name
+
+    def module(self) -> nn.Module:
+        owner = torch_nn() if self.custom_module is None else torch_modules()
+        constructor = getattr(owner, self.name.removeprefix("nn."))
+        return constructor(*self.args, **self.kwargs)  # type: ignore[no-any-return]
+
+    def code(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> Call:
+    """``call("nn.Linear", 64, 10, bias=True)``: the way declarations spell their module."""
+    return Call(name, args, kwargs)
+
+
 def _no_params(p: Params, ins: list[Shape]) -> int:
     return 0
 
@@ -170,8 +203,7 @@ class LayerType:
     help: str  # what it does, shapes in and out, when to use it
     params: tuple[Param, ...]
     infer: Callable[[Params, list[Shape]], Shape]
-    build: Callable[[Params, list[Shape]], nn.Module] | None
-    code: Callable[[Params, list[Shape]], str] | None = None  # constructor expression
+    module: Callable[[Params, list[Shape]], Call] | None  # None: no module (Input, Output)
     inputs: tuple[Port, ...] = (Port("in"),)
     outputs: tuple[Port, ...] = (Port("out"),)
     count_params: Callable[[Params, list[Shape]], int] = _no_params
@@ -180,7 +212,18 @@ class LayerType:
     exports_onnx: bool = True
     onnx_note: str = ""
     summary: tuple[str, ...] = ()  # parameter names shown on the node
-    custom_modules: tuple[str, ...] = field(default=())  # engine.modules classes code export needs
+    rectifier: bool = False  # zero for negative inputs: its units can die (the probe counts them)
+    channel_axis: int | None = None  # output axis it is affine along, per channel (import folding)
+
+    def build(self, params: Params, ins: list[Shape]) -> nn.Module:
+        """The torch module for resolved `params` and input shapes `ins`."""
+        assert self.module is not None, f"{self.name} has no module"
+        return self.module(params, ins).module()
+
+    def code(self, params: Params, ins: list[Shape]) -> str:
+        """The constructor as Python source, for the code export."""
+        assert self.module is not None, f"{self.name} has no module"
+        return self.module(params, ins).code()
 
     def param(self, name: str) -> Param | None:
         for p in self.params:

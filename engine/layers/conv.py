@@ -5,8 +5,16 @@ from __future__ import annotations
 import math
 
 from engine.layers._shape import expect_rank, fmt, window_output
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel, per_axis
-from engine.layers.base import torch_nn as _nn
+from engine.layers.base import (
+    LayerType,
+    Param,
+    Params,
+    Shape,
+    ShapeError,
+    call,
+    numel,
+    per_axis,
+)
 
 _AXES_NAME = {1: "signals C x L", 2: "images C x H x W"}
 _CONV_SHAPES = {1: "C x L -> out_channels x L'", 2: "C x H x W -> out_channels x H' x W'"}
@@ -20,14 +28,18 @@ def _kernel_params(default_kernel: int) -> tuple[Param, ...]:
             default_kernel,
             "Window size (one number, or one per axis).",
             minimum=1,
+            badge="k {}",
         ),
-        Param("stride", "size", 1, "Step between windows; 2 halves the size.", minimum=1),
+        Param(
+            "stride", "size", 1, "Step between windows; 2 halves the size.", minimum=1, badge="s {}"
+        ),
         Param(
             "padding",
             "size",
             0,
             "Zeros added on each side; kernel_size // 2 keeps the size.",
             minimum=0,
+            badge="pad {}",
         ),
         Param("dilation", "size", 1, "Spacing between kernel taps (widens the view).", minimum=1),
     )
@@ -54,12 +66,6 @@ def _conv(axes: int) -> LayerType:
     def macs(p: Params, ins: list[Shape], out: Shape) -> int:
         return numel(out) * (ins[0][0] // p["groups"]) * math.prod(per_axis(p["kernel_size"], axes))
 
-    def args(p: Params, ins: list[Shape]) -> str:
-        return (
-            f"{ins[0][0]}, {p['out_channels']}, kernel_size={p['kernel_size']!r}, stride={p['stride']!r}, "
-            f"padding={p['padding']!r}, dilation={p['dilation']!r}, groups={p['groups']}, bias={p['bias']}"
-        )
-
     name = f"Conv{axes}d"
     return LayerType(
         name=name,
@@ -71,7 +77,14 @@ def _conv(axes: int) -> LayerType:
             "Finds local patterns wherever they are; padding = kernel_size // 2 keeps the size."
         ),
         params=(
-            Param("out_channels", "int", 16, "Number of filters (output channels).", minimum=1),
+            Param(
+                "out_channels",
+                "int",
+                16,
+                "Number of filters (output channels).",
+                minimum=1,
+                badge="{} ch",
+            ),
             *_kernel_params(3),
             Param(
                 "groups",
@@ -83,7 +96,8 @@ def _conv(axes: int) -> LayerType:
             Param("bias", "bool", True, "Learn a bias per output channel."),
         ),
         infer=infer,
-        build=lambda p, ins: getattr(_nn(), name)(
+        module=lambda p, ins: call(
+            f"nn.{name}",
             ins[0][0],
             p["out_channels"],
             kernel_size=p["kernel_size"],
@@ -93,10 +107,10 @@ def _conv(axes: int) -> LayerType:
             groups=p["groups"],
             bias=p["bias"],
         ),
-        code=lambda p, ins: f"nn.{name}({args(p, ins)})",
         count_params=weights,
         macs=macs,
         summary=("out_channels", "kernel_size", "stride"),
+        channel_axis=0,
     )
 
 
@@ -126,9 +140,9 @@ CONV_TRANSPOSE_2D = LayerType(
         "out_channels x 2H x 2W. Used in decoders, autoencoders and GAN generators."
     ),
     params=(
-        Param("out_channels", "int", 16, "Number of output channels.", minimum=1),
-        Param("kernel_size", "size", 2, "Window size.", minimum=1),
-        Param("stride", "size", 2, "Upsampling factor.", minimum=1),
+        Param("out_channels", "int", 16, "Number of output channels.", minimum=1, badge="{} ch"),
+        Param("kernel_size", "size", 2, "Window size.", minimum=1, badge="k {}"),
+        Param("stride", "size", 2, "Upsampling factor.", minimum=1, badge="s {}"),
         Param(
             "padding", "size", 0, "Trims this many pixels from each side of the output.", minimum=0
         ),
@@ -142,7 +156,8 @@ CONV_TRANSPOSE_2D = LayerType(
         Param("bias", "bool", True, "Learn a bias per output channel."),
     ),
     infer=_conv_transpose_shape,
-    build=lambda p, ins: _nn().ConvTranspose2d(
+    module=lambda p, ins: call(
+        "nn.ConvTranspose2d",
         ins[0][0],
         p["out_channels"],
         kernel_size=p["kernel_size"],
@@ -150,10 +165,6 @@ CONV_TRANSPOSE_2D = LayerType(
         padding=p["padding"],
         output_padding=p["output_padding"],
         bias=p["bias"],
-    ),
-    code=lambda p, ins: (
-        f"nn.ConvTranspose2d({ins[0][0]}, {p['out_channels']}, kernel_size={p['kernel_size']!r}, "
-        f"stride={p['stride']!r}, padding={p['padding']!r}, output_padding={p['output_padding']!r}, bias={p['bias']})"
     ),
     count_params=lambda p, ins: (
         ins[0][0] * p["out_channels"] * math.prod(per_axis(p["kernel_size"], 2))
@@ -163,6 +174,7 @@ CONV_TRANSPOSE_2D = LayerType(
         numel(ins[0]) * p["out_channels"] * math.prod(per_axis(p["kernel_size"], 2))
     ),
     summary=("out_channels", "kernel_size", "stride"),
+    channel_axis=0,
 )
 
 
@@ -176,10 +188,6 @@ def _pool(kind: str, axes: int) -> LayerType:
             *window_output(ins[0][1:], dict(p), axes, ceil=p["ceil_mode"], dilated=False),
         )
 
-    def args(p: Params) -> str:
-        stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
-        return f"kernel_size={p['kernel_size']!r}, stride={stride!r}, padding={p['padding']!r}, ceil_mode={p['ceil_mode']}"
-
     what = "largest" if kind == "Max" else "average"
     return LayerType(
         name=name,
@@ -190,7 +198,7 @@ def _pool(kind: str, axes: int) -> LayerType:
             "with kernel 2, H x W -> H/2 x W/2; channels unchanged. Adds tolerance to small shifts."
         ),
         params=(
-            Param("kernel_size", "size", 2, "Window size.", minimum=1),
+            Param("kernel_size", "size", 2, "Window size.", minimum=1, badge="k {}"),
             Param(
                 "stride",
                 "size",
@@ -205,13 +213,13 @@ def _pool(kind: str, axes: int) -> LayerType:
             Param("ceil_mode", "bool", False, "Round the output size up instead of down."),
         ),
         infer=infer,
-        build=lambda p, ins: getattr(_nn(), name)(
+        module=lambda p, ins: call(
+            f"nn.{name}",
             kernel_size=p["kernel_size"],
-            stride=p["stride"],
+            stride=p["stride"] if p["stride"] is not None else p["kernel_size"],
             padding=p["padding"],
             ceil_mode=p["ceil_mode"],
         ),
-        code=lambda p, ins: f"nn.{name}({args(p)})",
         macs=lambda p, ins, out: numel(out) * math.prod(per_axis(p["kernel_size"], axes)),
         summary=("kernel_size",),
     )
@@ -235,10 +243,13 @@ def _adaptive(axes: int) -> LayerType:
             "Averages each channel down to a fixed size whatever the input size; output_size 1 gives "
             "global average pooling (C x H x W -> C x 1 x 1), as ResNets use before their classifier."
         ),
-        params=(Param("output_size", "size", 1, "Size of each output channel.", minimum=1),),
+        params=(
+            Param(
+                "output_size", "size", 1, "Size of each output channel.", minimum=1, badge="size {}"
+            ),
+        ),
         infer=infer,
-        build=lambda p, ins: getattr(_nn(), name)(p["output_size"]),
-        code=lambda p, ins: f"nn.{name}({p['output_size']!r})",
+        module=lambda p, ins: call(f"nn.{name}", p["output_size"]),
         macs=lambda p, ins, out: numel(ins[0]),
         summary=("output_size",),
     )
@@ -255,7 +266,9 @@ UPSAMPLE = LayerType(
     icon="mdi6.arrow-expand",
     help="Enlarges each feature map by an integer factor without learning: C x H x W -> C x 2H x 2W.",
     params=(
-        Param("scale_factor", "int", 2, "How many times larger.", minimum=1, maximum=16),
+        Param(
+            "scale_factor", "int", 2, "How many times larger.", minimum=1, maximum=16, badge="× {}"
+        ),
         Param(
             "mode",
             "choice",
@@ -265,14 +278,12 @@ UPSAMPLE = LayerType(
         ),
     ),
     infer=_upsample_shape,
-    build=lambda p, ins: _nn().Upsample(
+    module=lambda p, ins: call(
+        "nn.Upsample",
         scale_factor=float(p["scale_factor"]),
         mode=p["mode"]
         if len(ins[0]) == 3
         else ("linear" if p["mode"] == "bilinear" else "nearest"),
-    ),
-    code=lambda p, ins: (
-        f"nn.Upsample(scale_factor={float(p['scale_factor'])}, mode={p['mode'] if len(ins[0]) == 3 else ('linear' if p['mode'] == 'bilinear' else 'nearest')!r})"
     ),
     summary=("scale_factor",),
 )
@@ -298,11 +309,11 @@ PAD2D = LayerType(
             "Zeros to add: left, right, top, bottom.",
             minimum=0,
             length=4,
+            badge="pad {}",
         ),
     ),
     infer=_pad_shape,
-    build=lambda p, ins: _nn().ZeroPad2d(tuple(p["padding"])),
-    code=lambda p, ins: f"nn.ZeroPad2d({tuple(p['padding'])!r})",
+    module=lambda p, ins: call("nn.ZeroPad2d", tuple(p["padding"])),
     summary=("padding",),
 )
 

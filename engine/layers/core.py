@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from engine.layers._shape import expect_rank, resolve_reshape
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel
-from engine.layers.base import torch_modules as _modules
-from engine.layers.base import torch_nn as _nn
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call, numel
 
 
 def _input_shape(p: Params, ins: list[Shape]) -> Shape:
@@ -22,7 +20,14 @@ INPUT = LayerType(
         "Choose int64 for token ids that feed an Embedding."
     ),
     params=(
-        Param("shape", "ints", [64], "Shape of one sample, without the batch axis.", minimum=1),
+        Param(
+            "shape",
+            "ints",
+            [64],
+            "Shape of one sample, without the batch axis.",
+            minimum=1,
+            badge="{}",
+        ),
         Param(
             "dtype",
             "choice",
@@ -32,7 +37,7 @@ INPUT = LayerType(
         ),
     ),
     infer=_input_shape,
-    build=None,
+    module=None,
     inputs=(),
     summary=("shape",),
 )
@@ -47,7 +52,7 @@ OUTPUT = LayerType(
     ),
     params=(),
     infer=lambda p, ins: ins[0],
-    build=None,
+    module=None,
     outputs=(),
     input_kind="any",
 )
@@ -70,17 +75,17 @@ LINEAR = LayerType(
         "The workhorse of MLPs and classifier heads."
     ),
     params=(
-        Param("out_features", "int", 64, "Number of outputs (neurons).", minimum=1),
+        Param("out_features", "int", 64, "Number of outputs (neurons).", minimum=1, badge="{} out"),
         Param("bias", "bool", True, "Learn an additive bias for each output."),
     ),
     infer=_linear_shape,
-    build=lambda p, ins: _nn().Linear(ins[0][-1], p["out_features"], bias=p["bias"]),
-    code=lambda p, ins: f"nn.Linear({ins[0][-1]}, {p['out_features']}, bias={p['bias']})",
+    module=lambda p, ins: call("nn.Linear", ins[0][-1], p["out_features"], bias=p["bias"]),
     count_params=lambda p, ins: (
         ins[0][-1] * p["out_features"] + (p["out_features"] if p["bias"] else 0)
     ),
     macs=lambda p, ins, out: numel(out) * ins[0][-1],
     summary=("out_features",),
+    channel_axis=-1,
 )
 
 
@@ -95,8 +100,7 @@ FLATTEN = LayerType(
     help="Turns each sample into one long vector: 32x4x4 -> 512. Put it between convolutions and Linear layers.",
     params=(),
     infer=_flatten_shape,
-    build=lambda p, ins: _nn().Flatten(),
-    code=lambda p, ins: "nn.Flatten()",
+    module=lambda p, ins: call("nn.Flatten"),
     input_kind="any",
 )
 
@@ -114,14 +118,19 @@ RESHAPE = LayerType(
         "One axis may be -1 to be worked out."
     ),
     params=(
-        Param("shape", "ints", [-1], "New shape of one sample; one axis may be -1.", minimum=-1),
+        Param(
+            "shape",
+            "ints",
+            [-1],
+            "New shape of one sample; one axis may be -1.",
+            minimum=-1,
+            badge="{}",
+        ),
     ),
     infer=_reshape_shape,
-    build=lambda p, ins: _modules().Reshape(_reshape_shape(p, ins)),
-    code=lambda p, ins: f"Reshape({_reshape_shape(p, ins)!r})",
+    module=lambda p, ins: call("Reshape", _reshape_shape(p, ins)),
     input_kind="any",
     summary=("shape",),
-    custom_modules=("Reshape",),
 )
 
 
@@ -147,11 +156,9 @@ PERMUTE = LayerType(
         Param("order", "ints", [1, 0], "New order of the sample axes (0 is the first).", minimum=0),
     ),
     infer=_permute_shape,
-    build=lambda p, ins: _modules().Permute(tuple(p["order"])),
-    code=lambda p, ins: f"Permute({tuple(p['order'])!r})",
+    module=lambda p, ins: call("Permute", tuple(p["order"])),
     input_kind="any",
     summary=("order",),
-    custom_modules=("Permute",),
 )
 
 DROPOUT = LayerType(
@@ -164,8 +171,7 @@ DROPOUT = LayerType(
     ),
     params=(Param("p", "float", 0.5, "Fraction of values dropped while training.", 0.0, 0.99),),
     infer=lambda p, ins: ins[0],
-    build=lambda p, ins: _nn().Dropout(p["p"]),
-    code=lambda p, ins: f"nn.Dropout({p['p']})",
+    module=lambda p, ins: call("nn.Dropout", p["p"]),
     summary=("p",),
 )
 
@@ -176,8 +182,7 @@ DROPOUT2D = LayerType(
     help="Dropout of whole feature maps (channels) of a C x H x W input while training. Shape unchanged.",
     params=(Param("p", "float", 0.2, "Fraction of channels dropped while training.", 0.0, 0.99),),
     infer=lambda p, ins: expect_rank(ins[0], (3,), "feature maps C x H x W"),
-    build=lambda p, ins: _nn().Dropout2d(p["p"]),
-    code=lambda p, ins: f"nn.Dropout2d({p['p']})",
+    module=lambda p, ins: call("nn.Dropout2d", p["p"]),
     summary=("p",),
 )
 
@@ -188,8 +193,7 @@ IDENTITY = LayerType(
     help="Passes its input through unchanged. Handy as a named junction or placeholder.",
     params=(),
     infer=lambda p, ins: ins[0],
-    build=lambda p, ins: _nn().Identity(),
-    code=lambda p, ins: "nn.Identity()",
+    module=lambda p, ins: call("nn.Identity"),
     input_kind="any",
 )
 
@@ -213,12 +217,14 @@ EMBEDDING = LayerType(
             32,
             "Vocabulary size: how many different token ids exist.",
             minimum=1,
+            badge="vocab {}",
         ),
-        Param("embedding_dim", "int", 32, "Length of each token's vector.", minimum=1),
+        Param(
+            "embedding_dim", "int", 32, "Length of each token's vector.", minimum=1, badge="dim {}"
+        ),
     ),
     infer=_embedding_shape,
-    build=lambda p, ins: _nn().Embedding(p["num_embeddings"], p["embedding_dim"]),
-    code=lambda p, ins: f"nn.Embedding({p['num_embeddings']}, {p['embedding_dim']})",
+    module=lambda p, ins: call("nn.Embedding", p["num_embeddings"], p["embedding_dim"]),
     count_params=lambda p, ins: p["num_embeddings"] * p["embedding_dim"],
     input_kind="int",
     summary=("num_embeddings", "embedding_dim"),

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from engine.layers._shape import fmt, same_shapes
-from engine.layers.base import LayerType, Param, Params, Port, Shape, ShapeError, numel
-from engine.layers.base import torch_modules as _modules
+from engine.layers.base import LayerType, Param, Params, Port, Shape, ShapeError, call, numel
 
 _MANY = (Port("in", "Any number of wires, all of the same shape.", multiple=True),)
 
@@ -36,11 +35,9 @@ LAYERS = (
         ),
         params=(),
         infer=lambda p, ins: same_shapes(ins, "Add"),
-        build=lambda p, ins: _modules().Add(),
-        code=lambda p, ins: "Add()",
+        module=lambda p, ins: call("Add"),
         inputs=_MANY,
         macs=lambda p, ins, out: numel(out) * (len(ins) - 1),
-        custom_modules=("Add",),
     ),
     LayerType(
         name="Multiply",
@@ -49,11 +46,9 @@ LAYERS = (
         help="Multiplies its inputs element by element (gating); all must have the same shape, which is kept.",
         params=(),
         infer=lambda p, ins: same_shapes(ins, "Multiply"),
-        build=lambda p, ins: _modules().Multiply(),
-        code=lambda p, ins: "Multiply()",
+        module=lambda p, ins: call("Multiply"),
         inputs=_MANY,
         macs=lambda p, ins, out: numel(out) * (len(ins) - 1),
-        custom_modules=("Multiply",),
     ),
     LayerType(
         name="Concat",
@@ -69,11 +64,9 @@ LAYERS = (
             ),
         ),
         infer=_concat_shape,
-        build=lambda p, ins: _modules().Concat(p["axis"]),
-        code=lambda p, ins: f"Concat({p['axis']})",
+        module=lambda p, ins: call("Concat", p["axis"]),
         inputs=_MANY,
         input_kind="any",
         summary=("axis",),
-        custom_modules=("Concat",),
     ),
 )

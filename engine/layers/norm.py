@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from engine.layers._shape import expect_rank
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, numel
-from engine.layers.base import torch_nn as _nn
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call, numel
 
 _EPS = Param(
     "eps", "float", 1e-5, "Small number added for numerical safety.", minimum=1e-12, maximum=1.0
@@ -38,14 +37,12 @@ def _batch_norm(axes: int) -> LayerType:
             Param("affine", "bool", True, "Learn a scale and shift per channel."),
         ),
         infer=infer,
-        build=lambda p, ins: getattr(_nn(), name)(
-            ins[0][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"]
-        ),
-        code=lambda p, ins: (
-            f"nn.{name}({ins[0][0]}, eps={p['eps']}, momentum={p['momentum']}, affine={p['affine']})"
+        module=lambda p, ins: call(
+            f"nn.{name}", ins[0][0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"]
         ),
         count_params=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
         macs=lambda p, ins, out: 2 * numel(out),
+        channel_axis=0,
     )
 
 
@@ -62,14 +59,12 @@ LAYER_NORM = LayerType(
         Param("elementwise_affine", "bool", True, "Learn a scale and shift per feature."),
     ),
     infer=lambda p, ins: ins[0],
-    build=lambda p, ins: _nn().LayerNorm(
-        ins[0][-1], eps=p["eps"], elementwise_affine=p["elementwise_affine"]
-    ),
-    code=lambda p, ins: (
-        f"nn.LayerNorm({ins[0][-1]}, eps={p['eps']}, elementwise_affine={p['elementwise_affine']})"
+    module=lambda p, ins: call(
+        "nn.LayerNorm", ins[0][-1], eps=p["eps"], elementwise_affine=p["elementwise_affine"]
     ),
     count_params=lambda p, ins: 2 * ins[0][-1] if p["elementwise_affine"] else 0,
     macs=lambda p, ins, out: 2 * numel(out),
+    channel_axis=-1,
 )
 
 
@@ -93,21 +88,24 @@ GROUP_NORM = LayerType(
     ),
     params=(
         Param(
-            "num_groups", "int", 4, "Number of channel groups; must divide the channels.", minimum=1
+            "num_groups",
+            "int",
+            4,
+            "Number of channel groups; must divide the channels.",
+            minimum=1,
+            badge="{} groups",
         ),
         _EPS,
         Param("affine", "bool", True, "Learn a scale and shift per channel."),
     ),
     infer=_group_norm_shape,
-    build=lambda p, ins: _nn().GroupNorm(
-        p["num_groups"], ins[0][0], eps=p["eps"], affine=p["affine"]
-    ),
-    code=lambda p, ins: (
-        f"nn.GroupNorm({p['num_groups']}, {ins[0][0]}, eps={p['eps']}, affine={p['affine']})"
+    module=lambda p, ins: call(
+        "nn.GroupNorm", p["num_groups"], ins[0][0], eps=p["eps"], affine=p["affine"]
     ),
     count_params=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
     macs=lambda p, ins, out: 2 * numel(out),
     summary=("num_groups",),
+    channel_axis=0,
 )
 
 LOCAL_RESPONSE_NORM = LayerType(
@@ -122,11 +120,8 @@ LOCAL_RESPONSE_NORM = LayerType(
         Param("k", "float", 1.0, "Additive constant.", minimum=0.0),
     ),
     infer=lambda p, ins: expect_rank(ins[0], (2, 3), "channels first"),
-    build=lambda p, ins: _nn().LocalResponseNorm(
-        p["size"], alpha=p["alpha"], beta=p["beta"], k=p["k"]
-    ),
-    code=lambda p, ins: (
-        f"nn.LocalResponseNorm({p['size']}, alpha={p['alpha']}, beta={p['beta']}, k={p['k']})"
+    module=lambda p, ins: call(
+        "nn.LocalResponseNorm", p["size"], alpha=p["alpha"], beta=p["beta"], k=p["k"]
     ),
     summary=("size",),
 )

@@ -6,9 +6,7 @@ Sequences are ``steps x features`` per sample (batch first), as users draw them.
 from __future__ import annotations
 
 from engine.layers._shape import expect_rank
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError
-from engine.layers.base import torch_modules as _modules
-from engine.layers.base import torch_nn as _nn
+from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call
 
 _SEQUENCE = "a sequence steps x features"
 _GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -33,12 +31,6 @@ def _recurrent(cell: str) -> LayerType:
     def macs(p: Params, ins: list[Shape], out: Shape) -> int:
         return ins[0][0] * (weights(p, ins))
 
-    def args(p: Params, ins: list[Shape]) -> str:
-        return (
-            f"{cell!r}, {ins[0][1]}, {p['hidden_size']}, num_layers={p['num_layers']}, "
-            f"bidirectional={p['bidirectional']}, dropout={p['dropout']}, output={p['output']!r}"
-        )
-
     memory = {
         "RNN": "a simple recurrent memory",
         "LSTM": "gated long short-term memory",
@@ -55,9 +47,22 @@ def _recurrent(cell: str) -> LayerType:
         ),
         params=(
             Param(
-                "hidden_size", "int", 64, "Size of the memory (features per step out).", minimum=1
+                "hidden_size",
+                "int",
+                64,
+                "Size of the memory (features per step out).",
+                minimum=1,
+                badge="{} hidden",
             ),
-            Param("num_layers", "int", 1, "Stacked recurrent layers.", minimum=1, maximum=16),
+            Param(
+                "num_layers",
+                "int",
+                1,
+                "Stacked recurrent layers.",
+                minimum=1,
+                maximum=16,
+                badge="layers {}",
+            ),
             Param(
                 "bidirectional",
                 "bool",
@@ -71,10 +76,12 @@ def _recurrent(cell: str) -> LayerType:
                 "last",
                 "Return every step, or only the last one.",
                 choices=("last", "sequence"),
+                badge="{}",
             ),
         ),
         infer=infer,
-        build=lambda p, ins: _modules().Recurrent(
+        module=lambda p, ins: call(
+            "Recurrent",
             cell,
             ins[0][1],
             p["hidden_size"],
@@ -83,11 +90,9 @@ def _recurrent(cell: str) -> LayerType:
             dropout=p["dropout"],
             output=p["output"],
         ),
-        code=lambda p, ins: f"Recurrent({args(p, ins)})",
         count_params=weights,
         macs=macs,
         summary=("hidden_size", "output"),
-        custom_modules=("Recurrent",),
     )
 
 
@@ -124,21 +129,17 @@ ATTENTION = LayerType(
         "divisible by num_heads."
     ),
     params=(
-        Param("num_heads", "int", 4, "Number of attention heads.", minimum=1),
+        Param("num_heads", "int", 4, "Number of attention heads.", minimum=1, badge="{} heads"),
         Param("dropout", "float", 0.0, "Dropout on the attention weights.", 0.0, 0.99),
         Param("bias", "bool", True, "Learn biases in the projections."),
     ),
     infer=_attention_shape,
-    build=lambda p, ins: _modules().SelfAttention(
-        ins[0][1], p["num_heads"], dropout=p["dropout"], bias=p["bias"]
-    ),
-    code=lambda p, ins: (
-        f"SelfAttention({ins[0][1]}, {p['num_heads']}, dropout={p['dropout']}, bias={p['bias']})"
+    module=lambda p, ins: call(
+        "SelfAttention", ins[0][1], p["num_heads"], dropout=p["dropout"], bias=p["bias"]
     ),
     count_params=lambda p, ins: _attention_weights(ins[0][1], p["bias"]),
     macs=lambda p, ins, out: _attention_macs(*ins[0]),
     summary=("num_heads",),
-    custom_modules=("SelfAttention",),
 )
 
 
@@ -158,9 +159,21 @@ TRANSFORMER_ENCODER = LayerType(
     ),
     params=(
         Param(
-            "num_heads", "int", 4, "Number of attention heads; must divide the features.", minimum=1
+            "num_heads",
+            "int",
+            4,
+            "Number of attention heads; must divide the features.",
+            minimum=1,
+            badge="{} heads",
         ),
-        Param("dim_feedforward", "int", 128, "Width of the feed-forward network.", minimum=1),
+        Param(
+            "dim_feedforward",
+            "int",
+            128,
+            "Width of the feed-forward network.",
+            minimum=1,
+            badge="ff {}",
+        ),
         Param("dropout", "float", 0.1, "Dropout inside the block.", 0.0, 0.99),
         Param("activation", "choice", "relu", "Feed-forward activation.", choices=("relu", "gelu")),
         Param(
@@ -171,7 +184,8 @@ TRANSFORMER_ENCODER = LayerType(
         ),
     ),
     infer=_attention_shape,
-    build=lambda p, ins: _nn().TransformerEncoderLayer(
+    module=lambda p, ins: call(
+        "nn.TransformerEncoderLayer",
         ins[0][1],
         p["num_heads"],
         dim_feedforward=p["dim_feedforward"],
@@ -179,10 +193,6 @@ TRANSFORMER_ENCODER = LayerType(
         activation=p["activation"],
         norm_first=p["norm_first"],
         batch_first=True,
-    ),
-    code=lambda p, ins: (
-        f"nn.TransformerEncoderLayer({ins[0][1]}, {p['num_heads']}, dim_feedforward={p['dim_feedforward']}, "
-        f"dropout={p['dropout']}, activation={p['activation']!r}, norm_first={p['norm_first']}, batch_first=True)"
     ),
     count_params=_encoder_weights,
     macs=lambda p, ins, out: (
@@ -212,9 +222,7 @@ POSITIONAL_ENCODING = LayerType(
     ),
     params=(Param("dropout", "float", 0.0, "Dropout after adding the positions.", 0.0, 0.99),),
     infer=_positional_shape,
-    build=lambda p, ins: _modules().PositionalEncoding(ins[0][0], ins[0][1], dropout=p["dropout"]),
-    code=lambda p, ins: f"PositionalEncoding({ins[0][0]}, {ins[0][1]}, dropout={p['dropout']})",
-    custom_modules=("PositionalEncoding",),
+    module=lambda p, ins: call("PositionalEncoding", ins[0][0], ins[0][1], dropout=p["dropout"]),
 )
 
 
@@ -241,10 +249,8 @@ SEQUENCE_POOL = LayerType(
         ),
     ),
     infer=_pool_shape,
-    build=lambda p, ins: _modules().SequencePool(p["mode"]),
-    code=lambda p, ins: f"SequencePool({p['mode']!r})",
+    module=lambda p, ins: call("SequencePool", p["mode"]),
     summary=("mode",),
-    custom_modules=("SequencePool",),
 )
 
 LAYERS = (

@@ -51,7 +51,7 @@ def build_project(
     difference = _compare(model, module, graph, model_path)
     project = Project(name=name or project_stem(project_path), graph=graph)
     project.extra["imported_from"] = model_path.name
-    output_shape = analysis.output_shape(graph) or ()
+    output_shape = analysis.output_shape or ()
     # a vector of scores is most often a classifier; anything else trains as regression
     project.training["loss"] = "cross_entropy" if len(output_shape) == 1 else "mse"
     has_weights = bool(module.state_dict())

@@ -12,20 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.layers import layer_type
 from engine.onnx_import.context import Importer
 from engine.onnx_import.values import Tensor
-
-# layers whose output is an affine function per channel: (channel axis of the output)
-_CHANNEL_LAYERS = {
-    "Linear": -1,
-    "Conv1d": 0,
-    "Conv2d": 0,
-    "ConvTranspose2d": 0,
-    "BatchNorm1d": 0,
-    "BatchNorm2d": 0,
-    "GroupNorm": 0,
-    "LayerNorm": -1,
-}
 
 
 def fold_into_producer(
@@ -37,7 +26,8 @@ def fold_into_producer(
 ) -> Tensor | None:
     """Fold ``x + shift`` or ``x * scale`` into the Linear/convolution computing `x`, if exact."""
     node = ctx.graph.nodes[x.node]
-    axis = _CHANNEL_LAYERS.get(node.type)
+    layer = layer_type(node.type)
+    axis = layer.channel_axis if layer is not None else None
     if axis is None or ctx.producer_of.get(x.node) != onnx_value:
         return None
     if not ctx.sole_reader(x, onnx_value):
@@ -49,7 +39,7 @@ def fold_into_producer(
         return None
     weights = ctx.weights.setdefault(x.node, {})
     if shift is not None:
-        if node.type in ("Linear", "Conv1d", "Conv2d", "ConvTranspose2d"):
+        if layer is not None and layer.param("bias") is not None:  # a learnable bias to switch on
             node.params["bias"] = True
         elif "bias" not in weights:
             return None

@@ -51,7 +51,7 @@ def prepare(p: Project, data: DataSet, **settings: Any) -> Any:
     analysis = analyse(p.graph)
     assert analysis.ok, analysis.errors
     chosen = TrainingSettings.from_json({**p.training, **settings})
-    return prepare_data(data, network_io(p.graph, analysis), chosen, p.dataset)
+    return prepare_data(data, network_io(analysis), chosen, p.dataset)
 
 
 def grid(count: int = 20, values: int = 4, classes: int = 2) -> DataSet:

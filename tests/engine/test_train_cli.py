@@ -166,6 +166,23 @@ def test_a_bundled_example_saves_its_weights_in_the_current_folder(
     assert not (example.parent / "perceptron.safetensors").exists()
 
 
+def test_layers_left_at_their_defaults_check_and_train(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An Embedding dropped from the palette keeps its defaults (no params in the file): `check`
+    and `train` read the same defaults, so it trains instead of failing inside."""
+    monkeypatch.chdir(tmp_path)
+    data = json.loads((ROOT / "resources/examples/transformer-marker.netwright.json").read_text())
+    for node in data["graph"]["nodes"]:
+        if node["type"] in ("Embedding", "SequencePool", "PositionalEncoding"):
+            node["params"] = {}
+    project = tmp_path / "defaults.netwright.json"
+    project.write_text(json.dumps(data))
+    assert run(["check", str(project)]) == 0
+    assert run(["train", str(project), "--epochs", "1", "--device", "cpu"]) == 0
+    assert "epoch 1/1" in capsys.readouterr().out
+
+
 def ctrl_c_after_first_epoch(project: Path, metrics: Path) -> tuple[int, str, str]:
     """`netwright train PROJECT` in a child process, sent SIGINT (Ctrl+C) once its first epoch is
     in the metrics stream: exit code, stdout, stderr."""
