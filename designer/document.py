@@ -314,11 +314,12 @@ class Document(QObject):
         if layer is None or not layer.inputs or not layer.outputs or edge not in self.graph.edges:
             return None
         node = Node(self._fresh_id(type_name), type_name, {}, position)
+        out = layer.outputs_for(layer.resolved({}))[0]
         macro = cmd.Macro(f"Insert {type_name} into {edge.source.node} → {edge.target.node}")
         cmd.AddNode(self.graph, node, macro)
         cmd.Disconnect(self.graph, edge, macro)
         cmd.Connect(self.graph, Edge(edge.source, PortRef(node.id, layer.inputs[0].name)), macro)
-        cmd.Connect(self.graph, Edge(PortRef(node.id, layer.outputs[0].name), edge.target), macro)
+        cmd.Connect(self.graph, Edge(PortRef(node.id, out.name), edge.target), macro)
         return node.id if self._push(macro) else None
 
     def paste(self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float]) -> list[str]:

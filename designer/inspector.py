@@ -196,7 +196,8 @@ class Inspector(QScrollArea):
             return
         node = self.document.graph.node(item.node_id)
         info = analysis.nodes.get(node.id)
-        shape = fmt(info.shape) if info is not None and info.shape is not None else "unknown"
+        shapes = [fmt(s) for s in info.shapes.values()] if info is not None else []
+        shape = ", ".join(shapes) or "unknown"
         if self.status_label is not None:
             count = count_text(info.params) if info is not None else "0 params"
             _set_text(
@@ -230,7 +231,8 @@ def _inputs_text(node_id: str, document: Document) -> str:
     shapes = []
     for edge in document.graph.edges_into(node_id):
         info = document.analysis.nodes.get(edge.source.node)
-        shapes.append(fmt(info.shape) if info is not None and info.shape is not None else "?")
+        shape = info.shapes.get(edge.source.port) if info is not None else None
+        shapes.append(fmt(shape) if shape is not None else "?")
     return f"Input  {', '.join(shapes)}   →   " if shapes else ""
 
 

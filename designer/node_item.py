@@ -100,7 +100,8 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setPos(QPointF(*node.position))
         self.inputs = self._make_ports(layer.inputs if layer else (), False)
-        self.outputs = self._make_ports(layer.outputs if layer else (), True)
+        outputs = layer.outputs_for(layer.resolved(node.params)) if layer else ()
+        self.outputs = self._make_ports(outputs, True)
         self.setToolTip(self._help())
 
     def _make_ports(self, ports: Any, is_output: bool) -> dict[str, PortItem]:
@@ -113,6 +114,22 @@ class NodeItem(QGraphicsItem):
             item.setPos(x, y)
             made[port.name] = item
         return made
+
+    def refresh_outputs(self, node: Node) -> bool:
+        """Remake the output ports when the parameters change them (a Split's pieces);
+        True when they changed, so the scene re-attaches the wires."""
+        layer = layer_type(node.type)
+        if layer is None or not layer.multi_output:
+            return False
+        ports = layer.outputs_for(layer.resolved(node.params))
+        if [p.name for p in ports] == list(self.outputs):
+            return False
+        for item in self.outputs.values():
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self.outputs = self._make_ports(ports, True)
+        self.update()
+        return True
 
     def port(self, name: str, is_output: bool) -> PortItem | None:
         return (self.outputs if is_output else self.inputs).get(name)
@@ -135,11 +152,11 @@ class NodeItem(QGraphicsItem):
 
     def set_state(self, info: NodeInfo | None, diagnostics: list[Diagnostic]) -> None:
         """Show what the analysis found; repaint only when something visible changed."""
-        seen = (info.shape, info.params) if info is not None else None, diagnostics
+        seen = (info.shapes, info.params) if info is not None else None, diagnostics
         if seen == self._seen:
             return  # most nodes are untouched by an edit: skip the formatting too
         self._seen = seen
-        shape = "" if info is None or info.shape is None else fmt(info.shape)
+        shape = "" if info is None else " · ".join(fmt(s) for s in info.shapes.values())
         count = 0 if info is None else info.params
         severity = None
         if any(d.severity == "error" for d in diagnostics):

@@ -128,8 +128,14 @@ class GraphScene(QGraphicsScene):
 
     def _on_param_changed(self, node_id: str, name: str, value: object) -> None:
         item = self.nodes.get(node_id)
-        if item is not None:
-            item.set_summary(self._graph.node(node_id))
+        if item is None:
+            return
+        node = self._graph.node(node_id)
+        item.set_summary(node)
+        if item.refresh_outputs(node):  # new ports: wires leaving the node re-attach by port name
+            for edge in [e for e in self._graph.edges if e.source.node == node_id]:
+                self._on_edge_removed(edge)
+                self._on_edge_added(edge)
 
     def _on_node_moved(self, node_id: str, position: tuple[float, float]) -> None:
         item = self.nodes.get(node_id)
@@ -162,7 +168,8 @@ class GraphScene(QGraphicsScene):
             item.set_state(analysis.nodes.get(node_id), by_node.get(node_id, []))
         for edge, item in self.edges.items():
             info = analysis.nodes.get(edge.source.node)
-            label = fmt(info.shape) if info is not None and info.shape is not None else ""
+            shape = info.shapes.get(edge.source.port) if info is not None else None
+            label = fmt(shape) if shape is not None else ""
             target = self.nodes.get(edge.target.node)
             item.set_label(label, target is not None and target.severity == "error")
 

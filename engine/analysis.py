@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.graph import Edge, Graph, Node, id_problem
+from engine.graph import Edge, Graph, Node, PortRef, id_problem
 from engine.layers import layer_type
 from engine.layers._shape import fmt
 from engine.layers.base import LayerType, Shape, ShapeError, numel
@@ -58,17 +58,18 @@ class Diagnostic:
 class NodeInfo:
     """What inference learned about one node: everything downstream reads it from here."""
 
-    shape: Shape | None = None  # output shape per sample; None when unknown
+    shape: Shape | None = None  # output shape per sample (the first output's); None when unknown
+    shapes: dict[str, Shape] = field(default_factory=dict)  # by output port
     is_int: bool = False  # carries integer token ids rather than real numbers
     params: int = 0  # learned parameters (weights) it holds
     macs: int = 0
     resolved: dict[str, Any] = field(default_factory=dict)  # its parameters, defaults filled in
-    sources: tuple[str, ...] = ()  # the nodes feeding it, port by port, wires in drawn order
+    sources: tuple[PortRef, ...] = ()  # the outputs feeding it, port by port, wires as drawn
 
     @property
     def activation_bytes(self) -> int:
-        """Memory this node's output takes per sample (float32)."""
-        return numel(self.shape) * BYTES_PER_VALUE if self.shape is not None else 0
+        """Memory this node's outputs take per sample (float32)."""
+        return sum(numel(shape) for shape in self.shapes.values()) * BYTES_PER_VALUE
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,12 @@ def _usable_edges(graph: Graph, types: dict[str, LayerType], report: Any) -> lis
             )
             continue
         src_type, dst_type = types.get(source.node), types.get(target.node)
-        if src_type and source.port not in [p.name for p in src_type.outputs]:
+        src_ports = (
+            src_type.outputs_for(src_type.resolved(graph.node(source.node).params))
+            if src_type
+            else ()
+        )
+        if src_type and source.port not in [p.name for p in src_ports]:
             report(
                 Diagnostic(
                     "error",
@@ -360,9 +366,10 @@ def _infer_node(
             return info
         for wire in wires if port.multiple else wires[:1]:
             upstream = result.nodes.get(wire.source.node)
-            if upstream is None or upstream.shape is None:
+            shape = upstream.shapes.get(wire.source.port) if upstream is not None else None
+            if upstream is None or shape is None:
                 return info  # the upstream node already carries the problem
-            in_shapes.append(upstream.shape)
+            in_shapes.append(shape)
             in_ints.append(upstream.is_int)
     if _wrong_number_kind(node, layer, in_ints, report):
         return info
@@ -370,16 +377,18 @@ def _infer_node(
     if any(param.check(params[param.name]) for param in layer.params):
         return info  # already reported by _check_nodes
     try:
-        shape = tuple(int(s) for s in layer.infer(params, in_shapes))
+        shapes = [tuple(int(s) for s in one) for one in layer.output_shapes(params, in_shapes)]
         info.params = int(layer.count_params(params, in_shapes))
-        info.macs = int(layer.macs(params, in_shapes, shape))
+        info.macs = int(layer.macs(params, in_shapes, shapes[0]))
     except ShapeError as problem:
         report(Diagnostic("error", problem.message, node.id, problem.param, problem.hint))
         return info
-    if any(s < 1 for s in shape):
-        report(Diagnostic("error", f"would produce an empty output ({fmt(shape)})", node.id))
+    empty = next((shape for shape in shapes if any(s < 1 for s in shape)), None)
+    if empty is not None:
+        report(Diagnostic("error", f"would produce an empty output ({fmt(empty)})", node.id))
         return info
-    info.shape = shape
+    info.shapes = {port.name: shape for port, shape in zip(layer.outputs_for(params), shapes)}
+    info.shape = shapes[0]
     info.is_int = (layer.name == "Input" and params.get("dtype") == "int64") or (
         layer.input_kind == "any" and any(in_ints)
     )
@@ -394,12 +403,12 @@ def _infer_node(
     return info
 
 
-def _sources(layer: LayerType, ports: dict[str, list[Edge]]) -> tuple[str, ...]:
-    """The nodes feeding a layer in call order: port by port, a port's wires as drawn."""
-    found: list[str] = []
+def _sources(layer: LayerType, ports: dict[str, list[Edge]]) -> tuple[PortRef, ...]:
+    """The outputs feeding a layer in call order: port by port, a port's wires as drawn."""
+    found: list[PortRef] = []
     for port in layer.inputs:
         wires = ports.get(port.name, [])
-        found += [w.source.node for w in (wires if port.multiple else wires[:1])]
+        found += [w.source for w in (wires if port.multiple else wires[:1])]
     return tuple(found)
 
 

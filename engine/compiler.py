@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from engine.analysis import Analysis, analyse
-from engine.graph import Graph
+from engine.graph import Graph, PortRef
 from engine.layers import layer_type
 
 
@@ -29,10 +29,20 @@ class CompileError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    """One layer call in the forward pass: which node, and whose outputs it reads."""
+    """One layer call in the forward pass: which node, the values it reads and the ones it gives.
+
+    A value is named by its node's id; the pieces a multi-output layer (a Split) gives are
+    named ``node:port``, listed in `outputs` in port order."""
 
     node: str
     inputs: tuple[str, ...]
+    outputs: tuple[str, ...] = ()  # empty: one value, named by the node
+
+
+def value_name(ref: PortRef, graph: Graph) -> str:
+    """The forward pass's name for the value leaving output `ref`."""
+    layer = layer_type(graph.nodes[ref.node].type)
+    return f"{ref.node}:{ref.port}" if layer is not None and layer.multi_output else ref.node
 
 
 class GraphModule(nn.Module):
@@ -52,7 +62,11 @@ class GraphModule(nn.Module):
         values: dict[str, torch.Tensor] = {self.input_id: x}
         for step in self.steps:
             layer = getattr(self, step.node)
-            values[step.node] = layer(*(values[i] for i in step.inputs))
+            out = layer(*(values[i] for i in step.inputs))
+            if step.outputs:
+                values.update(zip(step.outputs, out))
+            else:
+                values[step.node] = out
         return values[self.output_source]
 
 
@@ -71,11 +85,14 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
             info = analysis.nodes[node_id]
             if node_id not in analysis.used or layer is None or layer.module is None:
                 continue
-            in_shapes = [analysis.nodes[s].shape for s in info.sources]
-            layers[node_id] = layer.build(info.resolved, in_shapes)  # type: ignore[arg-type]
-            steps.append(Step(node_id, info.sources))
+            in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
+            layers[node_id] = layer.build(info.resolved, in_shapes)
+            outputs = (
+                tuple(f"{node_id}:{port}" for port in info.shapes) if layer.multi_output else ()
+            )
+            steps.append(Step(node_id, tuple(value_name(s, graph) for s in info.sources), outputs))
     (output_source,) = analysis.nodes[analysis.output_id].sources
-    return GraphModule(steps, analysis.input_id, output_source, layers)
+    return GraphModule(steps, analysis.input_id, value_name(output_source, graph), layers)
 
 
 def example_input(

@@ -142,3 +142,16 @@ class Concat(nn.Module):
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=self.axis + 1 if self.axis >= 0 else self.axis)
+
+
+class Split(nn.Module):
+    """Cut each sample into pieces of the given sizes along one axis; returns them as a tuple."""
+
+    def __init__(self, sizes: tuple[int, ...], axis: int = 0) -> None:
+        super().__init__()
+        self.sizes = tuple(sizes)
+        self.axis = axis
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        dim = self.axis + 1 if self.axis >= 0 else self.axis
+        return tuple(torch.split(x, list(self.sizes), dim=dim))

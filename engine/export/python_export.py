@@ -65,7 +65,8 @@ def python_source(project: Project, module: GraphModule) -> str:
         if layer is None or layer.module is None:
             raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
         info = analysis.nodes[node.id]
-        constructor = layer.module(info.resolved, [analysis.nodes[s].shape for s in step.inputs])  # type: ignore[misc]
+        in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
+        constructor = layer.module(info.resolved, in_shapes)
         layers.append(f"        self.{node.id} = {constructor.code()}")
         if constructor.custom_module is not None:
             custom.add(constructor.custom_module)
@@ -135,31 +136,46 @@ def _class(
 
 
 def _forward_lines(module: GraphModule) -> list[str]:
-    """`x = self.conv1(x)` along chains; a named variable where a branch keeps a value alive."""
+    """`x = self.conv1(x)` along chains; a named variable where a branch keeps a value alive;
+    `split_out1, split_out2 = self.split(x)` for a layer with several outputs."""
     remaining = Counter(source for step in module.steps for source in step.inputs)
     remaining[module.output_source] += 1
-    holder: dict[str, str] = {module.input_id: "x"}  # value (node id) -> variable
+    holder: dict[str, str] = {module.input_id: "x"}  # value -> variable
     holds: dict[str, str | None] = {"x": module.input_id}  # variable -> value it holds
+    taken = set(_TAKEN) | {step.node for step in module.steps}
     lines = []
     for step in module.steps:
         args = ", ".join(holder[s] for s in step.inputs)
         for source in step.inputs:
             remaining[source] -= 1
         free = {v for v, value in holds.items() if value is None or remaining[value] <= 0}
-        if "x" in free:
-            variable = "x"
+        if step.outputs:
+            variables = [_fresh_variable(value.replace(":", "_"), taken) for value in step.outputs]
+            values = list(step.outputs)
+        elif "x" in free:
+            variables, values = ["x"], [step.node]
         elif len(step.inputs) == 1 and holder[step.inputs[0]] in free:
-            variable = holder[step.inputs[0]]
+            variables, values = [holder[step.inputs[0]]], [step.node]
         else:
-            variable = step.node if step.node not in _TAKEN else f"{step.node}_out"
-        lines.append(f"{variable} = self.{step.node}({args})")
-        previous = holds.get(variable)
-        if previous is not None:
-            holder.pop(previous, None)
-        holder[step.node] = variable
-        holds[variable] = step.node
+            variables = [step.node if step.node not in _TAKEN else f"{step.node}_out"]
+            values = [step.node]
+        lines.append(f"{', '.join(variables)} = self.{step.node}({args})")
+        for variable, value in zip(variables, values):
+            previous = holds.get(variable)
+            if previous is not None:
+                holder.pop(previous, None)
+            holder[value] = variable
+            holds[variable] = value
     lines.append(f"return {holder[module.output_source]}")
     return lines
+
+
+def _fresh_variable(base: str, taken: set[str]) -> str:
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
 
 
 _LOADER = '''

@@ -202,7 +202,7 @@ class LayerType:
     icon: str  # a qtawesome name, e.g. "mdi6.layers"
     help: str  # what it does, shapes in and out, when to use it
     params: tuple[Param, ...]
-    infer: Callable[[Params, list[Shape]], Shape]
+    infer: Callable[[Params, list[Shape]], Shape]  # the (first) output's shape
     module: Callable[[Params, list[Shape]], Call] | None  # None: no module (Input, Output)
     inputs: tuple[Port, ...] = (Port("in"),)
     outputs: tuple[Port, ...] = (Port("out"),)
@@ -212,8 +212,31 @@ class LayerType:
     exports_onnx: bool = True
     onnx_note: str = ""
     summary: tuple[str, ...] = ()  # parameter names shown on the node
+    # outputs that depend on the parameters (a Split's pieces): the ports, a shape for each, and
+    # a module that returns a tuple of tensors in port order
+    output_ports: Callable[[Params], tuple[Port, ...]] | None = None
+    infer_outputs: Callable[[Params, list[Shape]], list[Shape]] | None = None
     rectifier: bool = False  # zero for negative inputs: its units can die (the probe counts them)
     channel_axis: int | None = None  # output axis it is affine along, per channel (import folding)
+
+    @property
+    def multi_output(self) -> bool:
+        return self.output_ports is not None
+
+    def outputs_for(self, params: Params) -> tuple[Port, ...]:
+        """The output ports a node of this type has with (resolved) `params`."""
+        if self.output_ports is None:
+            return self.outputs
+        try:
+            return self.output_ports(params)
+        except (TypeError, ValueError, KeyError):  # parameters not usable yet: Problems says why
+            return self.outputs
+
+    def output_shapes(self, params: Params, ins: list[Shape]) -> list[Shape]:
+        """Every output's shape, in port order; raises ShapeError."""
+        if self.infer_outputs is not None:
+            return list(self.infer_outputs(params, ins))
+        return [self.infer(params, ins)]
 
     def build(self, params: Params, ins: list[Shape]) -> nn.Module:
         """The torch module for resolved `params` and input shapes `ins`."""

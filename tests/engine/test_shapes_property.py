@@ -59,6 +59,11 @@ def draw_param(data: st.DataObject, param: Param, shape: Shape) -> Any:
     return data.draw(st.floats(low, min(param.maximum if param.maximum is not None else 1.0, 0.5)))
 
 
+def first_output(graph: Graph, node_id: str) -> PortRef:
+    """The node's first output port (a Split has several)."""
+    return PortRef(node_id, next(iter(analyse(graph).nodes[node_id].shapes), "out"))
+
+
 def grow(data: st.DataObject, graph: Graph, tip: str, steps: int) -> str:
     """Append up to `steps` random layers after `tip`; each step tries a few until one is valid."""
     for _ in range(steps):
@@ -68,7 +73,7 @@ def grow(data: st.DataObject, graph: Graph, tip: str, steps: int) -> str:
             layer = CATALOGUE[data.draw(st.sampled_from(MIDDLE))]
             params = {p.name: draw_param(data, p, shape) for p in layer.params if not p.optional}
             node = graph.add_node(layer.name, params=params)
-            graph.connect(PortRef(tip, "out"), PortRef(node.id, "in"))
+            graph.connect(first_output(graph, tip), PortRef(node.id, "in"))
             if analyse(graph).nodes[node.id].shape is not None:
                 tip = node.id
                 break
@@ -80,15 +85,18 @@ def check_against_torch(graph: Graph) -> None:
     analysis = analyse(graph)
     assert analysis.ok, [str(d) for d in analysis.errors]
     model = compile_graph(graph, analysis=analysis).eval()
-    seen: dict[str, tuple[int, ...]] = {}
+    seen: dict[str, list[tuple[int, ...]]] = {}
     for name, module in model.named_children():
         module.register_forward_hook(
-            lambda m, i, o, name=name: seen.__setitem__(name, tuple(o.shape))
+            lambda m, i, o, name=name: seen.__setitem__(
+                name, [tuple(t.shape) for t in (o if isinstance(o, tuple) else (o,))]
+            )
         )
     with torch.no_grad():
         model(example_input(graph, batch=2))
     for name, module in model.named_children():
-        assert seen[name] == (2, *analysis.nodes[name].shape), name  # type: ignore[misc]
+        expected = [(2, *shape) for shape in analysis.nodes[name].shapes.values()]
+        assert seen[name] == expected, name
         assert sum(p.numel() for p in module.parameters()) == analysis.nodes[name].params, name
 
 
@@ -99,7 +107,7 @@ def test_random_chains_match_torch(data: st.DataObject, start: str) -> None:
     graph.add_node("Input", "input", {"shape": data.draw(STARTS[start])})
     tip = grow(data, graph, "input", data.draw(st.integers(1, 6)))
     graph.add_node("Output", "output")
-    graph.connect(PortRef(tip, "out"), PortRef("output", "in"))
+    graph.connect(first_output(graph, tip), PortRef("output", "in"))
     check_against_torch(graph)
 
 
@@ -118,7 +126,7 @@ def test_random_branching_graphs_match_torch(data: st.DataObject, start: str, me
     branches = []
     for _ in range(data.draw(st.integers(2, 3))):
         node = graph.add_node(data.draw(st.sampled_from(keep)))
-        graph.connect(PortRef(trunk, "out"), PortRef(node.id, "in"))
+        graph.connect(first_output(graph, trunk), PortRef(node.id, "in"))
         branches.append(node.id)
     merged = graph.add_node(merge, params={"axis": 0} if merge == "Concat" else {})
     for branch in branches:
@@ -166,7 +174,7 @@ def test_every_layer_type_matches_torch_with_its_defaults() -> None:
             graph.add_node(name, "layer")
             graph.add_node("Output", "output")
             graph.connect(PortRef("input", "out"), PortRef("layer", "in"))
-            graph.connect(PortRef("layer", "out"), PortRef("output", "in"))
+            graph.connect(first_output(graph, "layer"), PortRef("output", "in"))
             if analyse(graph).ok:
                 check_against_torch(graph)
                 break
