@@ -36,7 +36,7 @@ bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; QT_QPA_PLATFORM=offscreen $(PY) $$script || exit 1; done
 
 docs: install
-	$(PY) docs/make_layer_list.py
+	$(PY) docs/make_reference.py
 
 screenshots: install
 	QT_QPA_PLATFORM=offscreen $(PY) docs/make_screenshots.py

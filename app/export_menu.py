@@ -51,6 +51,7 @@ class Job(QThread):
         self.target = target  # the file it writes, named when the system refuses it
 
     def run(self) -> None:
+        from engine.atomic import WriteError
         from engine.data import DataError
         from engine.export import ExportError
         from engine.onnx_import import OnnxImportError
@@ -60,6 +61,8 @@ class Job(QThread):
         try:
             result = self.work()
         except (ExportError, OnnxImportError, ProjectError, WeightsError, DataError) as error:
+            self.failed.emit(str(error))
+        except WriteError as error:  # names the file and why: disk full, a folder in the way
             self.failed.emit(str(error))
         except OSError as error:
             reason = error.strerror or str(error)

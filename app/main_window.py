@@ -42,6 +42,7 @@ from designer.inspector import Inspector
 from designer.network_tabs import NetworkTabs
 from designer.palette import Palette
 from designer.problems import ProblemsPanel
+from engine.atomic import WriteError
 from engine.project import SUFFIX, Project, ProjectError, load_project, project_stem, save_project
 
 MAX_RECENT = 8
@@ -332,6 +333,9 @@ class MainWindow(QMainWindow):
     def _write(self, path: Path) -> bool:
         try:
             save_project(self.document.project, path)
+        except WriteError as error:  # it names the file and the cause; the old file is whole
+            QMessageBox.warning(self, "Cannot save project", str(error))
+            return False
         except (OSError, ProjectError, ValueError) as error:
             QMessageBox.warning(self, "Cannot save project", f"{path}: {error}")
             return False

@@ -14,8 +14,11 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from engine.graph import Edge, Graph, Node
+from engine.project import Project
+from engine.settings import MISSING
 
 SET_PARAM_ID = 1001
+SET_VALUE_ID = 1002
 
 
 class Command(QUndoCommand):
@@ -149,6 +152,51 @@ class SetParam(Command):
 
     def undo(self) -> None:
         self.graph.set_param(self.node_id, self.name, copy.deepcopy(self.old))
+
+
+class SetValue(Command):
+    """Change one project setting ("training.optimizer.lr", "dataset.source"). Typing into one
+    field merges into one step; undo removes what the edit created (a whole new section)."""
+
+    def __init__(
+        self, project: Project, path: str, value: Any, text: str, merge: bool = False
+    ) -> None:
+        super().__init__(text)
+        self.project = project
+        self.path = path
+        self.old = copy.deepcopy(project.value(path))
+        self.new = copy.deepcopy(value)
+        self.created = _first_missing(project, path)  # what undo removes again, if anything
+        self.open = merge
+
+    def id(self) -> int:
+        return SET_VALUE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (isinstance(other, SetValue) and self.open and other.open and other.path == self.path):
+            return False
+        self.new = other.new
+        self.setText(other.text())
+        return True
+
+    def redo(self) -> None:
+        self.project.set_value(self.path, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        if self.created is not None:
+            self.project.set_value(self.created, MISSING)
+        else:
+            self.project.set_value(self.path, copy.deepcopy(self.old))
+
+
+def _first_missing(project: Project, path: str) -> str | None:
+    """The shortest part of `path` (below its section) that the project does not have yet."""
+    section, *keys = path.split(".")
+    for end in range(1, len(keys) + 1):
+        part = ".".join([section, *keys[:end]])
+        if project.value(part) is MISSING:
+            return part
+    return None
 
 
 class MoveNodes(Command):

@@ -93,10 +93,15 @@ class Document(QObject):
     def _listen(self, project: Project) -> None:
         for graph in project.named_graphs().values():  # a join between networks may change
             graph.changed.connect(self.schedule_analysis)
+        project.value_changed.connect(self._value_changed)
 
     def _unlisten(self, project: Project) -> None:
         for graph in project.named_graphs().values():
             graph.changed.disconnect(self.schedule_analysis)
+        project.value_changed.disconnect(self._value_changed)
+
+    def _value_changed(self, path: str, value: Any) -> None:
+        self.schedule_analysis()  # settings and data have problems of their own
 
     # ------------------------------------------------------------ networks
     def show_network(self, name: str) -> bool:
@@ -273,10 +278,19 @@ class Document(QObject):
             return False
         return self._push(cmd.SetParam(self.graph, node_id, name, value, merge))
 
+    def set_value(self, path: str, value: Any, merge: bool = False, text: str | None = None) -> bool:
+        """Change a project setting (``training.optimizer.lr``, ``dataset.source``) as one step;
+        `merge` folds consecutive edits of one field into one step. False when nothing changed
+        or editing is locked."""
+        if self.project.value(path) == value:
+            return False
+        label = text or f"Set {path} to {_short(value)}"
+        return self._push(cmd.SetValue(self.project, path, value, label, merge))
+
     def end_merge(self) -> None:
         """The editor lost focus: the next edit of the same field is a new step."""
         top = self.undo_stack.command(self.undo_stack.index() - 1)
-        if isinstance(top, cmd.SetParam):
+        if isinstance(top, (cmd.SetParam, cmd.SetValue)):
             top.open = False
 
     def move_nodes(
@@ -374,6 +388,12 @@ def _first_network(project: Project) -> str | None:
 
 def _touches(edge: Edge, node_ids: list[str]) -> bool:
     return edge.source.node in node_ids or edge.target.node in node_ids
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name", value.get("metric", "…")))
+    return "off" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 __all__ = ["Document", "GraphError"]

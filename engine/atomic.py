@@ -14,6 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+class WriteError(OSError):
+    """A file that could not be written, said plainly (disk full, file too large, no
+    permission); the previous file is whole. Writers that raise their own kind of error for a
+    failed write (safetensors) are translated into this."""
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `target` atomically.
@@ -21,11 +27,14 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     For writers that insist on a file name (torch.onnx.export, safetensors).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(handle)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+        os.close(handle)
+    except OSError as error:
+        raise WriteError(f"{target}: cannot be written ({_cause(error)})") from None
     temp = Path(temp_name)
     try:
         yield temp
@@ -33,8 +42,16 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(written.fileno())
         os.replace(temp, target)
         _fsync_dir(target.parent)
+    except WriteError:
+        raise
+    except OSError as error:  # disk full, file too large, the folder gone: the old file stays
+        raise WriteError(f"{target}: cannot be written ({_cause(error)})") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _cause(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from engine import __version__
+from engine.atomic import WriteError
 from engine.project import ProjectError
 
 COMMAND_MODULES = (
@@ -64,6 +65,9 @@ def run(argv: Sequence[str]) -> int:
         _say(str(error))
         return error.code
     except ProjectError as error:
+        _say(str(error))
+        return 2
+    except WriteError as error:  # disk full, file too large, no permission: the old file is whole
         _say(str(error))
         return 2
     except KeyboardInterrupt:

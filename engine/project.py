@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from psygnal import Signal
+
 from engine.atomic import atomic_write_text
 from engine.graph import Edge, Graph, Node, PortRef
+from engine.settings import new_project_training
+from engine.settings.declared import read_path, write_path
 
 FORMAT = "netwright-project"
 VERSION = 1
@@ -29,16 +33,6 @@ MAX_NODES = 50_000
 # version -> function turning a document of that version into one of version + 1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-DEFAULT_TRAINING: dict[str, Any] = {
-    "loss": "cross_entropy",
-    "optimizer": {"name": "adam", "lr": 0.001, "weight_decay": 0.0},
-    "epochs": 10,
-    "batch_size": 64,
-    "validation_split": 0.2,
-    "early_stopping": {"metric": "val_loss", "patience": 3},
-    "seed": 0,
-    "device": "auto",
-}
 _KNOWN_KEYS = {"format", "version", "name", "graph", "networks", "recipe", "dataset", "training"}
 NETWORK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -59,15 +53,42 @@ class Project:
     name: str
     graph: Graph = field(default_factory=Graph)
     dataset: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_TRAINING))
+    training: dict[str, Any] = field(default_factory=new_project_training)
     extra: dict[str, Any] = field(default_factory=dict)  # top-level keys this version does not know
     path: Path | None = None
     networks: dict[str, Graph] = field(default_factory=dict)  # empty for single-network projects
     recipe: dict[str, Any] | None = None  # how several networks train together
 
+    # a value of `training`, `dataset` or `recipe` changed: its path ("training.optimizer.lr")
+    # and the new value (MISSING when removed). The graph has its own signals.
+    value_changed = Signal(str, object)
+
     @property
     def is_multi_network(self) -> bool:
         return bool(self.networks)
+
+    def value(self, path: str) -> Any:
+        """The value at `path` ("training.epochs", "dataset.source"), MISSING when absent."""
+        section, *rest = path.split(".")
+        return read_path(self._section(section), tuple(rest))
+
+    def set_value(self, path: str, value: Any) -> None:
+        """Set (MISSING: remove) the value at `path`, making objects on the way; emits
+        `value_changed`. The way editors change settings, so everything that shows them hears."""
+        section, *rest = path.split(".")
+        if not rest:
+            raise ValueError(f"'{path}' names a whole section; give a key inside it")
+        write_path(self._section(section), tuple(rest), copy.deepcopy(value))
+        self.value_changed.emit(path, value)
+
+    def _section(self, name: str) -> dict[str, Any]:
+        if name not in ("training", "dataset", "recipe"):
+            raise ValueError(f"'{name}' is not a settings section of a project")
+        if name == "recipe" and self.recipe is None:
+            self.recipe = {}
+        section = getattr(self, name)
+        assert isinstance(section, dict)
+        return section
 
     def named_graphs(self) -> dict[str, Graph]:
         """Every network by name; a single-network project's one network is called "network"."""
@@ -86,19 +107,13 @@ class Project:
             data.setdefault(key, copy.deepcopy(value))
         return data
 
-    def weights_path(self, path: Path | None = None, network: str | None = None) -> Path | None:
-        """Where this project's weights live: ``NAME.safetensors`` beside the project file.
-
-        Each network of a multi-network project has its own file, ``NAME.generator.safetensors``;
-        without `network` that is the main network's (the one `graph` is), which export uses.
-        """
+    def weights_path(self, path: Path | None = None) -> Path | None:
+        """Where this project's weights live: ``NAME.safetensors`` beside the project file
+        (every network's, for a project of several)."""
         path = path or self.path
         if path is None:
             return None
-        stem = project_stem(path)
-        if self.networks:
-            stem += "." + (network or next(iter(self.networks)))
-        return path.with_name(stem + ".safetensors")
+        return path.with_name(project_stem(path) + ".safetensors")
 
 
 def project_stem(path: Path) -> str:
@@ -176,7 +191,7 @@ def project_from_json(data: Any, source: str = "project") -> Project:
     )
     recipe = _section(data, "recipe", source, {}) if networks else None
     dataset = _section(data, "dataset", source, {})
-    training = _section(data, "training", source, copy.deepcopy(DEFAULT_TRAINING))
+    training = _section(data, "training", source, new_project_training())
     extra = {
         k: v for k, v in data.items() if k not in _KNOWN_KEYS or (k == "recipe" and not networks)
     }

@@ -13,32 +13,70 @@ from typing import TYPE_CHECKING, Any
 
 from engine.analysis import Analysis, Diagnostic, analyse
 from engine.layers._shape import fmt
-from engine.settings import OptimizerSettings, _parse_optimizer, _Reader
+from engine.settings import OptimizerSettings, Section, Setting, optimizer_settings
+from engine.settings.declared import defaults, group, read_table, top_level
 
 if TYPE_CHECKING:
     from engine.project import Project
 
-GAN_LOSSES = ("non_saturating", "hinge", "wgan_gp")
+GAN_LOSSES = {
+    "non_saturating": "Non-saturating (the original GAN's)",
+    "hinge": "Hinge",
+    "wgan_gp": "Wasserstein with gradient penalty",
+}
 GAN_NETWORKS = ("generator", "discriminator")
+GAN_LR = 2e-4
+
+GAN_SECTIONS = tuple(
+    Section(f"{role}.optimizer", '{"name": "adam", "lr": 0.0002}') for role in GAN_NETWORKS
+)
+GAN_RECIPE: tuple[Setting, ...] = (
+    Setting(
+        "latent_size", "int", 16, "Random numbers the generator turns into a sample.", minimum=1, maximum=4096
+    ),
+    Setting("loss", "choice", "non_saturating", "How the two networks score each other.", choices=GAN_LOSSES),
+    Setting("d_steps", "int", 1, "Discriminator steps per generator step.", minimum=1, maximum=20),
+    Setting("gp_weight", "float", 10.0, "wgan_gp: the gradient penalty's weight.", minimum=0.0, maximum=1000.0),
+    Setting(
+        "samples", "int", 64, "Fixed latent vectors drawn once, for comparable sample grids.", minimum=1, maximum=1024
+    ),
+    *(
+        replace(setting, key=f"{role}.{setting.key}")
+        for role in GAN_NETWORKS
+        for setting in optimizer_settings(lr=GAN_LR, label=False)
+    ),
+)
+_DEFAULT = defaults(GAN_RECIPE)
 
 
 @dataclass(frozen=True)
 class GanRecipe:
-    latent_size: int = 16
-    loss: str = "non_saturating"
-    d_steps: int = 1  # discriminator steps per generator step
-    gp_weight: float = 10.0  # WGAN-GP gradient penalty weight
-    samples: int = 64  # fixed latent vectors drawn once, for comparable sample grids
+    latent_size: int = _DEFAULT["latent_size"]
+    loss: str = _DEFAULT["loss"]
+    d_steps: int = _DEFAULT["d_steps"]
+    gp_weight: float = _DEFAULT["gp_weight"]
+    samples: int = _DEFAULT["samples"]
     generator_optimizer: OptimizerSettings = field(
-        default_factory=lambda: OptimizerSettings("adam", 2e-4)
+        default_factory=lambda: OptimizerSettings("adam", GAN_LR)
     )
     discriminator_optimizer: OptimizerSettings = field(
-        default_factory=lambda: OptimizerSettings("adam", 2e-4)
+        default_factory=lambda: OptimizerSettings("adam", GAN_LR)
     )
 
     @classmethod
     def from_project(cls, project: Project) -> GanRecipe:
         return _parse(project.recipe or {}, [])
+
+
+def apply_training_overrides(project: Project, overrides: dict[str, Any]) -> None:
+    """A run's optimizer options (`netwright train --lr`) for a project of several networks:
+    each network's optimizer in the recipe takes them (in memory; the file is never written)."""
+    if not project.is_multi_network:
+        return
+    for key, value in overrides.items():
+        if key.startswith("optimizer.") and value is not None:
+            for role in GAN_NETWORKS:
+                project.set_value(f"recipe.{role}.{key}", value)
 
 
 def data_network(project: Project) -> str | None:
@@ -126,26 +164,12 @@ def _check_joins(
 
 
 def _parse(data: dict[str, Any], problems: list[Diagnostic]) -> GanRecipe:
-    def bad(key: str, message: str, hint: str | None = None) -> None:
+    def report(key: str, message: str, hint: str | None) -> None:
         problems.append(Diagnostic("error", message, None, f"recipe.{key}", hint))
 
-    reader = _Reader(data, bad)
-    defaults = GanRecipe()
-    optimizers = {}
-    for role in GAN_NETWORKS:
-        section = data.get(role, {})
-        given = section.get("optimizer", {}) if isinstance(section, dict) else None
-        parsed = _parse_optimizer(given, lambda k, m, h=None, r=role: bad(f"{r}.{k}", m, h))
-        optimizers[role] = parsed if given else getattr(defaults, f"{role}_optimizer")
-    recipe = GanRecipe(
-        latent_size=reader.integer("latent_size", defaults.latent_size, 1, 4096),
-        loss=reader.choice("loss", GAN_LOSSES, defaults.loss),
-        d_steps=reader.integer("d_steps", defaults.d_steps, 1, 20),
-        gp_weight=reader.number("gp_weight", defaults.gp_weight, 0.0, 1000.0),
-        samples=reader.integer("samples", defaults.samples, 1, 1024),
-    )
-    return replace(
-        recipe,
-        generator_optimizer=optimizers["generator"],
-        discriminator_optimizer=optimizers["discriminator"],
+    values, _ = read_table(data, GAN_RECIPE, GAN_SECTIONS, report)
+    return GanRecipe(
+        **top_level(values),
+        generator_optimizer=OptimizerSettings(**group(values, "generator.optimizer")),
+        discriminator_optimizer=OptimizerSettings(**group(values, "discriminator.optimizer")),
     )

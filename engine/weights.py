@@ -7,6 +7,7 @@ export and `load_state_dict` in hand-written code.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from engine.atomic import atomic_write_with
+from engine.atomic import WriteError, atomic_write_with
 
 
 class WeightsError(ValueError):
@@ -27,7 +28,12 @@ def save_weights(
     """Write the module's state (parameters and buffers) to `path` atomically."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
-    atomic_write_with(path, lambda temp: save_file(state, str(temp), metadata=metadata or {}))
+    try:
+        atomic_write_with(path, lambda temp: save_file(state, str(temp), metadata=metadata or {}))
+    except SafetensorError as error:  # its I/O failures (disk full, file too large) come as this
+        found = re.search(r'message: "([^"]+)"|I/O error: (.+?) \(os error \d+\)', str(error))
+        cause = next((g for g in found.groups() if g), "") if found else str(error)
+        raise WriteError(f"{path}: cannot be written ({cause})") from None
     return path
 
 
@@ -41,9 +47,14 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{path}: not a readable safetensors weights file ({error})") from None
 
 
-def load_weights(module: nn.Module, path: str | Path) -> None:
-    """Load weights into `module`, refusing (with the mismatches named) anything that does not fit."""
+def load_weights(module: nn.Module, path: str | Path, network: str | None = None) -> None:
+    """Load weights into `module`, refusing (with the mismatches named) anything that does not
+    fit. `network`: the file holds several networks' weights (``generator.fc1.weight``) and
+    `module` is that one of them."""
     state = read_weights(path)
+    start = f"{network}." if network is not None else ""
+    if start and any(key.startswith(start) for key in state):
+        state = {k[len(start) :]: v for k, v in state.items() if k.startswith(start)}
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -1,4 +1,4 @@
-"""The layer list in README.md and docs/layers.md is generated from the catalogue and kept current."""
+"""The reference tables (layers, training settings, the GAN recipe) are generated from their declarations and kept current."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_layer_lists_match_the_catalogue() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "make_layer_list.py"), "--check"],
+        [sys.executable, str(ROOT / "docs" / "make_reference.py"), "--check"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -159,8 +159,9 @@ class TrainingDashboard(QWidget):
         )
 
     def consume(self, new: Drained) -> None:
-        if new.batches:
-            xs, losses, rates = zip(*new.batches)
+        batches = [(x, losses["loss"], lr) for x, losses, lr in new.batches if "loss" in losses]
+        if batches:  # a GAN's batches have their own page
+            xs, losses, rates = zip(*batches)
             self.loss.extend("batch", xs, losses)
             self.rate.extend("batch", xs, rates)
         for metrics in new.epochs:

@@ -2,17 +2,22 @@
 
 `install_gan(window)` is the one call MainWindow makes (after training is
 installed). A GAN project shows the GAN page in place of the single-network
-tabs (curves, activations, weights, results), and the other way round; the
-page is fed from the training controller's timer, never by a signal per batch.
+tabs (curves, activations, weights, results), and the other way round. The
+page is fed on the training controller's frame with the figures of the one
+live buffer, never by a signal per batch; its look (`cloud_look`) is one of
+the controller's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+
+from app.gan.live import cloud_look
 from app.gan.view import GanView
-from app.gan.weights import GanWeights
-from app.gan.worker import GanWorker
+from app.training.buffer import Drained
+from engine.gan import GanStep
 
 TAB_TITLE = "GAN"
 GAN_DASHBOARD_HEIGHT = 430
@@ -29,11 +34,12 @@ class GanPage:
         dashboard = controller.dashboard
         self.tabs = dashboard.tabs
         self.index = self.tabs.addTab(self.view, TAB_TITLE)
-        self.weights = GanWeights(window, controller.log)
         dashboard.smoothing.valueChanged.connect(lambda v: self.view.set_smoothing(v / 100.0))
         self.view.set_smoothing(dashboard.smoothing.value() / 100.0)
+        controller.looks.append(cloud_look)
         controller.run_started.connect(self._started)
-        controller.timer.timeout.connect(self._tick)
+        controller.run_planned.connect(self._planned)
+        controller.frame.connect(self._frame)
         controller.run_finished.connect(self._finished)
         window.document.project_replaced.connect(self.project_changed)
         self.project_changed()
@@ -51,20 +57,22 @@ class GanPage:
                 continue  # the dashboard shows Regions when a run sends some
             self.tabs.setTabVisible(index, (index == self.index) == gan)
         self.tabs.setCurrentIndex(self.index if gan else 0)
-        self.weights.forget()
-        dock = getattr(self.controller, "docks", {}).get("dashboard")
+        dock = self.controller.docks.get("dashboard")
         if gan and dock is not None:
-            self.window.resizeDocks([dock], [GAN_DASHBOARD_HEIGHT], _vertical())
+            self.window.resizeDocks([dock], [GAN_DASHBOARD_HEIGHT], Qt.Orientation.Vertical)
 
     def _started(self) -> None:
-        worker = self.controller.worker
-        if isinstance(worker, GanWorker):
+        if self.is_gan:
             self.tabs.setCurrentIndex(self.index)
-            self.view.begin(worker.gan)
-            worker.planned.connect(self._planned)
+            self.view.begin()
 
     def _planned(self, info: dict[str, Any]) -> None:
         """After the controller's own banner: the GAN's facts in the user's words."""
+        worker = self.controller.worker
+        plan = worker.plan if worker is not None else None
+        if plan is None or not isinstance(plan.step, GanStep):
+            return
+        self.view.pick_up(plan.step, plan.data.real, info)  # type: ignore[attr-defined]
         self.controller.dashboard.set_banner(
             f"Training the GAN on {info.get('device', 'cpu')} · "
             f"{info.get('generator_parameters', 0):,} generator + "
@@ -73,22 +81,15 @@ class GanPage:
             "running",
         )
 
-    def _tick(self) -> None:
+    def _frame(self, new: Drained) -> None:
         per_batch = self.controller.dashboard.per_batch
         if per_batch != self.view.per_batch:  # follows the dashboard's Per batch / Per epoch
             self.view.set_per_batch(per_batch)
-        self.view.tick()
+        self.view.consume(new)
 
     def _finished(self, outcome: Any) -> None:
-        if self.view.buffer is not None:
+        if self.view.running:
             self.view.finish(outcome)
-            self.weights.keep(outcome)
-
-
-def _vertical() -> Any:
-    from PySide6.QtCore import Qt
-
-    return Qt.Orientation.Vertical
 
 
 def install_gan(window: Any) -> GanPage:

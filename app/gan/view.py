@@ -1,10 +1,11 @@
 """The GAN page of the training dashboard: two losses, D(real) and D(fake), and the samples.
 
-It has no timer or thread of its own: `tick` runs on the training
-controller's timer (25 Hz), drains the GAN worker's buffer and redraws what
-changed; the sample picture is renewed a few times a second at most. The
-warnings the engine raises (mode collapse) and a diverged run are shown above
-the charts in the warning colours.
+It has no timer or thread of its own: `consume` runs on the training
+controller's frame (25 Hz) with the figures drained from the one live buffer,
+and redraws what changed; the sample picture is renewed a few times a second
+at most, from the GAN step's thread-safe `samples()`. The warnings the engine
+raises (mode collapse) and a diverged run are shown above the charts in the
+warning colours.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.dashboard import style
 from app.dashboard.live_curves import LiveCurves
 from app.gan.samples import SampleGrid, SampleScatter
-from app.gan.worker import GanBuffer
+from app.training.buffer import Drained
 from designer import theme
-from engine.gan.reporting import gan_epoch_line
+from engine.gan import GanStep, gan_epoch_line
 
 SAMPLES_EVERY = 0.2  # seconds between renewals of the sample picture
 GENERATOR, DISCRIMINATOR = style.SERIES[0], style.SERIES[1]
@@ -37,12 +39,13 @@ class GanView(QWidget):
         super().__init__(parent)
         self.setObjectName("GanView")
         self.say = say or (lambda _text, _kind: None)
-        self.buffer: GanBuffer | None = None
+        self.step: GanStep | None = None  # the running GAN's step, once planned
         self.epochs: int | None = None
         self.loss_kind = "non_saturating"
         self.two_d = False
         self.range: tuple[float, float] = (-1.0, 1.0)
-        self.ready = False  # the run's real data and trainer have been picked up
+        self.ready = False  # the run's real data and step have been picked up
+        self.running = False  # between begin() and finish()
         self.last_samples = 0.0
         self.warnings: list[str] = []
         self.per_batch = True
@@ -116,9 +119,10 @@ class GanView(QWidget):
         self.losses.set_smoothing(weight)
 
     # --------------------------------------------------------------- a run
-    def begin(self, buffer: GanBuffer) -> None:
+    def begin(self) -> None:
         """A new run: the curves drawn so far stay behind, faint."""
-        self.buffer = buffer
+        self.step = None
+        self.running = True
         self.ready = False
         self.warnings = []
         self._show_warnings([], "")
@@ -127,13 +131,9 @@ class GanView(QWidget):
         self.last_samples = 0.0
         self.figures.setText("Preparing the real data and compiling both networks…")
 
-    def _pick_up(self) -> None:
+    def pick_up(self, step: GanStep, real: torch.Tensor, info: dict[str, Any]) -> None:
         """The run is planned: its real data decides the picture (grid or scatter)."""
-        buffer = self.buffer
-        if buffer is None or buffer.real is None or buffer.trainer is None:
-            return
-        real = buffer.real
-        info = buffer.info
+        self.step = step
         self.epochs = info.get("epochs")
         self.loss_kind = str(info.get("loss", "non_saturating"))
         probability = self.loss_kind == "non_saturating"
@@ -149,7 +149,7 @@ class GanView(QWidget):
             self.caption.setText("Generated points (red) over the real data (grey)")
         else:
             self.grid.clear()
-            count = buffer.trainer.fixed_latents.shape[0]
+            count = step.fixed_latents.shape[0]
             self.caption.setText(f"Samples from {count} fixed latent vectors")
         self.figures.setText(
             f"{info.get('generator_parameters', 0):,} generator and "
@@ -158,29 +158,27 @@ class GanView(QWidget):
         )
         self.ready = True
 
-    def tick(self, force: bool = False) -> None:
+    def consume(self, new: Drained, force: bool = False) -> None:
         """One frame: new figures onto the charts, the samples at most every SAMPLES_EVERY."""
-        buffer = self.buffer
-        if buffer is None:
+        if not self.running:
             return
-        if not self.ready:
-            self._pick_up()
-        new = buffer.drain()
-        if new.batches:
-            xs, d_losses, g_losses = (np.asarray(v, np.float64) for v in zip(*new.batches))
+        batches = [(x, losses) for x, losses, _lr in new.batches if "d_loss" in losses]
+        if batches:
+            xs = np.asarray([x for x, _ in batches], np.float64)
+            d_losses = np.asarray([losses["d_loss"] for _, losses in batches], np.float64)
+            g_losses = np.asarray([losses.get("g_loss", math.nan) for _, losses in batches])
             self.losses.extend("d_batch", xs, d_losses)
             stepped = np.isfinite(g_losses)
             self.losses.extend("g_batch", xs[stepped], g_losses[stepped])
         for metrics in new.epochs:
             self._add_epoch(metrics)
-        if new.cloud is not None and self.two_d:
-            self.scatter.set_generated(new.cloud.numpy())
+        if new.samples is not None and self.two_d:
+            self.scatter.set_generated(new.samples.numpy())
         visible = self.isVisible() or force
         now = time.perf_counter()
-        if self.ready and not self.two_d and (visible or force):
+        if self.ready and self.step is not None and not self.two_d and visible:
             if force or now - self.last_samples >= SAMPLES_EVERY:
-                assert buffer.trainer is not None
-                self.show_samples(buffer.trainer.samples().numpy())
+                self.show_samples(self.step.samples().numpy())
                 self.last_samples = now
         if visible:
             self.losses.refresh(force)
@@ -200,9 +198,9 @@ class GanView(QWidget):
             value = metrics.get(key)
             if value is not None and math.isfinite(value):
                 chart.extend(name, [epoch], [float(value)])
-        line = gan_epoch_line(metrics, self.epochs, self.loss_kind == "non_saturating")
-        self.figures.setText(line)
-        self.say(line, "info")
+        self.figures.setText(
+            gan_epoch_line(metrics, self.epochs, self.loss_kind == "non_saturating")
+        )
         warnings = list(metrics.get("warnings", []))
         if warnings != self.warnings:
             for warning in warnings:
@@ -223,13 +221,7 @@ class GanView(QWidget):
 
     def finish(self, outcome: Any) -> None:
         """The run ended: the last figures, the final samples, and why it ended if it diverged."""
-        self.tick(force=True)
-        samples = getattr(outcome, "samples", None)
-        if samples is not None and not self.two_d:
-            self.show_samples(samples.numpy())
-        cloud = getattr(outcome, "cloud", None)
-        if cloud is not None and self.two_d:
-            self.scatter.set_generated(cloud.numpy())
+        self.consume(Drained(), force=True)  # the final samples (the last cloud came with them)
         result = outcome.result
         if result.status == "diverged":
             self._show_warnings(
@@ -239,7 +231,8 @@ class GanView(QWidget):
                 ],
                 "error",
             )
-        self.buffer = None
+        self.running = False
+        self.step = None
         self.losses.refresh(True)
         self.scores.refresh(True)
 

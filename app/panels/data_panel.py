@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.dashboard import style
 from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
-from app.panels.commands import SetProjectValue
+from designer.document import Document
 from engine.analysis import Analysis
 from engine.data.builtin import BUILTINS
 from engine.data.dataset import DataError, DataSet
@@ -48,7 +47,7 @@ CUSTOM = "__file__"
 
 
 class DataPanel(QWidget):
-    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DataPanel")
         self.document = document
@@ -120,12 +119,9 @@ class DataPanel(QWidget):
 
     def set_source(self, spec: str) -> bool:
         """Use `spec` as the project's data (one undo step); False if unchanged or locked."""
-        if spec == self.source() or self.document.read_only:
+        if spec == self.source():
             return False
-        self.document.undo_stack.push(
-            SetProjectValue(self.document, "dataset", ("source",), spec, f"Use data {spec}", False)
-        )
-        return True
+        return self.document.set_value("dataset.source", spec, text=f"Use data {spec}")
 
     def _chosen(self) -> None:
         spec = self.choice.currentData()

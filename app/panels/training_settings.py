@@ -1,10 +1,13 @@
 """The Training settings dock: the project's `training` section as a form, every edit undoable.
 
-Each field writes one key through a `SetProjectValue` command on the
-document's undo stack (typing merges into one step). A value the engine would
-refuse (engine.settings reports it) is not written: the field turns red and
-the reason shows under the form. The form re-reads the project after every
-analysis, so undo, redo and opening another project show up here too.
+The form is generated from the settings table (engine.settings.TRAINING): each
+setting with a label gets a row, an editor that fits its kind and range, and
+its help as the tooltip. Each edit goes through the Document (`set_value`), so
+it is one step on the one undo stack (typing merges into one step) and is
+refused while training runs. A value the engine would refuse is not written:
+the field turns red and the reason shows under the form. The form re-reads the
+project after every analysis, so undo, redo and opening another project show
+up here too.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import copy
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -23,87 +26,63 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.commands import MISSING, SetProjectValue, close_merging, read, write
+from designer.document import Document
 from engine.project import Project
-from engine.settings import LOSSES, OPTIMIZERS, SCHEDULES, STOP_METRICS, settings_problems
+from engine.settings import (
+    BY_KEY,
+    MISSING,
+    TRAINING,
+    TRAINING_SECTIONS,
+    Setting,
+    settings_problems,
+)
+from engine.settings.declared import given, read_path, write_path
 
-LABELS = {
-    "cross_entropy": "Cross-entropy (classes)",
-    "bce_with_logits": "Binary cross-entropy",
-    "mse": "Mean squared error",
-    "l1": "Mean absolute error (L1)",
-    "huber": "Huber",
-    "sgd": "SGD (momentum)",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "none": "Constant",
-    "step": "Step decay",
-    "cosine": "Cosine",
-    "one_cycle": "One-cycle",
-    "plateau": "On plateau",
-    "val_loss": "Validation loss",
-    "val_accuracy": "Validation accuracy",
-    "train_loss": "Training loss",
-}
 OFF = "off"
+SPIN_LIMIT = 2**31 - 1  # a QSpinBox holds 32-bit numbers
+NULLABLE = {s.key for s in TRAINING_SECTIONS if s.off is not None}
+SHOWN = [s for s in TRAINING if s.label]
 
 
-def problem_for(training: dict[str, Any], path: tuple[str, ...]) -> str | None:
-    """Why the engine would refuse `training` at `path`, or None."""
-    key = "training." + ".".join(path)
+def section_of(setting: Setting) -> str:
+    return setting.key.rpartition(".")[0]
+
+
+def switches() -> dict[str, Setting]:
+    """For each section that can be off, the row that switches it (its first on the form)."""
+    found: dict[str, Setting] = {}
+    for setting in SHOWN:
+        found.setdefault(section_of(setting), setting)
+    return {section: setting for section, setting in found.items() if section in NULLABLE}
+
+
+SWITCHES = switches()
+
+
+def problem_for(training: dict[str, Any], key: str) -> str | None:
+    """Why the engine would refuse `training` at `key` (or inside it), or None."""
+    path = "training." + key
     for diagnostic in settings_problems(Project("check", training=training)):
-        if diagnostic.param == key or (diagnostic.param or "").startswith(key + "."):
+        if diagnostic.param == path or (diagnostic.param or "").startswith(path + "."):
             return diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
     return None
 
 
 class TrainingSettingsPanel(QWidget):
-    def __init__(self, document: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrainingSettings")
         self.document = document
-        self.fields: dict[tuple[str, ...], QWidget] = {}
+        self.fields: dict[str, QWidget] = {}  # by setting key ("optimizer.lr")
         self._loading = False
         form = QFormLayout()
         form.setContentsMargins(10, 8, 10, 4)
         form.setVerticalSpacing(6)
-        self.loss = self._combo(("loss",), LOSSES)
-        self.optimizer = self._combo(("optimizer", "name"), OPTIMIZERS)
-        self.lr = self._number(("optimizer", "lr"), "0.001")
-        self.weight_decay = self._number(("optimizer", "weight_decay"), "0")
-        self.batch_size = self._spin(("batch_size",), 1, 1_000_000)
-        self.epochs = self._spin(("epochs",), 1, 1_000_000)
-        self.schedule = QComboBox()
-        for name in SCHEDULES:
-            self.schedule.addItem(LABELS.get(name, name), name)
-        self.schedule.currentIndexChanged.connect(lambda _i: self._schedule_chosen())
-        self.stopping = QComboBox()
-        self.stopping.addItem("Off", OFF)
-        for name in STOP_METRICS:
-            self.stopping.addItem(LABELS.get(name, name), name)
-        self.stopping.currentIndexChanged.connect(lambda _i: self._stopping_chosen())
-        self.patience = self._spin(("early_stopping", "patience"), 1, 100_000)
-        self.split = self._number(("validation_split",), "0.2")
-        self.seed = self._spin(("seed",), 0, 2**31 - 1)
-        stop_row = QHBoxLayout()
-        stop_row.addWidget(self.stopping, 1)
-        stop_row.addWidget(QLabel("patience"))
-        stop_row.addWidget(self.patience)
-        for label, widget in (
-            ("Loss", self.loss),
-            ("Optimizer", self.optimizer),
-            ("Learning rate", self.lr),
-            ("Weight decay", self.weight_decay),
-            ("Batch size", self.batch_size),
-            ("Epochs", self.epochs),
-            ("LR schedule", self.schedule),
-        ):
-            form.addRow(label, widget)
-        form.addRow("Early stopping", stop_row)
-        form.addRow("Validation split", self.split)
-        form.addRow("Seed", self.seed)
+        for setting in SHOWN:
+            widget = self._editor(setting)
+            widget.setToolTip(setting.help)
+            self.fields[setting.key] = widget
+            form.addRow(setting.label, widget)
         self.refusal = QLabel("")
         self.refusal.setObjectName("InspectorRefusal")
         self.refusal.setWordWrap(True)
@@ -119,42 +98,50 @@ class TrainingSettingsPanel(QWidget):
         document.read_only_changed.connect(lambda locked: self.setEnabled(not locked))
         self.load()
 
+    def field(self, key: str) -> Any:
+        """The editor of one setting, by its key (``"optimizer.lr"``)."""
+        return self.fields[key]
+
     # --------------------------------------------------------- widgets
-    def _combo(self, path: tuple[str, ...], names: tuple[str, ...]) -> QComboBox:
-        box = QComboBox()
-        for name in names:
-            box.addItem(LABELS.get(name, name), name)
-        box.currentIndexChanged.connect(lambda _i: self.set_value(path, box.currentData()))
-        self.fields[path] = box
-        return box
-
-    def _spin(self, path: tuple[str, ...], low: int, high: int) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(low, high)
-        box.setKeyboardTracking(True)
-        box.valueChanged.connect(lambda value: self.set_value(path, int(value), merge=True))
-        box.editingFinished.connect(lambda: close_merging(self.document))
-        self.fields[path] = box
-        return box
-
-    def _number(self, path: tuple[str, ...], placeholder: str) -> QLineEdit:
+    def _editor(self, setting: Setting) -> QWidget:
+        key = setting.key
+        if setting.kind == "choice":
+            box = QComboBox()
+            if SWITCHES.get(section_of(setting)) is setting:
+                box.addItem("Off", OFF)
+            for value, label in setting.choices.items():
+                box.addItem(label, value)
+            box.currentIndexChanged.connect(lambda _i: self._chosen(setting, box.currentData()))
+            return box
+        if setting.kind == "int":
+            spin = QSpinBox()
+            low = int(setting.minimum if setting.minimum is not None else -SPIN_LIMIT)
+            high = int(setting.maximum if setting.maximum is not None else SPIN_LIMIT)
+            spin.setRange(max(low, -SPIN_LIMIT), min(high, SPIN_LIMIT))
+            spin.setKeyboardTracking(True)
+            spin.valueChanged.connect(lambda value: self.set_value(key, int(value), merge=True))
+            spin.editingFinished.connect(self.document.end_merge)
+            return spin
+        if setting.kind == "bool":
+            check = QCheckBox()
+            check.toggled.connect(lambda on: self.set_value(key, bool(on)))
+            return check
         edit = QLineEdit()
-        edit.setPlaceholderText(placeholder)
-        edit.textEdited.connect(lambda text: self._typed(path, edit, text))
-        edit.editingFinished.connect(lambda: self._finished_typing(path, edit))
-        self.fields[path] = edit
+        edit.setPlaceholderText(f"{setting.default:g}" if setting.default is not None else "")
+        edit.textEdited.connect(lambda text: self._typed(key, edit, text))
+        edit.editingFinished.connect(lambda: self._finished_typing(edit))
         return edit
 
-    def _typed(self, path: tuple[str, ...], edit: QLineEdit, text: str) -> None:
+    def _typed(self, key: str, edit: QLineEdit, text: str) -> None:
         try:
             value = float(text)
         except ValueError:
             self._mark(edit, f"'{text}' is not a number" if text.strip() else "a number is needed")
             return
-        self.set_value(path, value, merge=True)
+        self.set_value(key, value, merge=True)
 
-    def _finished_typing(self, path: tuple[str, ...], edit: QLineEdit) -> None:
-        close_merging(self.document)
+    def _finished_typing(self, edit: QLineEdit) -> None:
+        self.document.end_merge()
         if edit.property("invalid"):  # show the value in force again; the reason stays
             reason = self.refusal.text()
             self._mark(edit, None)
@@ -168,21 +155,35 @@ class TrainingSettingsPanel(QWidget):
         self.refusal.setText(problem or "")
 
     # ----------------------------------------------------------- edits
-    def set_value(self, path: tuple[str, ...], value: Any, merge: bool = False) -> bool:
+    def _chosen(self, setting: Setting, value: Any) -> None:
+        section = section_of(setting)
+        if value == OFF:
+            self._write(section, None, f"Turn training {section.replace('_', ' ')} off")
+        else:
+            self.set_value(setting.key, value)
+
+    def set_value(self, key: str, value: Any, merge: bool = False) -> bool:
         """Write one setting as an undoable step; False (with the reason shown) if refused."""
-        if self._loading:
+        if self._loading or value == self._shown(key):
             return False
-        training = self.document.project.training
-        if read(training, path) == value:
-            return False
+        section = key.rpartition(".")[0]
+        if self._off(section):  # writing into a section that is off turns it on
+            whole = {s.key.rpartition(".")[2]: self._shown(s.key) for s in SHOWN if section_of(s) == section}
+            whole[key.rpartition(".")[2]] = value
+            return self._write(section, whole, f"Set training {key} to {_text(value)}", key)
+        return self._write(key, value, f"Set training {key} to {_text(value)}", merge=merge)
+
+    def _write(
+        self, key: str, value: Any, text: str, shown: str | None = None, merge: bool = False
+    ) -> bool:
         if self.document.read_only:
             self.refusal.setText("Training settings are locked while training runs.")
             self.load()
             return False
-        candidate = copy.deepcopy(training)
-        write(candidate, path, value)
-        problem = problem_for(candidate, path)
-        widget = self.fields.get(path)
+        candidate = copy.deepcopy(self.document.project.training)
+        write_path(candidate, tuple(key.split(".")), value)
+        problem = problem_for(candidate, key)
+        widget = self.fields.get(shown or key)
         if problem is not None:
             if widget is not None:
                 self._mark(widget, problem)
@@ -192,88 +193,58 @@ class TrainingSettingsPanel(QWidget):
         if widget is not None:
             self._mark(widget, None)
         self.refusal.setText("")
-        text = f"Set training {'.'.join(path)} to {_short(value)}"
-        self.document.undo_stack.push(
-            SetProjectValue(self.document, "training", path, value, text, merge)
-        )
-        return True
-
-    def _schedule_chosen(self) -> None:
-        name = self.schedule.currentData()
-        current = read(self.document.project.training, ("schedule",))
-        if isinstance(current, dict):
-            value: Any = {**current, "name": name}
-        else:
-            value = {"name": name}
-        if name == "none" and current is MISSING:
-            return
-        self.set_value(("schedule",), value)
-
-    def _stopping_chosen(self) -> None:
-        metric = self.stopping.currentData()
-        current = read(self.document.project.training, ("early_stopping",))
-        if metric == OFF:
-            self.set_value(("early_stopping",), None)
-        elif isinstance(current, dict):
-            self.set_value(("early_stopping", "metric"), metric)
-        else:
-            self.set_value(
-                ("early_stopping",), {"metric": metric, "patience": self.patience.value()}
-            )
+        return self.document.set_value("training." + key, value, merge=merge, text=text)
 
     # ------------------------------------------------------------ load
+    def _off(self, section: str) -> bool:
+        value = read_path(self.document.project.training, tuple(section.split(".")))
+        return section in NULLABLE and (value is None or value is False)
+
+    def _shown(self, key: str) -> Any:
+        """The value in force: the file's when it has one, else the default."""
+        setting = BY_KEY[key]
+        if self._off(section_of(setting)):
+            return OFF if SWITCHES.get(section_of(setting)) is setting else setting.default
+        value = given(self.document.project.training, key, TRAINING_SECTIONS)
+        return setting.default if value is MISSING else value
+
     def load(self) -> None:
         """Show the project's values (after undo, redo, another project, any analysis)."""
         self._loading = True
         try:
-            t = self.document.project.training
-            self._show_combo(self.loss, t.get("loss", "cross_entropy"))
-            optimizer = t.get("optimizer") if isinstance(t.get("optimizer"), dict) else {}
-            self._show_combo(self.optimizer, optimizer.get("name", "adam"))
-            self._show_number(self.lr, optimizer.get("lr", 0.001))
-            self._show_number(self.weight_decay, optimizer.get("weight_decay", 0.0))
-            self._show_spin(self.batch_size, t.get("batch_size", 64))
-            self._show_spin(self.epochs, t.get("epochs", 10))
-            schedule = t.get("schedule")
-            name = schedule.get("name") if isinstance(schedule, dict) else schedule
-            self._show_combo(self.schedule, name or "none")
-            stopping = t.get("early_stopping", {"metric": "val_loss", "patience": 3})
-            on = isinstance(stopping, dict)
-            self._show_combo(self.stopping, stopping.get("metric", "val_loss") if on else OFF)
-            self.patience.setEnabled(on)
-            self._show_spin(self.patience, stopping.get("patience", 3) if on else 3)
-            self._show_number(self.split, t.get("validation_split", 0.2))
-            self._show_spin(self.seed, t.get("seed", 0))
+            for setting in SHOWN:
+                widget = self.fields[setting.key]
+                self._show(widget, self._shown(setting.key))
+                switch = SWITCHES.get(section_of(setting))
+                widget.setEnabled(switch is None or switch is setting or not self._off(section_of(setting)))
         finally:
             self._loading = False
 
     @staticmethod
-    def _show_combo(box: QComboBox, value: Any) -> None:
-        index = box.findData(value) if isinstance(value, str) else -1  # a file's 10**400 is no name
-        if index >= 0 and index != box.currentIndex():
-            box.setCurrentIndex(index)
+    def _show(widget: QWidget, value: Any) -> None:
+        if isinstance(widget, QComboBox):
+            index = widget.findData(value) if isinstance(value, str) else -1
+            if index >= 0 and index != widget.currentIndex():
+                widget.setCurrentIndex(index)  # a file's 10**400 is no name: Problems says so
+        elif isinstance(widget, QSpinBox):
+            if isinstance(value, int) and not isinstance(value, bool) and widget.value() != value:
+                widget.setValue(max(widget.minimum(), min(widget.maximum(), value)))
+        elif isinstance(widget, QCheckBox):
+            if isinstance(value, bool) and widget.isChecked() != value:
+                widget.setChecked(value)
+        elif isinstance(widget, QLineEdit):
+            if widget.property("invalid"):
+                return  # the user is mid-way through fixing it
+            try:
+                if widget.text() and float(widget.text()) == value:
+                    return  # keep what was typed ("1e-3" stays "1e-3")
+            except (TypeError, ValueError):
+                pass
+            widget.setText(f"{value:g}" if isinstance(value, float) else str(value))
 
-    @staticmethod
-    def _show_spin(box: QSpinBox, value: Any) -> None:
-        if isinstance(value, int) and not isinstance(value, bool) and box.value() != value:
-            box.setValue(max(box.minimum(), min(box.maximum(), value)))  # Problems names it
 
-    @staticmethod
-    def _show_number(edit: QLineEdit, value: Any) -> None:
-        if edit.property("invalid"):
-            return  # the user is mid-way through fixing it
-        try:
-            if edit.text() and float(edit.text()) == value:
-                return  # keep what was typed ("1e-3" stays "1e-3")
-        except ValueError:
-            pass
-        edit.setText(f"{value:g}" if isinstance(value, float) else str(value))
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("name", value.get("metric", "…")))
-    return "off" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 __all__ = ["TrainingSettingsPanel", "problem_for"]

@@ -32,14 +32,23 @@ class Probe:
 class Drained:
     """Everything new since the previous drain."""
 
-    batches: list[tuple[float, float, float]] = field(default_factory=list)  # epoch, loss, lr
+    # fractional epoch, each loss of the batch by name ("loss"; a GAN's "d_loss", "g_loss"), lr
+    batches: list[tuple[float, dict[str, float], float]] = field(default_factory=list)
     epochs: list[dict[str, Any]] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
     progress: tuple[int, int, int, int, float] | None = None  # epoch, epochs, step, steps, secs
     regions: list[Any] = field(default_factory=list)  # RegionsFrame (app/training/regions_look)
+    samples: Any = None  # the latest generated samples (a GAN's 2-D point cloud), CPU tensor
 
     def __bool__(self) -> bool:
-        return bool(self.batches or self.epochs or self.probes or self.progress or self.regions)
+        return bool(
+            self.batches
+            or self.epochs
+            or self.probes
+            or self.progress
+            or self.regions
+            or self.samples is not None
+        )
 
 
 class LiveBuffer:
@@ -49,9 +58,9 @@ class LiveBuffer:
         self._lock = threading.Lock()
         self._pending = Drained()
 
-    def add_batch(self, epoch: float, loss: float, lr: float) -> None:
+    def add_batch(self, epoch: float, losses: dict[str, float], lr: float) -> None:
         with self._lock:
-            self._pending.batches.append((epoch, loss, lr))
+            self._pending.batches.append((epoch, losses, lr))
 
     def add_epoch(self, metrics: dict[str, Any]) -> None:
         with self._lock:
@@ -64,6 +73,10 @@ class LiveBuffer:
     def add_regions(self, frame: Any) -> None:
         with self._lock:
             self._pending.regions.append(frame)
+
+    def set_samples(self, samples: Any) -> None:
+        with self._lock:
+            self._pending.samples = samples
 
     def set_progress(self, epoch: int, epochs: int, step: int, steps: int, elapsed: float) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,9 @@ from app.dashboard.dashboard import TrainingDashboard
 from app.dashboard.log_panel import LogPanel
 from app.dashboard.node_overlay import CanvasActivations
 from app.training.buffer import LiveBuffer
+from app.training.regions_look import regions_look
 from app.training.weights_keeper import WeightsKeeper
-from app.training.worker import RunOutcome, TrainingWorker
+from app.training.worker import Look, RunOutcome, TrainingWorker
 from designer import theme
 from engine.project import Project
 from engine.settings import TrainingSettings
@@ -82,8 +84,10 @@ def clock(seconds: float) -> str:
 
 class TrainingController(QObject):
     run_started = Signal()
+    run_planned = Signal(object)  # the run's start info, once its data and networks are ready
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(str)  # the message shown
+    frame = Signal(object)  # every tick: the Drained figures (perhaps none), for the live pages
 
     def __init__(self, window: Any, settings: QSettings) -> None:
         super().__init__(window)
@@ -92,10 +96,12 @@ class TrainingController(QObject):
         self.settings = settings
         self.quiet = False  # no modal dialogs (screenshots, benchmarks): banner and log only
         self.buffer = LiveBuffer()
+        self.looks: list[Look] = [regions_look]  # live views add theirs (the GAN page)
         self.worker: TrainingWorker | None = None
         self.last_outcome: RunOutcome | None = None
         self.last_error: str | None = None
         self.info: dict[str, Any] = {}
+        self._epoch_line: Callable[[dict[str, Any], int | None], str] = epoch_line
         self.started_at = 0.0
         self._status_at = 0.0
         self.docks: dict[str, Any] = {}
@@ -239,7 +245,7 @@ class TrainingController(QObject):
                 self.toggle_pause()
             return False
         project = snapshot(self.document.project)
-        settings = TrainingSettings.from_project(project).with_overrides(device=self.device)
+        settings = TrainingSettings.from_project(project, {"device": self.device})
         self.buffer = LiveBuffer()
         self.worker = self.make_worker(project, settings)
         self.worker.planned.connect(self._planned)
@@ -263,13 +269,8 @@ class TrainingController(QObject):
         return True
 
     def make_worker(self, project: Project, settings: TrainingSettings) -> TrainingWorker:
-        """The run for this project: one network's Trainer, or a GAN's (app/gan), on the same
-        kind of thread with the same controls, signals and error handling."""
-        if project.is_multi_network:
-            from app.gan.worker import GanWorker
-
-            return GanWorker(project, settings, self.buffer)
-        return TrainingWorker(project, settings, self.buffer)
+        """The run for this project, whatever kind: the live views look in through `looks`."""
+        return TrainingWorker(project, settings, self.buffer, self.looks)
 
     def toggle_pause(self) -> None:
         worker = self.worker
@@ -318,6 +319,8 @@ class TrainingController(QObject):
 
     def _planned(self, info: dict[str, Any]) -> None:
         self.info = dict(info)
+        plan = self.worker.plan if self.worker is not None else None
+        self._epoch_line = plan.step.epoch_line if plan is not None else epoch_line
         settings = TrainingSettings.from_project(self.document.project)
         stopping = settings.early_stopping
         self.info["best_metric"] = stopping.metric if stopping is not None else "val_loss"
@@ -330,6 +333,7 @@ class TrainingController(QObject):
             f"{info['val_samples']:,} validation samples, {info['steps_per_epoch']} batches per "
             f"epoch, on {info['device']} ({info['threads']} thread(s))"
         )
+        self.run_planned.emit(self.info)
 
     def tick(self) -> None:
         """The 25 Hz frame: move new figures from the buffer to the views."""
@@ -343,7 +347,8 @@ class TrainingController(QObject):
                 self._status_at = now  # text in the status bar changes at most 4 times a second
                 self._show_progress(*new.progress)
             for metrics in new.epochs:
-                self.log.say(epoch_line(metrics, self.info.get("epochs")))
+                self.log.say(self._epoch_line(metrics, self.info.get("epochs")))
+        self.frame.emit(new)
         self.dashboard.refresh()
 
     def _show_progress(

@@ -201,7 +201,7 @@ class MultiGpuLauncher(QObject):
             return
         result = SimpleNamespace(history=self.epochs, best_epoch=None, status=status)
         self.controller.weights.keep(
-            SimpleNamespace(result=result, state=state, project=self.trained)
+            SimpleNamespace(result=result, states={"network": state}, project=self.trained)
         )
 
 

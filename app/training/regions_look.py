@@ -119,3 +119,8 @@ class RegionsLook(Callback):
 
 
 __all__ = ["RegionsFrame", "RegionsLook", "lookup", "wants_regions"]
+
+
+def regions_look(plan: Any, buffer: Any, steps_per_epoch: int) -> RegionsLook | None:
+    """The Regions tab's look into a run: only a classifier of 2 or 3 features has regions."""
+    return RegionsLook(buffer, plan.data, steps_per_epoch) if wants_regions(plan.data) else None

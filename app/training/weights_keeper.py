@@ -1,10 +1,11 @@
 """The trained weights, kept with the open project until they are saved beside it.
 
-After a run the weights live here (on the CPU). Saving the project writes them
-to ``NAME.safetensors`` beside the project file; "Save Weights As…" writes them
-anywhere. They are only written into a network they fit: if the graph was
-changed after training, saving says so instead of writing weights that no
-longer match.
+After a run every network's weights live here (on the CPU). Saving the
+project writes them to ``NAME.safetensors`` beside the project file (one file,
+whatever the project holds: a GAN's keys are prefixed with each network's
+name); "Save Weights As…" writes them anywhere. They are only written into
+networks they fit: if a graph was changed after training, saving says so
+instead of writing weights that no longer match.
 """
 
 from __future__ import annotations
@@ -14,21 +15,26 @@ from typing import Any
 
 from engine.compiler import CompileError, compile_graph
 from engine.graph import Graph
-from engine.training import save_checkpoint
+from engine.training import save_networks
 
 
-def structure(graph: Graph) -> tuple[Any, ...]:
-    """What decides the weights' shapes: layers, their parameters and wires (not positions)."""
-    nodes = tuple(sorted((n.id, n.type, repr(sorted(n.params.items()))) for n in graph))
-    edges = tuple(sorted(str(e.to_json()) for e in graph.edges))
-    return nodes, edges
+def structure(graphs: dict[str, Graph]) -> tuple[Any, ...]:
+    """What decides the weights' shapes: each network's layers, their parameters and wires."""
+    return tuple(
+        (
+            name,
+            tuple(sorted((n.id, n.type, repr(sorted(n.params.items()))) for n in graph)),
+            tuple(sorted(str(e.to_json()) for e in graph.edges)),
+        )
+        for name, graph in graphs.items()
+    )
 
 
 class WeightsKeeper:
     def __init__(self, document: Any, log: Any) -> None:
         self.document = document
         self.log = log
-        self.state: dict[str, Any] | None = None
+        self.states: dict[str, dict[str, Any]] | None = None  # by network name
         self.trained: tuple[Any, ...] = ()
         self.epoch: int | None = None
         self.status = ""
@@ -37,14 +43,19 @@ class WeightsKeeper:
 
     @property
     def has_weights(self) -> bool:
-        return self.state is not None
+        return self.states is not None
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The main network's weights (a GAN's generator: what export writes)."""
+        return next(iter(self.states.values())) if self.states else None
 
     def keep(self, outcome: Any) -> None:
         result = outcome.result
         if not result.history:
             return  # stopped before one epoch finished: nothing learnt worth keeping
-        self.state = outcome.state
-        self.trained = structure(outcome.project.graph)
+        self.states = dict(outcome.states)
+        self.trained = structure(outcome.project.named_graphs())
         self.epoch = result.best_epoch or result.history[-1]["epoch"]
         self.status = result.status
         self.scaling = outcome.project.dataset.get("scaling_statistics")
@@ -59,15 +70,16 @@ class WeightsKeeper:
         )
 
     def forget(self) -> None:
-        self.state = None
+        self.states = None
         self.saved_to = None
 
     def fits(self) -> bool:
-        return self.state is not None and structure(self.document.project.graph) == self.trained
+        project = self.document.project
+        return self.states is not None and structure(project.named_graphs()) == self.trained
 
     def save(self, path: Path) -> bool:
         """Write the weights to `path`; False (and a log line) when they no longer fit."""
-        if self.state is None:
+        if self.states is None:
             return False
         if not self.fits():
             self.log.say(
@@ -75,18 +87,21 @@ class WeightsKeeper:
                 "warning",
             )
             return False
+        project = self.document.project
         try:
-            module = compile_graph(self.document.project.graph)  # a GAN's generator
-            module.load_state_dict(self.state)
-            save_checkpoint(
-                module,
+            networks = {}
+            for name, graph in project.named_graphs().items():
+                networks[name] = compile_graph(graph)
+                networks[name].load_state_dict(self.states[name])
+            save_networks(
+                networks,
                 path,
-                project=self.document.project.name,
+                project=project.name,
                 epoch=self.epoch,
                 status=self.status,
                 scaling=self.scaling,
             )
-        except (CompileError, OSError, RuntimeError, ValueError) as error:
+        except (CompileError, OSError, RuntimeError, ValueError, KeyError) as error:
             self.log.say(f"Cannot save the weights to {path}: {error}", "error")
             return False
         self.saved_to = path
@@ -96,5 +111,5 @@ class WeightsKeeper:
     def project_saved(self, path: Path) -> None:
         """File > Save wrote the project to `path`: write the weights beside it."""
         where = self.document.project.weights_path(Path(path))
-        if self.state is not None and where is not None and self.saved_to != where:
+        if self.states is not None and where is not None and self.saved_to != where:
             self.save(where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,19 @@ from PySide6.QtCore import QThread, Signal
 
 from app.training.buffer import LiveBuffer
 from app.training.probe import ActivationProbe, probe_batch
-from app.training.regions_look import RegionsLook, wants_regions
 from engine.compiler import CompileError
 from engine.data.dataset import DataError
 from engine.project import Project
 from engine.settings import TrainingSettings
-from engine.training import BatchEnd, Callback, FitResult, PlanError, Trainer, plan_training
+from engine.training import (
+    BatchEnd,
+    Callback,
+    FitResult,
+    PlanError,
+    Trainer,
+    TrainingPlan,
+    plan_training,
+)
 from engine.training.devices import DeviceError
 from engine.training.memory import OutOfMemory
 from engine.weights import WeightsError
@@ -40,11 +48,21 @@ class RunOutcome:
     """A finished run, handed to the UI: how it ended and what it produced."""
 
     result: FitResult
-    state: dict[str, torch.Tensor]  # the kept weights, on the CPU
+    states: dict[str, dict[str, torch.Tensor]]  # each network's kept weights, on the CPU
     project: Project  # the snapshot it trained (with the fitted scaling recorded)
     device: str
     class_names: tuple[str, ...] | None
     predictions: dict[str, Any] = field(default_factory=dict)  # x, true, predicted (numpy)
+
+    @property
+    def state(self) -> dict[str, torch.Tensor]:
+        """The main network's weights (a GAN's generator: the one users export)."""
+        return next(iter(self.states.values()))
+
+
+# A live view's way into a run: given the plan (on the training thread), the callback that
+# feeds its figures into the buffer, or None when the run has nothing for it.
+Look = Callable[[TrainingPlan, LiveBuffer, int], Callback | None]
 
 
 class LiveFigures(Callback):
@@ -72,7 +90,8 @@ class LiveFigures(Callback):
         every = 1 if trainer.device.type == "cpu" else GPU_LOSS_EVERY
         if batch.global_step % every == 0:
             assert trainer.optimizer is not None
-            self.buffer.add_batch(x, batch.loss_value(), trainer.optimizer.param_groups[0]["lr"])
+            losses = {name: float(loss.item()) for name, loss in batch.losses.items()}
+            self.buffer.add_batch(x, losses, trainer.optimizer.param_groups[0]["lr"])
         now = time.perf_counter()
         self.buffer.set_progress(
             batch.epoch, trainer.settings.epochs, batch.step + 1, self.steps, now - self.started
@@ -107,17 +126,26 @@ class LiveFigures(Callback):
 
 
 class TrainingWorker(QThread):
-    """One run. `stop`, `pause` and `resume` may be called from the UI thread at any time."""
+    """One run of any project. `stop`, `pause` and `resume` may be called from the UI thread at
+    any time; `plan` is there once `planned` has been sent."""
 
     planned = Signal(object)  # start info: parameters, samples, classes, device, steps
     finished_run = Signal(object)  # RunOutcome
     failed = Signal(str, str, str)  # title, message for the user, details for the log
 
-    def __init__(self, project: Project, settings: TrainingSettings, buffer: LiveBuffer) -> None:
+    def __init__(
+        self,
+        project: Project,
+        settings: TrainingSettings,
+        buffer: LiveBuffer,
+        looks: Sequence[Look] = (),
+    ) -> None:
         super().__init__()
         self.project = project
         self.settings = settings
         self.buffer = buffer
+        self.looks = list(looks)
+        self.plan: TrainingPlan | None = None
         self.trainer: Trainer | None = None
         self._stop_asked = False
         self._paused = False
@@ -156,15 +184,16 @@ class TrainingWorker(QThread):
             self.failed.emit("Training failed", text, traceback.format_exc())
 
     def _train(self) -> None:
-        plan = plan_training(self.project, self.settings)
+        plan = plan_training(self.project, self.settings, watched=True)
         train, val = plan.batches()
         node_types = {n.id: n.type for n in plan.project.graph}
         fixed = probe_batch(plan.data)
         probe = ActivationProbe(plan.model, fixed[0], node_types, fixed[1]) if fixed else None
-        figures = LiveFigures(self.buffer, len(train), probe)
-        callbacks: list[Callback] = [figures]
-        if wants_regions(plan.data):  # 2 or 3 features, classes: the decision regions, live
-            callbacks.append(RegionsLook(self.buffer, plan.data, len(train)))
+        callbacks: list[Callback] = [LiveFigures(self.buffer, len(train), probe)]
+        for look in self.looks:
+            found = look(plan, self.buffer, len(train))
+            if found is not None:
+                callbacks.append(found)
         trainer = plan.trainer(callbacks, reserve_core_for_ui=True)
         info = plan.start_info() | {
             "device": str(plan.device),
@@ -172,22 +201,24 @@ class TrainingWorker(QThread):
             "epochs": plan.settings.epochs,
             "threads": trainer.threads,
         }
+        self.plan, self.trainer = plan, trainer
         self.planned.emit(info)
-        self.trainer = trainer
         if self._paused:
             trainer.pause()
         if self._stop_asked:
             trainer.stop()
         result = trainer.fit(train, val)
-        model = trainer.model
         outcome = RunOutcome(
             result,
-            {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()},
+            {
+                name: {k: v.detach().to("cpu").clone() for k, v in network.state_dict().items()}
+                for name, network in plan.networks.items()
+            },
             plan.project,
             str(plan.device),
             plan.data.class_names,
         )
-        outcome.predictions = sample_predictions(model, plan.data, plan.device)
+        outcome.predictions = sample_predictions(plan.model, plan.data, plan.device)
         self.finished_run.emit(outcome)
 
 
@@ -212,4 +243,4 @@ def sample_predictions(model: torch.nn.Module, data: Any, device: torch.device) 
     return found
 
 
-__all__ = ["LiveFigures", "RunOutcome", "TrainingWorker"]
+__all__ = ["LiveFigures", "Look", "RunOutcome", "TrainingWorker"]

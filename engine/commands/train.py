@@ -15,34 +15,47 @@ project file itself is never written.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from engine.settings import DEVICE_PATTERN, OPTIMIZERS
+from engine.settings import TRAINING
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "train",
         help="train a project headless, printing progress",
-        description="Train a project's network on its data set. Options override the project's "
+        description="Train a project's networks on its data set. Options override the project's "
         "training settings for this run only; the project file is never changed.",
     )
-    parser.add_argument("project", type=Path)
-    parser.add_argument("--epochs", type=_positive_int, metavar="N")
-    parser.add_argument("--batch-size", type=_positive_int, metavar="B")
-    parser.add_argument("--lr", type=_positive_float, metavar="LR", help="learning rate")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS)
-    parser.add_argument("--device", type=_device, metavar="auto|cpu|cuda|cuda:N|mps")
-    parser.add_argument("--seed", type=_seed, metavar="S")
+    parser.add_argument("project", type=Path, help="the .netwright.json project file")
+    for setting in TRAINING:
+        if setting.option is None:
+            continue
+        if setting.kind == "bool":
+            parser.add_argument(
+                setting.option,
+                action="store_true",
+                default=None,
+                dest=_dest(setting.key),
+                help=setting.help,
+            )
+            continue
+        parser.add_argument(
+            setting.option,
+            type=setting.parse_text,
+            metavar=setting.metavar,
+            dest=_dest(setting.key),
+            help=f"{setting.help.rstrip('.')} ({setting.describe()}; default: the project's)",
+        )
     parser.add_argument(
         "--dataset",
         metavar="SPEC",
-        help="builtin:NAME, csv:PATH, npz:PATH, images:DIR or idx:IMAGES,LABELS",
+        help="train on other data: builtin:NAME, csv:PATH, npz:PATH, images:DIR or "
+        "idx:IMAGES,LABELS",
     )
     parser.add_argument(
         "--metrics-out", type=Path, metavar="FILE.jsonl", help="write the JSONL metrics stream here"
@@ -51,17 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--weights-out",
         type=Path,
         metavar="FILE.safetensors",
-        help="where to save the trained weights",
+        help="where to save the trained weights (default NAME.safetensors beside the project)",
     )
     parser.add_argument(
         "--resume",
         action="store_true",
         help="start from the saved weights (the --weights-out file or the default one)",
-    )
-    parser.add_argument(
-        "--compile",
-        action="store_true",
-        help="torch.compile the network for training (falls back to eager, with a note, if it fails)",
     )
     parser.add_argument(
         "--samples-out",
@@ -72,40 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.set_defaults(run=run)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _dest(key: str) -> str:
+    return "setting_" + key.replace(".", "__")
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
-
-
-def _device(text: str) -> str:
-    if not DEVICE_PATTERN.match(text):
-        raise argparse.ArgumentTypeError("use auto, cpu, cuda, cuda:N or mps")
-    return text
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError("must be from 0 to 4294967295")
-    return value
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings the command line gives for this run, by key."""
+    return {s.key: getattr(args, _dest(s.key)) for s in TRAINING if s.option is not None}
 
 
 def weights_target(project_path: Path, name_stem: str, chosen: Path | None) -> Path:
@@ -149,14 +130,10 @@ def _train(args: argparse.Namespace) -> int:
     from engine.cli import UserError
     from engine.data.dataset import DataError
     from engine.project import load_project, project_stem
+    from engine.recipes import apply_training_overrides
     from engine.settings import TrainingSettings
-    from engine.training import (
-        MetricsWriter,
-        PlanError,
-        ProgressPrinter,
-        plan_training,
-        save_checkpoint,
-    )
+    from engine.training import MetricsWriter, PlanError, ProgressPrinter, plan_training
+    from engine.training.checkpoints import network_file
     from engine.training.memory import OutOfMemory
     from engine.weights import WeightsError
 
@@ -164,22 +141,18 @@ def _train(args: argparse.Namespace) -> int:
     weights = weights_target(args.project, project_stem(args.project), args.weights_out)
     if weights.resolve() == args.project.resolve():
         raise UserError(f"{weights}: that is the project file; choose another --weights-out", 2)
-    if project.is_multi_network:  # two networks trained by a recipe: engine.gan
-        from engine.gan.command import run_gan
-
-        return run_gan(args, project, weights)
-    if args.samples_out is not None:
+    several = project.is_multi_network
+    if several and os.environ.get("WORLD_SIZE", "1") != "1":
+        raise UserError(
+            f"{args.project}: a GAN project trains in one process; run it without torchrun", 2
+        )
+    if args.samples_out is not None and not several:
         raise UserError("--samples-out applies to GAN projects only", 2)
-    settings = TrainingSettings.from_project(project).with_overrides(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        optimizer_name=args.optimizer,
-        device=args.device,
-        seed=args.seed,
-        compile=True if args.compile else None,
-    )
-    if args.resume and not weights.is_file():
+    chosen = overrides(args)
+    settings = TrainingSettings.from_project(project, chosen)
+    apply_training_overrides(project, chosen)  # a GAN's --lr is each network's learning rate
+    legacy = several and network_file(weights, next(iter(project.networks))).is_file()
+    if args.resume and not weights.is_file() and not legacy:
         raise UserError(
             f"{weights}: no saved weights to resume from; train once without --resume", 2
         )
@@ -201,27 +174,10 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(str(error), 2) from None
     callbacks: list[Any] = [ProgressPrinter()] if main else []
     if args.metrics_out is not None and main:
-        callbacks.append(open_metrics(MetricsWriter, args.metrics_out, plan.start_info()))
+        callbacks.append(MetricsWriter(args.metrics_out, plan.start_info()))
     trainer = plan.trainer(callbacks)
-    info = plan.start_info()
-    together = ""
-    if place is not None:
-        plural = "es" if place.world_size > 1 else ""
-        together = f" with {place.world_size} process{plural} ({place.backend})"
     if main:
-        print(
-            f"training {project.name} on {trainer.device}"
-            + (
-                f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"
-                if trainer.device.type == "cpu"
-                else ""
-            )
-            + together
-            + ": "
-            f"{info['train_samples']:,} training and {info['val_samples']:,} validation samples "
-            f"from {info['dataset']}, {info['parameters']:,} parameters",
-            flush=True,
-        )
+        print(plan.describe(_where(trainer, place)), flush=True)
     try:
         result = _fit_with_interrupt(trainer, plan, repeat_aborts=place is None)
     except OutOfMemory as error:
@@ -230,40 +186,39 @@ def _train(args: argparse.Namespace) -> int:
         if main:
             print(
                 f"netwright: training diverged ({result.message}); weights not saved. "
-                "Lower the learning rate (--lr) or add gradient clipping (training.grad_clip).",
+                + plan.step.divergence_advice(),
                 file=sys.stderr,
             )
         return 1
     if not main:
         return 0
-    try:
-        save_checkpoint(
-            trainer.model,
-            weights,
-            project=project.name,
-            epoch=result.final.get("epoch"),
-            status=result.status,
-            scaling=plan.data.scaling,
-        )
-    except OSError as error:
-        raise UserError(
-            f"{weights}: cannot write the weights ({error.strerror or error})", 2
-        ) from None
+    plan.save(weights, result)  # an I/O failure is a WriteError: one plain line, exit 2
     print(f"weights saved to {weights}")
+    if args.samples_out is not None:
+        _save_samples(plan, args.samples_out)
     return 0
 
 
-def open_metrics(writer: Any, path: str, info: dict[str, Any]) -> Any:
-    """`writer(path, info)`, the metrics stream's callback; a file that cannot be written is
-    the user's to fix (exit 2), not a traceback."""
-    from engine.cli import UserError
+def _where(trainer: Any, place: Any) -> str:
+    """"cpu (1 thread)", "cuda:0 with 4 processes (nccl)": where a run trains, for its first line."""
+    where = str(trainer.device)
+    if trainer.device.type == "cpu":
+        where += f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"
+    if place is not None:
+        plural = "es" if place.world_size > 1 else ""
+        where += f" with {place.world_size} process{plural} ({place.backend})"
+    return where
 
-    try:
-        return writer(path, info)
-    except OSError as error:
-        raise UserError(
-            f"{path}: cannot write the metrics file ({error.strerror or error})", 2
-        ) from None
+
+def _save_samples(plan: Any, path: Path) -> None:
+    """A picture of the generator's samples: an image grid, or a scatter over 2-D real data."""
+    from engine.gan.pictures import save_samples_png
+
+    step, real = plan.step, plan.data.real
+    two_d = tuple(real.shape[1:]) == (2,)
+    samples = step.generate(step.assess_latents) if two_d else step.samples()
+    save_samples_png(samples, real, path)
+    print(f"samples saved to {path}")
 
 
 def _fit_with_interrupt(trainer: Any, plan: Any, repeat_aborts: bool = True) -> Any:

@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.analysis import Analysis, analyse
 from engine.compiler import GraphModule, compile_graph
 from engine.project import Project
+from engine.training.checkpoints import network_file
 from engine.weights import WeightsError, load_weights
 
 
@@ -89,11 +90,15 @@ def ready_model(project: Project, weights: str | Path | None = None) -> ReadyMod
     module = compile_graph(project.graph, seed, analysis)
     source = f"initial weights (seed {seed}; the project has no trained weights)"
     path = Path(weights) if weights is not None else project.weights_path()
+    network = next(iter(project.networks), None)  # a GAN exports its generator
+    if network is not None and path is not None and not path.is_file():
+        legacy = network_file(path, network)  # how versions before one file per run kept it
+        path = legacy if legacy.is_file() else path
     if weights is not None and path is not None and not path.is_file():
         raise ExportError(f"{path}: no such weights file", code=2)
     if path is not None and path.is_file():
         try:
-            load_weights(module, path)
+            load_weights(module, path, network)
         except WeightsError as error:
             code = 1 if "do not fit" in str(error) else 2
             raise ExportError(str(error), code=code) from None

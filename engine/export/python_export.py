@@ -82,7 +82,7 @@ def python_source(project: Project, module: GraphModule) -> str:
         sources,
         _class(name, project, layers, _forward_lines(module), input_shape, output_shape, integer),
         _LOADER,
-        _main(name, input_shape, analysis.token_ids),
+        _main(name, input_shape, analysis.token_ids, next(iter(project.networks), None)),
     ]
     text = "\n".join(p for p in parts if p)
     return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
@@ -90,12 +90,23 @@ def python_source(project: Project, module: GraphModule) -> str:
 
 def _header(project: Project, name: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", project.name) or "weights"
+    network = next(iter(project.networks), None)
+    if network is None:
+        loading = (
+            f"    model = {name}()\n"
+            f'    model.load_state_dict(safetensors.torch.load_file("{stem}.safetensors"))\n\n'
+            "or, without the safetensors package, with `load_safetensors` below.\n"
+        )
+    else:  # the file holds every network of the project, each under its name
+        loading = (
+            f"    model = {name}()\n"
+            f'    model.load_state_dict(load_safetensors("{stem}.safetensors", "{network}"))\n\n'
+            f"(the file holds every network of the project; this is its {network}).\n"
+        )
     return (
         f'"""{name}: the network of Netwright project \'{project.name}\'.\n\n'
         f"Written by Netwright {__version__}. Needs only PyTorch. Trained weights load with\n\n"
-        f"    model = {name}()\n"
-        f'    model.load_state_dict(safetensors.torch.load_file("{stem}.safetensors"))\n\n'
-        f"or, without the safetensors package, with `load_safetensors` below.\n"
+        f"{loading}"
         f"Run it to push a random batch through: python this_file.py [WEIGHTS.safetensors]\n"
         '"""\n'
     )
@@ -180,8 +191,9 @@ def _fresh_variable(base: str, taken: set[str]) -> str:
 
 _LOADER = '''
 
-def load_safetensors(path: str) -> dict[str, torch.Tensor]:
-    """Read a .safetensors file with torch alone (the format is a JSON header and raw bytes)."""
+def load_safetensors(path: str, network: str | None = None) -> dict[str, torch.Tensor]:
+    """Read a .safetensors file with torch alone (the format is a JSON header and raw bytes).
+    `network`: from a file holding several networks, the one saved under that name."""
     kinds = {
         "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
         "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
@@ -201,11 +213,16 @@ def load_safetensors(path: str) -> dict[str, torch.Tensor]:
             torch.empty(0, dtype=kinds[entry["dtype"]])
         )
         tensors[key] = flat.reshape(entry["shape"]).clone()
+    prefix = f"{network}." if network else ""
+    if prefix and any(key.startswith(prefix) for key in tensors):
+        tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
     return tensors
 '''
 
 
-def _main(name: str, input_shape: tuple[int, ...], vocabulary: int | None) -> str:
+def _main(
+    name: str, input_shape: tuple[int, ...], vocabulary: int | None, network: str | None
+) -> str:
     if vocabulary is not None:
         make = f"torch.randint(0, {vocabulary}, (2, {', '.join(map(str, input_shape))}))"
     else:
@@ -214,7 +231,7 @@ def _main(name: str, input_shape: tuple[int, ...], vocabulary: int | None) -> st
         '\n\nif __name__ == "__main__":\n'
         f"    model = {name}()\n"
         "    if len(sys.argv) > 1:\n"
-        "        model.load_state_dict(load_safetensors(sys.argv[1]))\n"
+        f"        model.load_state_dict(load_safetensors(sys.argv[1]{f', {network!r}' if network else ''}))\n"
         "    model.eval()\n"
         "    with torch.no_grad():\n"
         f"        output = model({make})\n"

@@ -1,25 +1,14 @@
 """GANs: a generator and a discriminator trained together by the project's recipe.
 
-No Qt here. The CLI (`netwright train` on a GAN project) and the GUI both use
-`plan_gan` to go from a project to a `GanPlan`, then run a `GanTrainer` with
-their own callbacks; `GanTrainer.samples()` gives the live sample grid.
+No Qt here. A GAN trains in the one Trainer with its own step (`GanStep`);
+`engine.training.plan_training` asks `engine.gan.plan` for the step and the
+real data, as it does for any project. `GanStep.samples()` gives the live
+sample grid.
 """
 
 from __future__ import annotations
 
-from engine.gan.plan import GanPlan, network_weights, plan_gan
 from engine.gan.quality import Modes, SampleQuality
-from engine.gan.reporting import GanMetricsWriter, GanProgressPrinter
-from engine.gan.trainer import GanBatchEnd, GanTrainer
+from engine.gan.step import GanStep, gan_epoch_line
 
-__all__ = [
-    "GanBatchEnd",
-    "GanMetricsWriter",
-    "GanPlan",
-    "GanProgressPrinter",
-    "GanTrainer",
-    "Modes",
-    "SampleQuality",
-    "network_weights",
-    "plan_gan",
-]
+__all__ = ["GanStep", "Modes", "SampleQuality", "gan_epoch_line"]

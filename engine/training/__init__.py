@@ -1,7 +1,7 @@
-"""Training: the Trainer and its callbacks, losses, optimizers, schedules, metrics and checkpoints.
+"""Training: the one Trainer, its steps and callbacks, losses, optimizers, metrics and checkpoints.
 
 No Qt here. The CLI (`netwright train`) and the GUI's training controller both
-use `plan_training` to go from a project to a `TrainingPlan`, then run a
+use `plan_training` to go from any project to a `TrainingPlan`, then run its
 `Trainer` with their own callbacks.
 """
 
@@ -13,11 +13,15 @@ from engine.training.checkpoints import (
     checkpoint_metadata,
     checkpoint_scaling,
     load_checkpoint,
+    load_networks,
     save_checkpoint,
+    save_networks,
 )
 from engine.training.devices import DeviceError, choose_threads, select_device
 from engine.training.plan import PlanError, TrainingPlan, plan_training
 from engine.training.reporting import MetricsWriter, ProgressPrinter
+from engine.training.step import Diverged, StepOutput, TrainingStep
+from engine.training.supervised import SupervisedStep
 from engine.training.trainer import (
     COMPLETED,
     DIVERGED,
@@ -40,17 +44,23 @@ __all__ = [
     "Callback",
     "CheckpointEachEpoch",
     "DeviceError",
+    "Diverged",
     "FitResult",
     "MetricsWriter",
     "PlanError",
     "ProgressPrinter",
+    "StepOutput",
+    "SupervisedStep",
     "Trainer",
     "TrainingPlan",
+    "TrainingStep",
     "checkpoint_metadata",
     "checkpoint_scaling",
     "choose_threads",
     "load_checkpoint",
+    "load_networks",
     "plan_training",
     "save_checkpoint",
+    "save_networks",
     "select_device",
 ]

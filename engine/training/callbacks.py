@@ -13,7 +13,7 @@ you need the number (every N steps, say), never on every batch on a GPU.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -30,11 +30,18 @@ class BatchEnd:
     step: int  # 0-based within the epoch
     global_step: int  # 0-based since the run started
     samples: int  # samples in this batch
-    loss: torch.Tensor  # 0-d, detached, on the training device
+    loss: torch.Tensor  # the main loss: 0-d, detached, on the training device
+    losses: dict[str, torch.Tensor] = field(default_factory=dict)  # every loss the step took, by name
 
     def loss_value(self) -> float:
         """The batch loss as a number (syncs with the device)."""
         return float(self.loss.item())
+
+    def value(self, name: str) -> float | None:
+        """One named loss as a number (syncs), or None when this batch had none (a GAN's
+        generator steps only every few batches)."""
+        loss = self.losses.get(name)
+        return None if loss is None else float(loss.item())
 
 
 class Callback:

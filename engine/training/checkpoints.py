@@ -8,6 +8,7 @@ its inputs exactly as training did.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,40 @@ def save_checkpoint(
     if scaling is not None:
         metadata[SCALING_KEY] = json.dumps(scaling)
     return save_weights(module, path, metadata)
+
+
+def networks_module(networks: Mapping[str, nn.Module]) -> nn.Module:
+    """What one weights file holds: a single network as itself (keys ``conv1.weight``), several
+    under their names (``generator.fc1.weight``, ``discriminator.fc1.weight``)."""
+    if len(networks) == 1:
+        return next(iter(networks.values()))
+    return nn.ModuleDict(dict(networks))
+
+
+def save_networks(networks: Mapping[str, nn.Module], path: str | Path, **facts: Any) -> Path:
+    """Every network's weights in one file, atomically (`facts` as for `save_checkpoint`)."""
+    return save_checkpoint(networks_module(networks), path, **facts)
+
+
+def load_networks(networks: Mapping[str, nn.Module], path: str | Path) -> dict[str, str]:
+    """Load a run's weights into its networks (refusing ones that do not fit); returns the
+    metadata. Several networks also load from the one file per network older versions wrote
+    (``NAME.generator.safetensors``) when `path` itself is not there."""
+    path = Path(path)
+    if len(networks) > 1 and not path.is_file():
+        legacy = {name: network_file(path, name) for name in networks}
+        if all(p.is_file() for p in legacy.values()):
+            for name, network in networks.items():
+                load_weights(network, legacy[name])
+            return checkpoint_metadata(legacy[next(iter(networks))])
+    return load_checkpoint(networks_module(networks), path)
+
+
+def network_file(path: Path, network: str) -> Path:
+    """``NAME.safetensors`` -> ``NAME.generator.safetensors``: where versions before one file per
+    run kept each network's weights."""
+    stem = path.name[: -len(".safetensors")] if path.name.endswith(".safetensors") else path.name
+    return path.with_name(f"{stem}.{network}.safetensors")
 
 
 def checkpoint_metadata(path: str | Path) -> dict[str, str]:

@@ -1,9 +1,16 @@
-"""From a project to a ready-to-run training job: checks, data, compiled network, device.
+"""From a project to a ready-to-run training job: checks, data, compiled networks, the step, device.
 
-The CLI and the GUI both start here, so both refuse the same mistakes with the
-same messages. `plan_training` never modifies the project file; it records the
-fitted feature scaling in the in-memory project (``dataset.scaling_statistics``)
-so saving the project keeps it.
+The CLI and the GUI both start here, for every kind of project, so both refuse
+the same mistakes with the same messages. A project of one network trains
+with the `SupervisedStep`; a project whose recipe trains several networks
+(a GAN) gets its step and data from its recipe (engine.gan.plan).
+`plan_training` never modifies the project file; it records the fitted
+feature scaling in the in-memory project (``dataset.scaling_statistics``) so
+saving the project keeps it.
+
+Weights: one safetensors file per run whatever the project holds. A single
+network's keys are its own (``conv1.weight``); several networks' are prefixed
+with their names (``generator.fc1.weight``), see engine.training.checkpoints.
 """
 
 from __future__ import annotations
@@ -11,67 +18,85 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from engine.analysis import Analysis
 from engine.compiler import GraphModule, compile_graph
 from engine.data.loading import load_training_data
-from engine.data.prepare import PreparedData
-from engine.data.streaming import StreamedData
-from engine.problems import ProjectReport, project_problems
+from engine.problems import project_problems
 from engine.project import Project
 from engine.settings import TrainingSettings
 from engine.training.callbacks import Callback
-from engine.training.checkpoints import load_checkpoint
+from engine.training.checkpoints import load_networks, save_networks
 from engine.training.devices import select_device
 from engine.training.distributed import Distributed
+from engine.training.errors import PlanError, refuse_problems
+from engine.training.step import TrainingStep, parameter_count
+from engine.training.supervised import SupervisedStep
 from engine.training.trainer import FitResult, Trainer
 
-
-class PlanError(ValueError):
-    """The project cannot be trained as it stands; `code` 1 (fix the project) or 2 (bad input)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["PlanError", "TrainingData", "TrainingPlan", "plan_training", "refuse_problems"]
 
 
-def refuse_problems(report: ProjectReport, dataset: str | None = None) -> None:
-    """Raise PlanError listing what stops the project training (the first 20). With `dataset`
-    given, the project's own data source is not used in this run, so its problems don't count."""
-    problems = report.errors
-    if dataset is not None:
-        problems = [d for d in problems if not (d.param or "").startswith("dataset.source")]
-    if problems:
-        lines = "\n".join(
-            f"  {d}" + (f" [{d.param}]" if d.param and not d.node else "") for d in problems[:20]
-        )
-        raise PlanError(f"the project cannot be trained until these are fixed:\n{lines}", 1)
+class TrainingData(Protocol):
+    """What a plan trains on: in-memory or streamed examples, a GAN's real samples."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def classification(self) -> bool: ...
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def scaling(self) -> dict[str, Any] | None: ...
+
+    @property
+    def train_samples(self) -> int: ...
+
+    @property
+    def val_samples(self) -> int: ...
+
+    def batches(
+        self, batch_size: int, *, device: torch.device | str, seed: int, rank: int, world_size: int
+    ) -> tuple[Any, Any]: ...
 
 
 @dataclass
 class TrainingPlan:
     project: Project
     settings: TrainingSettings
-    analysis: Analysis
-    model: GraphModule
-    data: PreparedData | StreamedData
+    analyses: dict[str, Analysis]  # by network name
+    networks: dict[str, GraphModule]  # by network name; the first is the main one
+    step: TrainingStep
+    data: TrainingData
     device: torch.device
     distributed: Distributed | None = None  # this process's place when launched by torchrun
+
+    @property
+    def model(self) -> GraphModule:
+        """The main network (a GAN's generator: the one users export)."""
+        return next(iter(self.networks.values()))
+
+    @property
+    def analysis(self) -> Analysis:
+        return next(iter(self.analyses.values()))
 
     def trainer(
         self, callbacks: Sequence[Callback] = (), reserve_core_for_ui: bool = False
     ) -> Trainer:
+        macs = sum(a.total_macs for a in self.analyses.values())
         return Trainer(
-            self.model,
+            self.step,
             self.settings,
             callbacks=callbacks,
             device=self.device,
-            macs_per_sample=self.analysis.total_macs,
+            macs_per_sample=2 * macs if len(self.networks) > 1 else macs,
             reserve_core_for_ui=reserve_core_for_ui,
-            classification=self.data.classification,
             distributed=self.distributed,
         )
 
@@ -87,15 +112,34 @@ class TrainingPlan:
 
     def start_info(self) -> dict[str, Any]:
         """Facts for the metrics stream's start event."""
-        info: dict[str, Any] = {
-            "parameters": sum(p.numel() for p in self.model.parameters()),
-            "train_samples": self.data.train_samples,
-            "val_samples": self.data.val_samples,
-            "dataset": self.data.source,
-        }
+        info: dict[str, Any] = {**self.step.start_info()}
+        info["parameters"] = parameter_count(self.networks.values())
+        if len(self.networks) > 1:
+            for name, network in self.networks.items():
+                info[f"{name}_parameters"] = parameter_count([network])
+        info.update(
+            train_samples=self.data.train_samples,
+            val_samples=self.data.val_samples,
+            dataset=self.data.source,
+        )
         if self.data.class_names is not None:
             info["classes"] = list(self.data.class_names)
         return info
+
+    def describe(self, where: str) -> str:
+        """The line that opens a run in the terminal."""
+        return self.step.describe(self.project.name, where, self.start_info())
+
+    def save(self, path: Path, result: FitResult) -> Path:
+        """Write every network's kept weights to one file, atomically."""
+        return save_networks(
+            self.networks,
+            path,
+            project=self.project.name,
+            epoch=result.final.get("epoch"),
+            status=result.status,
+            scaling=self.data.scaling,
+        )
 
     def run(self, callbacks: Sequence[Callback] = ()) -> tuple[Trainer, FitResult]:
         trainer = self.trainer(callbacks)
@@ -109,31 +153,39 @@ def plan_training(
     dataset: str | None = None,
     weights: str | Path | None = None,
     distributed: Distributed | None = None,
+    watched: bool = False,
 ) -> TrainingPlan:
-    """Check everything, load the data and compile the network; raises PlanError or DataError.
+    """Check everything, load the data and compile the networks; raises PlanError or DataError.
 
-    `distributed` (from `engine.training.distributed.start`): this process trains its share
-    of the data on its own device, together with the other ranks."""
-    if project.is_multi_network:
-        raise PlanError(
-            "this project trains several networks together (a recipe such as a GAN); "
-            "the single-network trainer cannot train it",
-            1,
-        )
+    `weights` resumes from a saved run. `distributed` (from `engine.training.distributed.start`):
+    this process trains its share of the data on its own device, together with the other
+    ranks. `watched`: the window shows the run live (a GAN then refreshes its samples often)."""
     report = project_problems(project)
-    analysis = report.main
     refuse_problems(report, dataset)
     settings = settings or TrainingSettings.from_project(project)
     try:
         device = select_device(settings.device) if distributed is None else distributed.device
     except ValueError as error:
         raise PlanError(str(error), 2) from None
-    data = load_training_data(project, settings, analysis, dataset)
-    model = compile_graph(project.graph, settings.seed, analysis)
+    step: TrainingStep
+    data: TrainingData
+    if project.is_multi_network:
+        from engine.gan.plan import gan_parts
+
+        step, networks, data = gan_parts(project, settings, report.analyses, dataset, watched)
+        analyses = {name: report.analyses[name] for name in networks}
+    else:
+        analysis = report.main
+        data = load_training_data(project, settings, analysis, dataset)
+        model = compile_graph(project.graph, settings.seed, analysis)
+        step = SupervisedStep(
+            model, settings, classification=data.classification, distributed=distributed
+        )
+        networks, analyses = {"network": model}, {"network": analysis}
     if weights is not None:
-        load_checkpoint(model, weights)
+        load_networks(dict(networks), weights)
     if data.scaling is not None:
         project.dataset["scaling_statistics"] = data.scaling
     else:
         project.dataset.pop("scaling_statistics", None)
-    return TrainingPlan(project, settings, analysis, model, data, device, distributed)
+    return TrainingPlan(project, settings, analyses, networks, step, data, device, distributed)

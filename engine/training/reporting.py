@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from engine.atomic import WriteError
 from engine.training.callbacks import Callback
 from engine.training.trainer import FitResult, Trainer
 
@@ -24,14 +25,21 @@ class MetricsWriter(Callback):
         self, target: str | Path | IO[str], start_info: dict[str, Any] | None = None
     ) -> None:
         self._own = isinstance(target, (str, Path))
-        self.stream: IO[str] = (
-            open(target, "w", encoding="utf-8") if isinstance(target, (str, Path)) else target
-        )
+        try:
+            self.stream: IO[str] = (
+                open(target, "w", encoding="utf-8") if isinstance(target, (str, Path)) else target
+            )
+        except OSError as error:
+            raise WriteError(f"{target}: cannot be written ({error.strerror or error})") from None
         self.start_info = start_info or {}
 
     def write(self, event: dict[str, Any]) -> None:
-        self.stream.write(json.dumps(_finite(event), separators=(", ", ": ")) + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(json.dumps(_finite(event), separators=(", ", ": ")) + "\n")
+            self.stream.flush()
+        except OSError as error:  # the disk filled up during the run
+            name = getattr(self.stream, "name", "the metrics stream")
+            raise WriteError(f"{name}: cannot be written ({error.strerror or error})") from None
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self.write(
@@ -55,14 +63,8 @@ class MetricsWriter(Callback):
             "best_epoch": result.best_epoch,
             "seconds": round(result.seconds, 3),
             "message": result.message,
+            **trainer.step.end_figures(result),
         }
-        final = result.final
-        if "val_accuracy" in final:
-            event["val_accuracy"] = final["val_accuracy"]
-        if result.confusion is not None:
-            event["confusion_matrix"] = result.confusion
-            event["precision"] = result.precision
-            event["recall"] = result.recall
         self.write(event)
         if self._own:
             self.stream.close()
@@ -86,19 +88,13 @@ class ProgressPrinter(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, metrics: dict[str, Any]) -> None:
         epochs = trainer.settings.epochs
-        line = epoch_line({**metrics, "epoch": epoch}, epochs, width=len(str(epochs)))
+        line = trainer.step.epoch_line({**metrics, "epoch": epoch}, epochs, len(str(epochs)))
         self.say(f"{line}  {metrics['seconds']:.1f}s")
+        for warning in trainer.step.warnings(metrics):
+            self.say(f"warning: {warning}")
 
     def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
-        final = result.final
-        line = f"{result.status}: {result.message}"
-        if result.best_epoch is not None and result.best_value is not None:
-            line += (
-                f"; best {result.best_metric} {result.best_value:.4f} at epoch {result.best_epoch}"
-            )
-        if "val_accuracy" in final:
-            line += f"; validation accuracy {final['val_accuracy']:.2%}"
-        self.say(line + f" ({result.seconds:.1f}s)")
+        self.say(trainer.step.result_line(result) + f" ({result.seconds:.1f}s)")
         for note in result.notes:
             self.say(f"note: {note}")
 

@@ -119,7 +119,7 @@ def test_export_uses_the_weights_training_left_in_memory(
     module = compile_graph(perceptron.graph, seed=123)
     state = {k: v.clone() for k, v in module.state_dict().items()}
     keeper = window.training.weights
-    keeper.state, keeper.trained = state, structure(perceptron.graph)
+    keeper.states, keeper.trained = {"network": state}, structure(perceptron.named_graphs())
     answer_files(monkeypatch, save=[tmp_path / "trained.onnx"])
     monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (17, True))
     run_action(window, qtbot, "export_onnx")
@@ -215,7 +215,7 @@ def test_an_export_the_system_refuses_names_the_file(
     assert dialogs[-1] == (
         "warning",
         "PyTorch code export failed",
-        f"cannot write {folder}: Is a directory",
+        f"{folder}: cannot be written (Is a directory)",
     )
 
 

@@ -13,7 +13,7 @@ from designer.problems import NETWORK_ROLE, NODE_ROLE
 from engine.compiler import compile_graph
 from engine.project import load_project
 from engine.resources import example
-from engine.training import load_checkpoint
+from engine.training import load_networks
 
 RUN_TIMEOUT_MS = 120_000  # a generous ceiling for a busy 2-core machine, never a speed claim
 
@@ -214,10 +214,9 @@ def test_after_training_export_writes_the_generator_and_save_keeps_both_networks
     )
     assert window.save_as()
     saved = load_project(target)
-    for name in ("generator", "discriminator"):
-        weights = tmp_path / f"mine.{name}.safetensors"
-        metadata = load_checkpoint(compile_graph(saved.networks[name]), weights)
-        assert metadata["netwright.status"] == "completed"
+    networks = {name: compile_graph(graph) for name, graph in saved.networks.items()}
+    metadata = load_networks(networks, tmp_path / "mine.safetensors")  # both, in one file
+    assert metadata["netwright.status"] == "completed"
 
 
 def test_opening_a_gan_then_one_network_switches_tabs_and_dashboard_pages(qtbot, tmp_path, shown):
@@ -274,12 +273,11 @@ def test_mode_collapse_and_divergence_are_shown_above_the_charts(qtbot):
     from types import SimpleNamespace
 
     from app.gan.view import GanView
-    from app.gan.worker import GanBuffer
 
     said: list[tuple[str, str]] = []
     view = GanView(lambda text, kind: said.append((text, kind)))
     qtbot.addWidget(view)
-    view.begin(GanBuffer())
+    view.begin()
     collapse = "mode collapse: the generator covers only 2 of the 8 modes"
     view._add_epoch({"epoch": 1, "d_loss": 1.2, "g_loss": 0.9, "d_real": 0.6, "d_fake": 0.4,
                      "modes_covered": 2, "modes": 8, "warnings": [collapse]})  # fmt: skip

@@ -20,10 +20,10 @@ from engine.compiler import compile_graph
 from engine.data.dataset import DataError
 from engine.export import export_onnx, export_python
 from engine.export.python_export import class_name
-from engine.gan import network_weights, plan_gan
 from engine.project import load_project, project_from_json, save_project
 from engine.resources import example
-from engine.training import load_checkpoint
+from engine.training import load_networks, plan_training, save_checkpoint
+from engine.weights import load_weights
 from tests.engine.test_export_python import load_exported
 from tests.engine.test_multi_network import gan
 
@@ -53,28 +53,38 @@ def test_the_gan_examples_load_plan_and_save_both_networks(name: str, tmp_path: 
     copy = save_project(project, tmp_path / f"{name}.netwright.json")
     again = load_project(copy)
     assert again.to_json() == project.to_json()
-    plan = plan_gan(again)
-    assert plan.real.min() == pytest.approx(-1.0) and plan.real.max() == pytest.approx(1.0)
-    assert (plan.quality.modes is not None) == (name == "gan-2d")
-    trainer = plan.trainer()
-    assert trainer.samples().shape == (trainer.recipe.samples, *plan.real.shape[1:])
+    plan = plan_training(again)
+    real = plan.data.real
+    assert real.min() == pytest.approx(-1.0) and real.max() == pytest.approx(1.0)
+    assert (plan.step.quality.modes is not None) == (name == "gan-2d")
+    assert plan.step.samples().shape == (plan.step.recipe.samples, *real.shape[1:])
 
 
-def test_gan_weights_go_to_one_file_per_network_and_load_back(tmp_path: Path) -> None:
+def test_gan_weights_go_to_one_file_holding_both_networks_and_load_back(tmp_path: Path) -> None:
     project = load_project(tiny_project(tmp_path))
-    plan = plan_gan(project)
-    trainer, result = plan.run()
-    base = tmp_path / "ring.safetensors"
-    saved = plan.save(base, result)
-    assert saved == network_weights(base)
-    assert saved["generator"].name == "ring.generator.safetensors"
-    assert project.weights_path(network="discriminator") == saved["discriminator"]
-    assert project.weights_path() == saved["generator"]  # what export loads
-    resumed = plan_gan(load_project(project.path), weights=base)
-    for name in ("generator", "discriminator"):
-        mine = getattr(trainer, name).state_dict()
-        theirs = getattr(resumed, name).state_dict()
+    plan = plan_training(project)
+    _, result = plan.run()
+    saved = plan.save(tmp_path / "ring.safetensors", result)
+    assert saved == project.weights_path()  # what export and --resume read
+    keys = load_file(str(saved))
+    assert {k.split(".")[0] for k in keys} == {"generator", "discriminator"}
+    resumed = plan_training(load_project(project.path), weights=saved)
+    for name, network in plan.networks.items():
+        mine, theirs = network.state_dict(), resumed.networks[name].state_dict()
         assert all(torch.equal(mine[k], theirs[k]) for k in mine)
+
+
+def test_weights_from_before_one_file_per_run_still_resume_and_export(tmp_path: Path) -> None:
+    """Older versions wrote NAME.generator.safetensors and NAME.discriminator.safetensors."""
+    project = load_project(tiny_project(tmp_path))
+    plan = plan_training(project)
+    for name, network in plan.networks.items():
+        save_checkpoint(network, tmp_path / f"ring.{name}.safetensors")
+    assert run(["train", str(project.path), "--resume"]) == 0
+    assert (tmp_path / "ring.safetensors").is_file()
+    (tmp_path / "ring.safetensors").unlink()
+    result = export_onnx(project, tmp_path / "g.onnx")
+    assert "ring.generator.safetensors" in result.weights
 
 
 def test_data_that_does_not_fit_the_discriminator_is_refused_naming_its_input(
@@ -83,7 +93,7 @@ def test_data_that_does_not_fit_the_discriminator_is_refused_naming_its_input(
     project = load_project(tiny_project(tmp_path))
     project.dataset["source"] = "builtin:digits"
     with pytest.raises(DataError, match="discriminator's Input 'sample'") as caught:
-        plan_gan(project)
+        plan_training(project)
     assert caught.value.code == 1
 
 
@@ -103,20 +113,22 @@ def test_train_runs_a_gan_with_progress_metrics_both_weights_and_a_samples_pictu
     assert start["event"] == "start" and start["recipe"] == "gan" and start["world_size"] == 1
     assert {"g_loss", "d_loss", "d_real", "d_fake", "modes_covered", "warnings"} <= set(epoch)
     assert end["event"] == "end" and end["status"] == "completed" and end["epochs"] == 1
-    for path in network_weights(tmp_path / "ring.safetensors").values():
-        assert path.is_file()
-    assert not (tmp_path / "ring.safetensors").exists()
+    networks = load_project(project).networks
+    load_networks({n: compile_graph(g) for n, g in networks.items()}, tmp_path / "ring.safetensors")
     with Image.open(picture) as image:
         assert image.format == "PNG" and image.size[0] > 100
 
 
-def test_weights_out_names_the_base_of_both_files(tmp_path: Path) -> None:
+def test_weights_out_and_weights_name_the_same_file_for_a_gan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tiny_project(tmp_path)
-    assert run(["train", str(project), "--weights-out", str(tmp_path / "w" / "x.safetensors")]) == 0
-    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == [
-        "x.discriminator.safetensors",
-        "x.generator.safetensors",
-    ]
+    weights = tmp_path / "w" / "x.safetensors"
+    assert run(["train", str(project), "--weights-out", str(weights)]) == 0
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["x.safetensors"]
+    assert run(["export", str(project), "--onnx", str(tmp_path / "g.onnx"), "--weights", str(weights)]) == 0
+    assert f"trained weights from {weights}" in capsys.readouterr().out
+    assert run(["train", str(project), "--weights-out", str(weights), "--resume"]) == 0
 
 
 def test_samples_out_is_refused_for_a_single_network_project(
@@ -151,9 +163,8 @@ def test_ctrl_c_stops_a_gan_cleanly_and_saves_both_networks_whole(tmp_path: Path
     assert "Traceback" not in err and "stopped" in out
     assert events(metrics)[-1]["status"] == "stopped"
     loaded = load_project(project)
-    paths = network_weights(tmp_path / "ring.safetensors")
-    for name, graph in loaded.networks.items():
-        load_checkpoint(compile_graph(graph), paths[name])
+    networks = {name: compile_graph(graph) for name, graph in loaded.networks.items()}
+    load_networks(networks, tmp_path / "ring.safetensors")
 
 
 def test_the_trained_generator_exports_to_verified_onnx_and_to_python(tmp_path: Path) -> None:
@@ -161,9 +172,9 @@ def test_the_trained_generator_exports_to_verified_onnx_and_to_python(tmp_path: 
     assert run(["train", str(project_path)]) == 0
     project = load_project(project_path)
     generator = compile_graph(project.graph).eval()
-    load_checkpoint(generator, tmp_path / "ring.generator.safetensors")
+    load_weights(generator, tmp_path / "ring.safetensors", "generator")
     result = export_onnx(project, tmp_path / "g.onnx", verify=True)
-    assert "ring.generator.safetensors" in result.weights
+    assert "ring.safetensors" in result.weights
     assert result.max_abs_difference is not None and result.max_abs_difference <= result.tolerance
     z = torch.randn(5, 8, generator=torch.Generator().manual_seed(1))
     session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
@@ -171,10 +182,10 @@ def test_the_trained_generator_exports_to_verified_onnx_and_to_python(tmp_path: 
     with torch.no_grad():
         np.testing.assert_allclose(got, generator(z).numpy(), rtol=1e-4, atol=1e-5)
     python = export_python(project, tmp_path / "g.py")
-    assert "ring.generator.safetensors" in python.weights
+    assert "ring.safetensors" in python.weights
     code = load_exported(tmp_path / "g.py")
     model = getattr(code, class_name(project.name))()
-    model.load_state_dict(load_file(str(tmp_path / "ring.generator.safetensors")))
+    model.load_state_dict(code.load_safetensors(str(tmp_path / "ring.safetensors"), "generator"))
     with torch.no_grad():
         np.testing.assert_allclose(model.eval()(z).numpy(), got, rtol=1e-4, atol=1e-5)
 

@@ -257,3 +257,51 @@ def test_user_data_files_train_end_to_end(
     stream = events(metrics)
     assert stream[0]["train_samples"] == 240 and stream[0]["val_samples"] == 60
     assert stream[-1]["status"] == "completed" and stream[-1]["val_accuracy"] > 0.75
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a file-size limit (RLIMIT_FSIZE) is POSIX-only")
+def test_a_weights_file_that_cannot_be_written_is_a_plain_message_and_the_old_one_stays(
+    tmp_path: Path,
+) -> None:
+    """A full disk (here: a file-size limit the weights are bigger than) is the user's to fix:
+    exit 2, the file and the cause named, no traceback, the previous weights whole."""
+    project = moons_project(tmp_path, epochs=1)
+    weights = tmp_path / "moons.safetensors"
+    assert run(["train", str(project)]) == 0
+    before = weights.read_bytes()
+    script = (
+        "import resource, sys; from engine.cli import main; "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (256, 256)); sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", script, "train", str(project), "--seed", "7"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{weights}: cannot be written (File too large)" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert weights.read_bytes() == before
+
+
+def test_train_help_explains_every_option() -> None:
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    train = sub.choices["train"]  # type: ignore[attr-defined]
+    unexplained = [a.dest for a in train._actions if not a.help]
+    assert unexplained == []
+    assert "the project's" in train.format_help()
+
+
+def test_the_command_line_refuses_what_the_project_file_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = moons_project(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        run(["train", str(project), "--batch-size", "2000000"])
+    assert exit_info.value.code == 2
+    assert "batch size must be a whole number from 1 to 1,000,000" in capsys.readouterr().err

@@ -83,7 +83,7 @@ def test_two_cpu_processes_train_the_digits_mlp_together_with_one_metrics_file(
     load_checkpoint(model, weights)  # rank 0's module unwrapped: the single-process keys
 
     # and the reduced validation loss is the one a single process measures with those weights
-    settings = TrainingSettings.from_project(project).with_overrides(device="cpu")
+    settings = TrainingSettings.from_project(project, {"device": "cpu"})
     plan = plan_training(project, settings)
     _, val = plan.batches()
     mine = evaluate(

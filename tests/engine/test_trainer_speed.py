@@ -21,7 +21,7 @@ from engine.data import InMemoryBatches, load_builtin
 from engine.project import load_project
 from engine.settings import OptimizerSettings, TrainingSettings, settings_problems
 from engine.training import Trainer
-from engine.training import trainer as trainer_module
+from engine.training import supervised as supervised_step
 
 
 def moons() -> tuple[InMemoryBatches, InMemoryBatches]:
@@ -92,7 +92,7 @@ def test_a_failing_compilation_falls_back_to_eager_with_a_note_and_the_same_resu
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     eager = Trainer(network(), settings()).fit(*moons())
-    monkeypatch.setattr(trainer_module, "COMPILE_BACKEND", broken_backend)
+    monkeypatch.setattr(supervised_step, "COMPILE_BACKEND", broken_backend)
     fallen = Trainer(network(), settings(compile=True)).fit(*moons())
     assert fallen.status == "completed"
     assert any("torch.compile failed" in n and "trained without" in n for n in fallen.notes)
@@ -110,7 +110,7 @@ def test_torch_compile_refusing_up_front_is_a_note_too(monkeypatch: pytest.Monke
 
 
 def test_a_compiled_run_trains_like_an_eager_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trainer_module, "COMPILE_BACKEND", "eager")  # dynamo, no C++ build
+    monkeypatch.setattr(supervised_step, "COMPILE_BACKEND", "eager")  # dynamo, no C++ build
     eager = Trainer(network(), settings()).fit(*moons())
     compiled = Trainer(network(), settings(compile=True)).fit(*moons())
     assert compiled.notes == [] and compiled.status == "completed"
@@ -120,7 +120,7 @@ def test_a_compiled_run_trains_like_an_eager_one(monkeypatch: pytest.MonkeyPatch
 def test_train_compile_option_reports_a_failed_compilation_and_still_saves_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(trainer_module, "COMPILE_BACKEND", broken_backend)
+    monkeypatch.setattr(supervised_step, "COMPILE_BACKEND", broken_backend)
     project = project_file(tmp_path)
     assert run(["train", str(project), "--compile"]) == 0
     out = capsys.readouterr().out

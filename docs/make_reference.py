@@ -1,7 +1,9 @@
-"""Write the layer list (README and docs/layers.md) from the catalogue, so it never drifts.
+"""Write the reference tables from the declarations, so they never drift: the layer list
+(README and docs/layers.md) from the catalogue, the training settings and the GAN recipe
+(docs/project-format.md) from their tables.
 
-    .venv/bin/python docs/make_layer_list.py          # rewrite both
-    .venv/bin/python docs/make_layer_list.py --check  # exit 1 when either is out of date
+    .venv/bin/python docs/make_reference.py          # rewrite them
+    .venv/bin/python docs/make_reference.py --check  # exit 1 when any is out of date
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.layers import by_category  # noqa: E402
-
-START, END = "<!-- layers:start -->", "<!-- layers:end -->"
+from engine.recipes import GAN_RECIPE, GAN_SECTIONS  # noqa: E402
+from engine.settings import TRAINING, TRAINING_SECTIONS  # noqa: E402
+from engine.settings.declared import markdown_table  # noqa: E402
 
 
 def readme_table() -> str:
@@ -30,7 +33,7 @@ def reference() -> str:
     parts = [
         "# Layer reference",
         "",
-        "Generated from the catalogue by `docs/make_layer_list.py`; `netwright layers` prints the same.",
+        "Generated from the catalogue by `docs/make_reference.py`; `netwright layers` prints the same.",
         "Shapes are per sample, without the batch axis.",
         "",
     ]
@@ -48,17 +51,30 @@ def reference() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def updated_readme(text: str) -> str:
-    block = f"{START}\n{readme_table()}\n{END}"
-    if START not in text:
-        raise SystemExit(f"README.md has no {START} marker")
-    return re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
+def between(text: str, name: str, block: str, where: str) -> str:
+    """`text` with what stands between its <!-- name:start --> and <!-- name:end --> replaced."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text:
+        raise SystemExit(f"{where} has no {start} marker")
+    pattern = re.escape(start) + r".*?" + re.escape(end)
+    return re.sub(pattern, lambda _: f"{start}\n{block}\n{end}", text, flags=re.S)
+
+
+def updated_format(text: str) -> str:
+    where = "docs/project-format.md"
+    text = between(text, "training", markdown_table(TRAINING, TRAINING_SECTIONS, "training"), where)
+    return between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
 
 
 def main() -> int:
     readme_path, reference_path = ROOT / "README.md", ROOT / "docs" / "layers.md"
+    format_path = ROOT / "docs" / "project-format.md"
     readme = readme_path.read_text(encoding="utf-8")
-    wanted = {readme_path: updated_readme(readme), reference_path: reference()}
+    wanted = {
+        readme_path: between(readme, "layers", readme_table(), "README.md"),
+        reference_path: reference(),
+        format_path: updated_format(format_path.read_text(encoding="utf-8")),
+    }
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     if "--check" in sys.argv:
         for path in stale:
