@@ -17,6 +17,7 @@ import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QFontDatabase
@@ -25,13 +26,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMainWindow,
-    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
 
 LOG_NAME = "netwright.log"
 FOLDER_VARIABLE = "NETWRIGHT_LOG_DIR"
@@ -206,7 +208,7 @@ def read_log_tail(path: Path) -> str:
         return f"The log cannot be read: {error}"
 
 
-def install_log_action(window: QMainWindow) -> QAction:
+def install_log_action(window: MainWindow) -> QAction:
     """Help > Show Log."""
     action = QAction("Show &Log", window)
     action.setStatusTip("Show the log file, where unexpected errors are recorded")
@@ -215,21 +217,7 @@ def install_log_action(window: QMainWindow) -> QAction:
         dialog = LogDialog(log_path(), window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
-        window.log_dialog = dialog  # type: ignore[attr-defined]
 
     action.triggered.connect(lambda _checked=False: show())
-    menu = _menu_named(window, "&Help")
-    if menu is not None:
-        menu.addAction(action)
-    actions = getattr(window, "actions", None)
-    if isinstance(actions, dict):
-        actions["show_log"] = action
-    return action
-
-
-def _menu_named(window: QMainWindow, title: str) -> QMenu | None:
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        if menu is not None and action.text() == title:
-            return menu  # type: ignore[return-value]
-    return None
+    window.menus["help"].addAction(action)
+    return window.add_action("show_log", action)

@@ -15,14 +15,13 @@ import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -31,6 +30,9 @@ from PySide6.QtWidgets import (
 from app.error_log import log_path
 from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
 from engine.project import SUFFIX, Project, project_from_json
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
 
 log = logging.getLogger("netwright.export")
 
@@ -85,7 +87,7 @@ class ExportImport(QObject):
 
     finished = Signal()  # a job ended and its dialog was shown (for tests and scripts)
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.job: Job | None = None
@@ -105,17 +107,13 @@ class ExportImport(QObject):
         return action
 
     def _install_menu(self) -> None:
-        file_menu = _file_menu(self.window)
-        owned = getattr(self.window, "actions", None)
-        if isinstance(owned, dict):
-            owned.update(self.actions)
-        if file_menu is None:
-            return
+        for name, action in self.actions.items():
+            self.window.add_action(name, action)
+        file_menu = self.window.menus["file"]
         export = QMenu("&Export", file_menu)
         export.addAction(self.actions["export_onnx"])
         export.addAction(self.actions["export_python"])
-        quit_action = owned.get("quit") if isinstance(owned, dict) else None
-        anchor = _separator_before(file_menu, quit_action)
+        anchor = _separator_before(file_menu, self.window.action("quit"))
         file_menu.insertMenu(anchor, export)
         file_menu.insertAction(anchor, self.actions["import_onnx"])
         file_menu.insertSeparator(anchor)
@@ -123,7 +121,7 @@ class ExportImport(QObject):
     # ------------------------------------------------------------ dialogs
     @property
     def project(self) -> Project:
-        return self.window.document.project  # type: ignore[attr-defined,no-any-return]
+        return self.window.document.project
 
     def _suggested(self, suffix: str) -> str:
         project = self.project
@@ -157,8 +155,7 @@ class ExportImport(QObject):
         return self.export_python(_with_suffix(Path(path), ".py"))
 
     def import_onnx_dialog(self) -> bool:
-        maybe_save = getattr(self.window, "maybe_save", None)
-        if maybe_save is not None and not maybe_save():
+        if not self.window.maybe_save():
             return False
         source, _ = QFileDialog.getOpenFileName(
             self.window, "Import ONNX model", "", "ONNX models (*.onnx);;All files (*)"
@@ -209,9 +206,7 @@ class ExportImport(QObject):
         from engine.onnx_import import import_onnx
 
         def opened(result: Any) -> None:
-            open_project = getattr(self.window, "open_project", None)
-            if open_project is not None:
-                open_project(result.project_path, ask=False)
+            self.window.open_project(result.project_path, ask=False)
 
         return self._start(
             f"Importing {model.name}…",
@@ -276,20 +271,19 @@ class ExportImport(QObject):
             self.job.wait()
 
 
-def trained_state(window: QMainWindow) -> dict[str, Any] | None:
+def trained_state(window: MainWindow) -> dict[str, Any] | None:
     """Weights the last training run left in memory (CPU copies), if they fit the graph.
 
     The training controller keeps them in ``window.training.weights`` (a
     WeightsKeeper) until they are saved beside the project; once the network
     changes they no longer fit and the project's own weights file is used.
     """
-    keeper = getattr(getattr(window, "training", None), "weights", None)
-    state = getattr(keeper, "state", None)
+    keeper = window.training.weights
+    state = keeper.state
     if not state or not keeper.fits():
         return None
-    project = window.document.project  # type: ignore[attr-defined]
-    saved_to = getattr(keeper, "saved_to", None)
-    if saved_to is not None and saved_to == project.weights_path():
+    saved_to = keeper.saved_to
+    if saved_to is not None and saved_to == window.document.project.weights_path():
         return None  # written beside the project: the file says the same, and names itself
     return {k: v.detach().to("cpu").clone() for k, v in state.items()}
 
@@ -311,24 +305,15 @@ def _with_suffix(path: Path, suffix: str) -> Path:
     return path if path.name.endswith(suffix) else path.with_name(path.name + suffix)
 
 
-def _file_menu(window: QMainWindow) -> QMenu | None:
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text() == "&File":
-            return action.menu()  # type: ignore[return-value]
-    return None
-
-
-def _separator_before(menu: QMenu, action: QAction | None) -> QAction | None:
-    """The separator just above `action` (Quit), so new entries sit above it; else None (end)."""
+def _separator_before(menu: QMenu, action: QAction) -> QAction:
+    """The separator just above `action` (Quit), so new entries sit above it."""
     actions = menu.actions()
-    if action is None or action not in actions:
-        return None
     index = actions.index(action)
     if index > 0 and actions[index - 1].isSeparator():
         return actions[index - 1]
     return action
 
 
-def install_export_menus(window: QMainWindow) -> ExportImport:
+def install_export_menus(window: MainWindow) -> ExportImport:
     """Add File > Export (ONNX, PyTorch code) and File > Import ONNX to `window`."""
     return ExportImport(window)

@@ -14,8 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QColor, QFont, QKeyEvent, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,9 +48,11 @@ from designer import theme
 from engine.project import ProjectError, load_project
 from engine.resources import Example, examples
 
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 CARD = QSize(THUMBNAIL_SIZE.width() + 20, THUMBNAIL_SIZE.height() + 100)
-MULTI_NETWORK_NOTE = "Several networks: opens once the editor edits multi-network projects."
 
 
 @dataclass(frozen=True)
@@ -52,26 +64,9 @@ class GalleryEntry:
     path: Path
     networks: int  # how many networks the project trains together (a GAN has two)
     layers: int
-    openable: bool
-
-    @property
-    def note(self) -> str:
-        return "" if self.openable else MULTI_NETWORK_NOTE
 
 
-def editor_edits_multi_network(window: object) -> bool:
-    """Whether this window's editor can open a project of several networks.
-
-    The editor announces it with a `supports_multi_network` attribute on its
-    document; until then multi-network examples are shown but not opened.
-    """
-    document = getattr(window, "document", None)
-    return bool(getattr(document, "supports_multi_network", False))
-
-
-def gallery_entries(
-    found: Sequence[Example] | None = None, multi_network_ok: bool = False
-) -> list[GalleryEntry]:
+def gallery_entries(found: Sequence[Example] | None = None) -> list[GalleryEntry]:
     """Every example that reads as a project, in the teaching order of `examples()`."""
     entries = []
     for example in examples() if found is None else found:
@@ -81,16 +76,7 @@ def gallery_entries(
             continue  # a broken bundled file is a test failure elsewhere, not a crash here
         count = len(project.networks) if project.is_multi_network else 1
         layers = sum(len(g) for g in project.named_graphs().values())
-        entries.append(
-            GalleryEntry(
-                example.name,
-                example.description,
-                example.path,
-                count,
-                layers,
-                openable=count == 1 or multi_network_ok,
-            )
-        )
+        entries.append(GalleryEntry(example.name, example.description, example.path, count, layers))
     return entries
 
 
@@ -103,10 +89,17 @@ def matches(entry: GalleryEntry, query: str) -> bool:
 class _CardDelegate(QStyledItemDelegate):
     """A card: the graph's picture, the example's name, its one-line description."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         return CARD
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         entry: GalleryEntry = index.data(ENTRY_ROLE)
         colours = theme.current()
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -123,10 +116,7 @@ class _CardDelegate(QStyledItemDelegate):
         picture = index.data(Qt.ItemDataRole.DecorationRole)
         frame = QRect(card.left() + 5, card.top() + 5, card.width() - 10, THUMBNAIL_SIZE.height())
         if isinstance(picture, QPixmap) and not picture.isNull():
-            if not entry.openable:
-                painter.setOpacity(0.35)
             painter.drawPixmap(frame, picture)
-            painter.setOpacity(1.0)
         else:
             painter.fillRect(frame, QColor(colours.canvas))
         text_left = card.left() + 10
@@ -135,15 +125,13 @@ class _CardDelegate(QStyledItemDelegate):
         title.setBold(True)
         title.setPointSizeF(option.font.pointSizeF() * 1.12)
         painter.setFont(title)
-        painter.setPen(QColor(colours.text if entry.openable else colours.text_dim))
+        painter.setPen(QColor(colours.text))
         top = frame.bottom() + 8
         name = entry.name if entry.networks == 1 else f"{entry.name}  ·  {entry.networks} networks"
         painter.drawText(QRect(text_left, top, width, 20), Qt.AlignmentFlag.AlignLeft, name)
         painter.setFont(option.font)
         painter.setPen(QColor(colours.text_dim))
-        body = entry.description if entry.openable else entry.note
-        if not entry.openable:
-            painter.setPen(QColor(colours.warning))
+        body = entry.description
         painter.drawText(
             QRect(text_left, top + 24, width, 58),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
@@ -226,7 +214,7 @@ class ExampleGallery(QDialog):
             item = QListWidgetItem(entry.name)
             item.setData(ENTRY_ROLE, entry)
             item.setSizeHint(CARD)
-            item.setToolTip(f"{entry.name}: {entry.description}\n{entry.note}".strip())
+            item.setToolTip(f"{entry.name}: {entry.description}")
             self.cards.addItem(item)
             self._pending.append(item)
         if self.cards.count():
@@ -269,7 +257,7 @@ class ExampleGallery(QDialog):
             if not hidden and first_visible is None:
                 first_visible = item
         current = self.cards.currentItem()
-        if current is None or current.isHidden():
+        if (current is None or current.isHidden()) and first_visible is not None:
             self.cards.setCurrentItem(first_visible)
         self._show_current()
 
@@ -288,15 +276,12 @@ class ExampleGallery(QDialog):
         layers = f"{entry.layers} layers" + (
             f" in {entry.networks} networks" if entry.networks > 1 else ""
         )
-        detail = f"<b>{entry.name}</b> · {layers} — {entry.description}"
-        if entry.note:
-            detail += f"<br><i>{entry.note}</i>"
-        self.detail.setText(detail)
-        self.open_button.setEnabled(entry.openable)
+        self.detail.setText(f"<b>{entry.name}</b> · {layers} — {entry.description}")
+        self.open_button.setEnabled(True)
 
     def open_current(self) -> None:
         entry = self.current_entry()
-        if entry is None or not entry.openable:
+        if entry is None:
             return
         self.chosen = entry.path
         self.accept()
@@ -348,22 +333,20 @@ def _style() -> str:
 
 
 # ------------------------------------------------------------------ wiring
-def open_example_gallery(window: object) -> bool:
+def open_example_gallery(window: MainWindow) -> bool:
     """Show the gallery over `window`; open the chosen example as an unsaved copy."""
-    if not window.maybe_save():  # type: ignore[attr-defined]
+    if not window.maybe_save():
         return False
-    entries = gallery_entries(multi_network_ok=editor_edits_multi_network(window))
-    gallery = ExampleGallery(window, entries)  # type: ignore[arg-type]
+    gallery = ExampleGallery(window, gallery_entries())
     if gallery.exec() != QDialog.DialogCode.Accepted or gallery.chosen is None:
         return False
-    return bool(window.open_project(gallery.chosen, as_template=True, ask=False))  # type: ignore[attr-defined]
+    return window.open_project(gallery.chosen, as_template=True, ask=False)
 
 
-def gallery_action(window: object) -> QAction:
-    """File > New from Example… (Ctrl+Shift+N), registered in the window's actions."""
-    action = QAction("New from E&xample…", window)  # type: ignore[call-overload]
+def gallery_action(window: MainWindow) -> QAction:
+    """File > New from Example… (Ctrl+Shift+N), registered with the window by id."""
+    action = QAction("New from E&xample…", window)
     action.setShortcut(QKeySequence("Ctrl+Shift+N"))
     action.setStatusTip("Start a new project from one of the bundled examples")
     action.triggered.connect(lambda _checked=False: open_example_gallery(window))
-    window.actions["new_from_example"] = action  # type: ignore[attr-defined]
-    return action
+    return window.add_action("new_from_example", action)

@@ -14,9 +14,15 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.project import Project, ProjectError, load_project
 from engine.resources import DEFAULT_EXAMPLE, example
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
 
 SCREENSHOT_SIZE = (1600, 1000)
 READABLE_ZOOM = 0.85
@@ -67,17 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         return _screenshot(app, project, Path(args.screenshot), args.train_seconds)
     from app.error_log import install_error_handling
-    from app.recovery import offer_recovery_later
-    from app.welcome import greet_later
+    from app.startup import after_first_paint
 
     install_error_handling()  # an uncaught error is logged and shown, never fatal
     window = MainWindow(project)
     if args.project is not None:
-        window._remember(Path(args.project))
+        window.remember(Path(args.project))
+    # then: recovered work first, the greeting on a first start, torch in the background
+    after_first_paint(window, named_project=args.project is not None)
     window.show()
     window.view.zoom_to_fit()
-    offer_recovery_later(window)  # work autosaved before a crash is offered back
-    greet_later(window)  # the getting-started panel, until the user has got going
     if args.train_seconds is not None:  # start training as soon as the window is up
         from PySide6.QtCore import QTimer
 
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _screenshot(
-    app: object, project: Project, out: Path, train_seconds: float | None = None
+    app: QApplication, project: Project, out: Path, train_seconds: float | None = None
 ) -> int:
     """Render the window with default settings (not the user's) and save it; with
     `train_seconds`, after training that long with the live charts showing."""
@@ -118,14 +123,14 @@ def _screenshot(
     return 1 if failed else 0
 
 
-def _frame(window: object) -> None:
+def _frame(window: MainWindow) -> None:
     """Fit the network; if that makes it too small to read, show its start up close instead,
     with the first layer that has parameters selected so the inspector shows it too."""
-    view, scene, graph = window.view, window.scene, window.document.graph  # type: ignore[attr-defined]
+    view, scene, graph = window.view, window.scene, window.document.graph
     view.zoom_to_fit()
     if view.zoom() >= READABLE_ZOOM or not scene.nodes:
         return
-    analysis = window.document.analysis  # type: ignore[attr-defined]
+    analysis = window.document.analysis
     order = analysis.order or list(graph.nodes)
     first = scene.nodes[order[0]]
     chosen = next((n for n in order if graph.node(n).params and n != analysis.input_id), None)
@@ -139,6 +144,6 @@ def _frame(window: object) -> None:
     view.zoom_changed.emit(view.zoom())
 
 
-def _settle(app: object) -> None:
+def _settle(app: QApplication) -> None:
     for _ in range(5):
-        app.processEvents()  # type: ignore[attr-defined]
+        app.processEvents()

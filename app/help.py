@@ -7,7 +7,9 @@ editing; each entry opens its own dialog from app.welcome / app.shortcuts.
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
@@ -17,26 +19,29 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from app.shortcuts import ShortcutsDialog
 from app.welcome import show_getting_started
 
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
 
-def install_help(window: object, menu: QMenu) -> None:
-    """Fill the Help menu and register its actions in `window.actions`."""
-    entries = (
+
+def install_help(window: MainWindow, menu: QMenu) -> None:
+    """Fill the Help menu and register its actions with the window, by id."""
+    entries: tuple[tuple[str, str, Callable[[], object], list[str]], ...] = (
         ("getting_started", "&Getting Started", lambda: show_getting_started(window), []),
         ("keys", "&Keyboard Shortcuts", lambda: show_shortcuts(window), ["F1", "Ctrl+/"]),
         ("about", "&About Netwright", lambda: show_about(window), []),
     )
     for name, text, slot, keys in entries:
-        action = QAction(text, window)  # type: ignore[call-overload]
+        action = QAction(text, window)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.triggered.connect(lambda _checked=False, run=slot: run())
-        window.actions[name] = action  # type: ignore[attr-defined]
+        window.add_action(name, action)
         if name == "about":
             menu.addSeparator()
         menu.addAction(action)
 
 
-def show_shortcuts(window: object) -> ShortcutsDialog:
-    dialog = ShortcutsDialog(window)  # type: ignore[arg-type]
+def show_shortcuts(window: MainWindow) -> ShortcutsDialog:
+    dialog = ShortcutsDialog(window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
@@ -58,5 +63,5 @@ def about_text() -> str:
     )
 
 
-def show_about(window: object) -> None:
-    QMessageBox.about(window, "About Netwright", about_text())  # type: ignore[arg-type]
+def show_about(window: MainWindow) -> None:
+    QMessageBox.about(window, "About Netwright", about_text())

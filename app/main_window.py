@@ -8,8 +8,10 @@ the graph. Other parts of the app add their toolbars and docks beside these.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import (
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QWidget,
 )
@@ -35,6 +38,10 @@ from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
 from app.training.install import install_training
+
+if TYPE_CHECKING:
+    from app.panels.data_panel import DataPanel
+    from app.panels.training_settings import TrainingSettingsPanel
 from designer import theme
 from designer.clipboard import release_clipboard_on_quit
 from designer.editor import Editor
@@ -46,6 +53,7 @@ from engine.atomic import WriteError
 from engine.project import SUFFIX, Project, ProjectError, load_project, project_stem, save_project
 
 MAX_RECENT = 8
+Keys = str | QKeySequence.StandardKey
 FILE_FILTER = f"Netwright projects (*{SUFFIX} *.json);;All files (*)"
 
 
@@ -59,7 +67,8 @@ class MainWindow(QMainWindow):
         self.document = self.editor.document
         self.scene = self.editor.scene
         self.view = self.editor.view
-        self.actions: dict[str, QAction] = {}
+        self.named_actions: dict[str, QAction] = {}  # every command of the window, by id
+        self.menus: dict[str, QMenu] = {}  # the menu bar's menus, by id: file, edit, view, help
         self.network_tabs = NetworkTabs(self.document, self.view)  # a tab per network (GANs)
         self.setCentralWidget(self.network_tabs)
         self.setAcceptDrops(True)
@@ -86,8 +95,18 @@ class MainWindow(QMainWindow):
         self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
         self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
 
+    @property
+    def training_settings(self) -> TrainingSettingsPanel:
+        return self.training.settings_panel
+
+    @property
+    def data_panel(self) -> DataPanel:
+        return self.training.data_panel
+
     # ----------------------------------------------------------------- docks
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(
+        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -100,17 +119,17 @@ class MainWindow(QMainWindow):
         return dock
 
     def _add_palette_dock(self) -> QDockWidget:
-        self.palette = Palette()
-        self.palette.add_requested.connect(self.view.add_layer_at_centre)
-        dock = self._dock(
-            "Layers", "PaletteDock", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.layer_palette = Palette()
+        self.layer_palette.add_requested.connect(self.view.add_layer_at_centre)
+        dock = self.add_dock(
+            "Layers", "PaletteDock", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         dock.setMinimumWidth(210)
         return dock
 
     def _add_inspector_dock(self) -> QDockWidget:
         self.inspector = Inspector(self.document, self.scene)
-        dock = self._dock(
+        dock = self.add_dock(
             "Inspector", "InspectorDock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         dock.setMinimumWidth(280)
@@ -120,7 +139,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(self.document)
         self.problems.node_chosen.connect(self.reveal_node)
         self.problems.count_changed.connect(self._show_problem_count)
-        return self._dock(
+        return self.add_dock(
             "Problems", "ProblemsDock", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
 
@@ -159,8 +178,8 @@ class MainWindow(QMainWindow):
     def _show_lock(self, locked: bool) -> None:
         self.lock_label.setVisible(locked)
         for name in ("undo", "redo", "cut", "paste", "duplicate", "delete", "rename", "layout"):
-            self.actions[name].setEnabled(not locked)
-        self.palette.setEnabled(not locked)
+            self.named_actions[name].setEnabled(not locked)
+        self.layer_palette.setEnabled(not locked)
 
     def set_read_only(self, locked: bool) -> None:
         """Lock the graph while training runs; an indicator shows it on canvas and status bar."""
@@ -168,7 +187,12 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- menus
     def _action(
-        self, name: str, text: str, slot: Callable[[], object], keys: object = None, tip: str = ""
+        self,
+        name: str,
+        text: str,
+        slot: Callable[[], object],
+        keys: Keys | list[Keys] | None = None,
+        tip: str = "",
     ) -> QAction:
         action = QAction(text, self)
         if keys is not None:
@@ -176,17 +200,34 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in sequences])
         action.setStatusTip(tip)
         action.triggered.connect(lambda _checked=False: slot())
-        self.actions[name] = action
+        return self.add_action(name, action)
+
+    def add_action(self, name: str, action: QAction) -> QAction:
+        """Register a command under its id (menus and tests find it by id, never by label)."""
+        self.named_actions[name] = action
         return action
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self._file_menu(bar.addMenu("&File"))
-        self._edit_menu(bar.addMenu("&Edit"))
-        self._view_menu(bar.addMenu("&View"))
-        install_help(self, bar.addMenu("&Help"))
+    def action(self, name: str) -> QAction:
+        return self.named_actions[name]
 
-    def _file_menu(self, menu: object) -> None:
+    def add_menu(self, name: str, title: str, before: str | None = None) -> QMenu:
+        """A menu of the menu bar under its id, at the end or before menu `before`."""
+        menu = QMenu(title, self)
+        anchor = self.menus.get(before) if before is not None else None
+        if anchor is not None:
+            self.menuBar().insertMenu(anchor.menuAction(), menu)
+        else:
+            self.menuBar().addMenu(menu)
+        self.menus[name] = menu
+        return menu
+
+    def _build_menus(self) -> None:
+        self._file_menu(self.add_menu("file", "&File"))
+        self._edit_menu(self.add_menu("edit", "&Edit"))
+        self._view_menu(self.add_menu("view", "&View"))
+        install_help(self, self.add_menu("help", "&Help"))
+
+    def _file_menu(self, menu: QMenu) -> None:
         a = self._action
         menu.addAction(a("new", "&New", self.new_project, QKeySequence.StandardKey.New))
         menu.addAction(gallery_action(self))
@@ -199,7 +240,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(a("quit", "&Quit", self.close, "Ctrl+Q"))
 
-    def _edit_menu(self, menu: object) -> None:
+    def _edit_menu(self, menu: QMenu) -> None:
         a, e = self._action, self.editor
         stack = self.document.undo_stack
         undo = a("undo", "&Undo", self.document.undo, "Ctrl+Z")
@@ -236,9 +277,9 @@ class MainWindow(QMainWindow):
             ("row", "In a &Row"),
             ("column", "In a &Column"),
         ):
-            align.addAction(a(f"align_{key}", text, lambda k=key: e.align(k)))
+            align.addAction(a(f"align_{key}", text, functools.partial(e.align, key)))
 
-    def _view_menu(self, menu: object) -> None:
+    def _view_menu(self, menu: QMenu) -> None:
         a, v = self._action, self.view
         menu.addAction(a("fit", "Zoom to &Fit", v.zoom_to_fit, "Ctrl+0"))
         menu.addAction(a("zoom_in", "Zoom &In", v.zoom_in, QKeySequence.StandardKey.ZoomIn))
@@ -257,7 +298,7 @@ class MainWindow(QMainWindow):
         themes = menu.addMenu("&Theme")
         group = QActionGroup(self)
         for name in theme.THEME_NAMES:
-            action = a(f"theme_{name}", "&" + name.title(), lambda n=name: self.set_theme(n))
+            action = a(f"theme_{name}", "&" + name.title(), functools.partial(self.set_theme, name))
             action.setCheckable(True)
             group.addAction(action)
             themes.addAction(action)
@@ -267,9 +308,9 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, name: str) -> None:
         theme.apply_theme(name)
-        self.actions[f"theme_{theme.current().name}"].setChecked(True)
+        self.named_actions[f"theme_{theme.current().name}"].setChecked(True)
         self.settings.setValue("theme", theme.current().name)
-        self.palette.populate()
+        self.layer_palette.populate()
         self.problems.refresh(force=True)
         self.scene.update()
         self.view.resetCachedContent()
@@ -307,7 +348,7 @@ class MainWindow(QMainWindow):
         if as_template:
             project.path = None
         else:
-            self._remember(Path(path))
+            self.remember(Path(path))
         self.document.load(project)
         self.view.zoom_to_fit()
         self.statusBar().showMessage(f"Opened {path}", 4000)
@@ -340,7 +381,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot save project", f"{path}: {error}")
             return False
         self.document.mark_saved()
-        self._remember(path)
+        self.remember(path)
         self.update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
         self.project_saved.emit(path)
@@ -368,9 +409,10 @@ class MainWindow(QMainWindow):
         value = self.settings.value("recent", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in value or []]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
-    def _remember(self, path: Path) -> None:
+    def remember(self, path: Path) -> None:
+        """Put `path` first in Open Recent."""
         name = str(Path(path).resolve())
         recent = [name] + [p for p in self.recent_files() if p != name]
         self.settings.setValue("recent", recent[:MAX_RECENT])
@@ -378,7 +420,7 @@ class MainWindow(QMainWindow):
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.recent_files():
-            self.recent_menu.addAction(path, lambda p=path: self.open_project(p))
+            self.recent_menu.addAction(path, functools.partial(self.open_project, path))
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QStandardPaths, QTimer
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine.atomic import atomic_write_text
 from engine.project import SUFFIX, Project, ProjectError, load_project
@@ -41,7 +41,10 @@ FOLDER_VARIABLE = "NETWRIGHT_RECOVERY_DIR"
 # Recovery objects alive in this process, by id: their files are not orphans.
 _LIVE: dict[str, weakref.ref[Recovery]] = {}
 # Windows opened to restore a second recovered project: kept alive here.
-_RESTORED_WINDOWS: list[QMainWindow] = []
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+_RESTORED_WINDOWS: list[MainWindow] = []
 
 
 def recovery_folder() -> Path:
@@ -89,10 +92,10 @@ class RecoveryEntry:
 class Recovery(QObject):
     """Keeps one window's recovery copy current; `autosave_now` for the training controller."""
 
-    def __init__(self, window: QMainWindow, folder: Path | None = None) -> None:
+    def __init__(self, window: MainWindow, folder: Path | None = None) -> None:
         super().__init__(window)
         self.window = window
-        self.document = window.document  # type: ignore[attr-defined]
+        self.document = window.document
         self.folder = Path(folder) if folder is not None else recovery_folder()
         self.id = uuid.uuid4().hex[:12]
         self.project_file = self.folder / f"{self.id}{SUFFIX}"
@@ -269,17 +272,17 @@ def ask_about(entry: RecoveryEntry, parent: QWidget | None) -> str:
 
 
 def offer_recovery(
-    window: QMainWindow,
+    window: MainWindow,
     folder: Path | None = None,
     ask: Callable[[RecoveryEntry, QWidget | None], str] | None = None,
-) -> list[QMainWindow]:
+) -> list[MainWindow]:
     """At start: offer every orphaned recovery copy; returns the windows that got one back.
 
     The first restored project goes into `window` when it holds no unsaved work;
     any further one opens in a window of its own.
     """
     ask = ask or ask_about
-    restored: list[QMainWindow] = []
+    restored: list[MainWindow] = []
     for entry in recovery_entries(folder):
         choice = ask(entry, window)
         if choice == DISCARD:
@@ -295,8 +298,8 @@ def offer_recovery(
             )
             continue
         target = window
-        if restored or window.document.modified:  # type: ignore[attr-defined]
-            target = type(window)(None, getattr(window, "settings", None))  # type: ignore[call-arg]
+        if restored or window.document.modified:
+            target = type(window)(None, window.settings)
             _RESTORED_WINDOWS.append(target)
             target.show()
         restore_into(target, project)
@@ -305,19 +308,12 @@ def offer_recovery(
     return restored
 
 
-def restore_into(window: QMainWindow, project: Project) -> None:
+def restore_into(window: MainWindow, project: Project) -> None:
     """Open a recovered project as unsaved changes to its original file."""
-    document = window.document  # type: ignore[attr-defined]
+    document = window.document
     document.load(project)
     document.undo_stack.resetClean()  # modified: the recovered edits are not in the file yet
-    window.update_title()  # type: ignore[attr-defined]
-    window.view.zoom_to_fit()  # type: ignore[attr-defined]
-    recovery = getattr(window, "recovery", None)
-    if isinstance(recovery, Recovery):
-        recovery.autosave_now()  # under this window's id, before the old copy is deleted
+    window.update_title()
+    window.view.zoom_to_fit()
+    window.recovery.autosave_now()  # under this window's id, before the old copy is deleted
     window.statusBar().showMessage(f"Restored unsaved changes to '{project.name}'", 8000)
-
-
-def offer_recovery_later(window: QMainWindow) -> None:
-    """Offer recovered work once the event loop runs (the window is on screen by then)."""
-    QTimer.singleShot(0, lambda: offer_recovery(window))

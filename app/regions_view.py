@@ -63,8 +63,8 @@ class RegionsView(QWidget):
         self.setObjectName("RegionsView")
         self.resolution = resolution
         self.predict: Predict | None = None
-        self.x = np.zeros((0, 2), dtype=np.float32)
-        self.y = np.zeros(0, dtype=np.int64)
+        self.data_x = np.zeros((0, 2), dtype=np.float32)
+        self.data_y = np.zeros(0, dtype=np.int64)
         self.slice_axis = 2
         self.slice_value = 0.0
         self.regions: np.ndarray | None = None  # class id per grid cell, rows = second shown axis
@@ -117,15 +117,15 @@ class RegionsView(QWidget):
     # ------------------------------------------------------------------ API
     @property
     def dimensions(self) -> int:
-        return int(self.x.shape[1]) if self.x.ndim == 2 else 0
+        return int(self.data_x.shape[1]) if self.data_x.ndim == 2 else 0
 
     def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
         """The data set: `x` of shape (N, 2) or (N, 3), `y` the N class ids."""
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] not in (2, 3):
             raise ValueError(f"decision regions need 2-D or 3-D points, got shape {x.shape}")
-        self.x = x
-        self.y = np.asarray(y).reshape(-1).astype(np.int64)
+        self.data_x = x
+        self.data_y = np.asarray(y).reshape(-1).astype(np.int64)
         low, high = x.min(axis=0), x.max(axis=0)
         pad = np.maximum((high - low) * 0.08, 1e-3)
         self._bounds = np.stack([low - pad, high + pad], axis=1).astype(np.float64)
@@ -160,7 +160,7 @@ class RegionsView(QWidget):
     def refresh(self) -> None:
         """Redraw the regions with the current `predict` (call after the model changed)."""
         self._draw_points()
-        if self.predict is None or not len(self.x):
+        if self.predict is None or not len(self.data_x):
             self.regions = None
             self.image.clear()
             return
@@ -189,17 +189,15 @@ class RegionsView(QWidget):
 
     def _tint(self, ids: np.ndarray) -> np.ndarray:
         """An RGBA picture: each cell the background tinted with its class's colour."""
-        background = np.array(QColor(theme.current().canvas).getRgb()[:3], dtype=np.float32)
-        table = np.array(
-            [class_colour(i).getRgb()[:3] for i in range(len(CLASS_COLOURS))], dtype=np.float32
-        )
+        background = np.array(_rgb(QColor(theme.current().canvas)), dtype=np.float32)
+        table = np.array([_rgb(class_colour(i)) for i in range(len(CLASS_COLOURS))], np.float32)
         tinted = background * (1 - REGION_ALPHA) + table * REGION_ALPHA
         rgb = tinted[np.mod(ids, len(CLASS_COLOURS))]
         alpha = np.full((*ids.shape, 1), 255, dtype=np.float32)
         return np.concatenate([rgb, alpha], axis=-1).astype(np.uint8)
 
     def _draw_points(self) -> None:
-        if not len(self.x):
+        if not len(self.data_x):
             self.points.clear()
             return
         a, b = self.shown_axes()
@@ -207,13 +205,13 @@ class RegionsView(QWidget):
         outline = pg.mkPen(theme.current().canvas, width=1)
         faint = pg.mkPen(None)
         brushes, pens, sizes = [], [], []
-        for label, solid in zip(self.y, near):
+        for label, solid in zip(self.data_y, near):
             colour = class_colour(int(label))
             colour.setAlpha(255 if solid else 40)
             brushes.append(pg.mkBrush(colour))
             pens.append(outline if solid else faint)
             sizes.append(7 if solid else 4)
-        self.points.setData(x=self.x[:, a], y=self.x[:, b], brush=brushes, pen=pens, size=sizes)
+        self.points.setData(x=self.data_x[:, a], y=self.data_x[:, b], brush=brushes, pen=pens, size=sizes)
         self.plot.setLabel("bottom", AXIS_NAMES[a])
         self.plot.setLabel("left", AXIS_NAMES[b])
         (ax0, ax1), (bx0, bx1) = self._bounds[a], self._bounds[b]
@@ -221,10 +219,10 @@ class RegionsView(QWidget):
 
     def _near_slice(self) -> np.ndarray:
         if self.dimensions != 3:
-            return np.ones(len(self.x), dtype=bool)
+            return np.ones(len(self.data_x), dtype=bool)
         low, high = self._bounds[self.slice_axis]
         band = (high - low) * NEAR_SLICE
-        return np.abs(self.x[:, self.slice_axis] - self.slice_value) <= band
+        return np.abs(self.data_x[:, self.slice_axis] - self.slice_value) <= band
 
     def near_slice_count(self) -> int:
         """How many data points are drawn solid (all of them for 2-D data)."""
@@ -237,3 +235,7 @@ class RegionsView(QWidget):
         self.slice_label.setText(f"{AXIS_NAMES[self.slice_axis]} = {shown:.2f}")
         if refresh:
             self.refresh()
+
+
+def _rgb(colour: QColor) -> tuple[int, int, int]:
+    return colour.red(), colour.green(), colour.blue()

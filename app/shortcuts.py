@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer import theme
+from designer.qt_helpers import tree_groups
 
 CANVAS_KEYS = (
     ("Add a layer by typing its name", "Tab"),
@@ -200,25 +201,21 @@ class ShortcutsDialog(QDialog):
         self.tree.expandAll()
 
     def filter(self, query: str) -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
+        for group, items in tree_groups(self.tree):
             shown = 0
-            for j in range(group.childCount()):
-                item = group.child(j)
+            for item in items:
                 visible = matches(item.data(0, Qt.ItemDataRole.UserRole), query)
                 item.setHidden(not visible)
                 shown += visible
             group.setHidden(shown == 0)
 
     def visible_rows(self) -> list[Shortcut]:
-        found = []
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            for j in range(group.childCount()):
-                item = group.child(j)
-                if not item.isHidden() and not group.isHidden():
-                    found.append(item.data(0, Qt.ItemDataRole.UserRole))
-        return found
+        return [
+            item.data(0, Qt.ItemDataRole.UserRole)
+            for group, items in tree_groups(self.tree)
+            for item in items
+            if not item.isHidden() and not group.isHidden()
+        ]
 
 
 def _style() -> str:

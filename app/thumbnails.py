@@ -94,7 +94,7 @@ def thumbnail(
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        image.save(str(cached), "PNG")  # a cache: failing to write only costs a redraw next time
+        image.save(str(cached))  # a cache: failing to write only costs a redraw next time
     except OSError:
         pass
     return image

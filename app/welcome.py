@@ -1,15 +1,17 @@
 """The getting-started panel: what is on screen and how to get a network trained.
 
-It appears when the designer starts until the user has got going (opened the
-gallery or the digits CNN from it) or said "Don't show again"; closing it with
-Esc leaves it to greet them next time. Help > Getting Started reopens it.
+It greets a first start only (however it is closed, the next start goes
+straight to work), never over a project named on the command line, and only
+after any offer to recover unsaved work (app/startup.py orders them).
+Help > Getting Started reopens it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,7 +26,10 @@ from PySide6.QtWidgets import (
 from designer import theme
 from engine.resources import DEFAULT_EXAMPLE, RESOURCES, example
 
-SETTINGS_KEY = "help/getting_started_done"
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+SETTINGS_KEY = "help/getting_started_shown"
 
 STEPS = (
     (
@@ -65,7 +70,8 @@ STEPS = (
 )
 
 
-def is_done(settings: QSettings) -> bool:
+def was_shown(settings: QSettings) -> bool:
+    """Whether a start has greeted the user already (so this one is not the first)."""
     value = settings.value(SETTINGS_KEY, False)
     return value in (True, "true", "1", 1)
 
@@ -140,7 +146,7 @@ class GettingStarted(QDialog):
         self.example_button = QPushButton(f"Start from &{DEFAULT_EXAMPLE}")
         self.example_button.setDefault(True)
         self.example_button.setEnabled(example(DEFAULT_EXAMPLE) is not None)
-        self.dismiss_button = QPushButton("&Don't Show Again")
+        self.dismiss_button = QPushButton("&Close")
         self.dismiss_button.setObjectName("WelcomeDismiss")
         self.gallery_button.clicked.connect(self.choose_gallery)
         self.example_button.clicked.connect(self.choose_default_example)
@@ -152,21 +158,14 @@ class GettingStarted(QDialog):
         return row
 
     # -------------------------------------------------------------- choices
-    def _done(self) -> None:
-        self.settings.setValue(SETTINGS_KEY, True)
-        self.settings.sync()
-
     def dismiss(self) -> None:
-        self._done()
         self.accept()
 
     def choose_gallery(self) -> None:
-        self._done()
         self.accept()
         self._open_gallery()
 
     def choose_default_example(self) -> None:
-        self._done()
         self.accept()
         self._open_example(DEFAULT_EXAMPLE)
 
@@ -184,24 +183,21 @@ def _style() -> str:
     )
 
 
-def panel_for(window: object) -> GettingStarted:
+def panel_for(window: MainWindow) -> GettingStarted:
     """The panel wired to `window`: the gallery and examples open in it."""
     from app.gallery import open_example_gallery
 
     def open_example(name: str) -> None:
         found = example(name)
         if found is not None:
-            window.open_project(found.path, as_template=True)  # type: ignore[attr-defined]
+            window.open_project(found.path, as_template=True)
 
     return GettingStarted(
-        window.settings,  # type: ignore[attr-defined]
-        lambda: open_example_gallery(window),
-        open_example,
-        window,  # type: ignore[arg-type]
+        window.settings, lambda: open_example_gallery(window), open_example, window
     )
 
 
-def show_getting_started(window: object) -> GettingStarted:
+def show_getting_started(window: MainWindow) -> GettingStarted:
     """Help > Getting Started: the panel, window-modal, without blocking the caller."""
     panel = panel_for(window)
     panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -209,13 +205,11 @@ def show_getting_started(window: object) -> GettingStarted:
     return panel
 
 
-def greet_on_start(window: object) -> GettingStarted | None:
-    """At start-up: the panel unless the user has already got going or dismissed it."""
-    if is_done(window.settings):  # type: ignore[attr-defined]
+def greet_on_start(window: MainWindow) -> GettingStarted | None:
+    """At a first start: the panel (remembered at once, so it greets no later start)."""
+    settings = window.settings
+    if was_shown(settings):
         return None
+    settings.setValue(SETTINGS_KEY, True)
+    settings.sync()
     return show_getting_started(window)
-
-
-def greet_later(window: object) -> None:
-    """Greet once the event loop runs, so the panel opens over a window already on screen."""
-    QTimer.singleShot(0, lambda: greet_on_start(window))

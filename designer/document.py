@@ -42,7 +42,6 @@ class Document(QObject):
     read_only_changed = Signal(bool)
     message = Signal(str)  # a short note for the status bar (refusals, locks)
     network_shown = Signal(str)  # another network of a multi-network project is now shown
-    supports_multi_network = True  # the gallery opens GAN examples because of this
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -255,7 +254,7 @@ class Document(QObject):
             cmd.RemoveNode(self.graph, node_id, own, macro)
         self._push(macro)
 
-    def connect(self, source: PortRef, target: PortRef, replacing: Edge | None = None) -> bool:
+    def add_wire(self, source: PortRef, target: PortRef, replacing: Edge | None = None) -> bool:
         """Draw a wire (re-plugging `replacing` when given) as one step."""
         edge = Edge(source, target)
         if edge in self.graph.edges:
@@ -267,7 +266,7 @@ class Document(QObject):
         cmd.Connect(self.graph, edge, macro)
         return self._push(macro)
 
-    def disconnect(self, edge: Edge) -> None:
+    def remove_wire(self, edge: Edge) -> None:
         if edge in self.graph.edges:
             self._push(cmd.Disconnect(self.graph, edge))
 

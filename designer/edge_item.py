@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer import theme
-from designer.port_item import PortItem
+from designer.port_item import PortItem, graph_scene
 from engine.graph import Edge
 
 END_GRAB = 22.0  # how close to an end a press lifts that end
@@ -133,9 +133,9 @@ class EdgeItem(QGraphicsItem):
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         """Near an end: lift that end to re-plug it. Elsewhere: plain selection."""
-        scene = self.scene()
+        scene = graph_scene(self)
         pos = event.scenePos()
-        if event.button() == Qt.MouseButton.LeftButton and hasattr(scene, "lift_wire_end"):
+        if event.button() == Qt.MouseButton.LeftButton and scene is not None:
             near_target = _distance(pos, self.target.scenePos()) <= END_GRAB
             near_source = _distance(pos, self.source.scenePos()) <= END_GRAB
             if (near_target or near_source) and scene.lift_wire_end(self, near_target, pos):
@@ -144,15 +144,15 @@ class EdgeItem(QGraphicsItem):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self.scene()
-        if scene is not None and getattr(scene, "wire_drag", None) is not None:
+        scene = graph_scene(self)
+        if scene is not None and scene.wire_drag is not None:
             scene.wire_drag.move(event.scenePos())
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self.scene()
-        if scene is not None and getattr(scene, "wire_drag", None) is not None:
+        scene = graph_scene(self)
+        if scene is not None and scene.wire_drag is not None:
             scene.finish_wire(event.scenePos())
             return
         super().mouseReleaseEvent(event)

@@ -25,9 +25,10 @@ from designer.document import Document
 from designer.layer_help import param_note, param_tooltip, ports_text
 from designer.node_item import NodeItem, count_text
 from designer.param_editors import ParamEditor
+from designer.qt_helpers import clear_layout
 from designer.scene import GraphScene
 from engine.analysis import Analysis
-from engine.layers import layer_type
+from engine.layers import LayerType, layer_type
 from engine.layers._shape import fmt
 
 
@@ -73,12 +74,7 @@ class Inspector(QScrollArea):
         self.status_label: QLabel | None = None
         self.problems_label: QLabel | None = None
         self.problem_note: QLabel | None = None
-        while self._layout.count():
-            child = self._layout.takeAt(0)
-            widget = child.widget()
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
+        clear_layout(self._layout)
 
     def _build_overview(self, count: int) -> None:
         analysis = self.document.analysis
@@ -134,14 +130,14 @@ class Inspector(QScrollArea):
             self._build_form(node.params, layer)
         self._refresh(self.document.analysis)
 
-    def _build_form(self, given: dict[str, object], layer: object) -> None:
+    def _build_form(self, given: dict[str, object], layer: LayerType) -> None:
         form_box = QWidget()
         form = QFormLayout(form_box)
         form.setContentsMargins(0, 4, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(4)
-        for param in layer.params:  # type: ignore[attr-defined]
+        for param in layer.params:
             editor = ParamEditor(param, given.get(param.name, param.default))
             editor.setEnabled(not self.document.read_only)
             editor.edited.connect(

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from designer import theme
 from designer.layer_help import layer_tooltip
+from designer.qt_helpers import tree_groups
 from designer.quick_add import fuzzy_score
 from designer.view import LAYER_MIME
 from engine.layers import by_category
@@ -90,8 +91,9 @@ class Palette(QWidget):
                 self.tree.setCurrentItem(shown[0])
                 self.tree.setFocus()
             return True
-        if watched is self.tree and enter and self.tree.currentItem() is not None:
-            self._double_clicked(self.tree.currentItem(), 0)
+        current = self.tree.currentItem()
+        if watched is self.tree and enter and current is not None:
+            self._double_clicked(current, 0)
             return True
         return False
 
@@ -123,12 +125,10 @@ class Palette(QWidget):
 
     def filter(self, query: str) -> None:
         """Hide entries that do not match; keep categories of the matches open."""
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
+        for group, items in tree_groups(self.tree):
             category_match = bool(query) and fuzzy_score(query, group.text(0)) is not None
             visible = 0
-            for j in range(group.childCount()):
-                item = group.child(j)
+            for item in items:
                 show = not query or category_match or fuzzy_score(query, item.text(0)) is not None
                 item.setHidden(not show)
                 visible += show
@@ -137,11 +137,7 @@ class Palette(QWidget):
                 group.setExpanded(True)
 
     def layer_items(self) -> list[QTreeWidgetItem]:
-        found = []
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            found += [group.child(j) for j in range(group.childCount())]
-        return found
+        return [item for _group, items in tree_groups(self.tree) for item in items]
 
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         type_name = item.data(0, TYPE_ROLE)

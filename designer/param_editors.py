@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -65,14 +66,14 @@ class ParamEditor(QWidget):
             spin.editingFinished.connect(self.finished)
             return spin
         if p.kind == "float" and not p.optional:
-            spin = NumberSpinBox()
-            spin.setRange(
+            number = NumberSpinBox()
+            number.setRange(
                 p.minimum if p.minimum is not None else -1e12,
                 p.maximum if p.maximum is not None else 1e12,
             )
-            spin.valueChanged.connect(lambda v: self.edited.emit(float(v), True))
-            spin.editingFinished.connect(self.finished)
-            return spin
+            number.valueChanged.connect(lambda v: self.edited.emit(float(v), True))
+            number.editingFinished.connect(self.finished)
+            return number
         line = QLineEdit()
         line.setPlaceholderText("default (automatic)" if p.optional else p.describe())
         line.editingFinished.connect(self._line_finished)
@@ -92,7 +93,11 @@ class ParamEditor(QWidget):
             elif isinstance(field, (QSpinBox, QDoubleSpinBox)):
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     # a hostile file's 10**12 shows as the limit (the Problems list names it)
-                    field.setValue(max(field.minimum(), min(field.maximum(), value)))
+                    shown = max(field.minimum(), min(field.maximum(), value))
+                    if isinstance(field, QSpinBox):
+                        field.setValue(int(shown))
+                    else:
+                        field.setValue(float(shown))
             elif isinstance(field, QLineEdit):
                 field.setText(value_text(value))
                 field.setProperty("invalid", False)
@@ -135,9 +140,10 @@ class NumberSpinBox(QDoubleSpinBox):
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int) -> object:
-        from PySide6.QtGui import QValidator
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        return self._state(text), text, pos
 
+    def _state(self, text: str) -> QValidator.State:
         stripped = text.strip()
         if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d*)?", stripped) or stripped in (
             "",

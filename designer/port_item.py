@@ -7,7 +7,7 @@ take it (green) or refuse it (red).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
@@ -24,6 +24,7 @@ from designer.wiring import PortEnd
 
 if TYPE_CHECKING:
     from designer.node_item import NodeItem
+    from designer.scene import GraphScene
 
 PORT_RADIUS = 5.5
 HIT_RADIUS = 13.0
@@ -133,8 +134,8 @@ class PortItem(QGraphicsItem):
         self.node_item.update()
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self.scene()
-        if event.button() != Qt.MouseButton.LeftButton or not hasattr(scene, "start_wire"):
+        scene = graph_scene(self)
+        if event.button() != Qt.MouseButton.LeftButton or scene is None:
             event.ignore()
             return
         if scene.start_wire(self, event.scenePos()):
@@ -143,11 +144,17 @@ class PortItem(QGraphicsItem):
             event.ignore()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self.scene()
+        scene = graph_scene(self)
         if scene is not None and scene.wire_drag is not None:
             scene.wire_drag.move(event.scenePos())
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self.scene()
+        scene = graph_scene(self)
         if scene is not None and scene.wire_drag is not None:
             scene.finish_wire(event.scenePos())
+
+
+def graph_scene(item: QGraphicsItem) -> GraphScene | None:
+    """The editor's scene holding `item`; None in a plain scene (a gallery thumbnail)."""
+    scene = item.scene()
+    return cast("GraphScene", scene) if hasattr(scene, "start_wire") else None

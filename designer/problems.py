@@ -69,7 +69,8 @@ class ProblemsPanel(QTreeWidget):
         self.count_changed.emit(errors, len(problems) - errors)
 
     def diagnostics_shown(self) -> list[str]:
-        return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None]
 
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)

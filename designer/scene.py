@@ -166,12 +166,12 @@ class GraphScene(QGraphicsScene):
                 by_node.setdefault(d.node, []).append(d)
         for node_id, item in self.nodes.items():
             item.set_state(analysis.nodes.get(node_id), by_node.get(node_id, []))
-        for edge, item in self.edges.items():
+        for edge, wire in self.edges.items():
             info = analysis.nodes.get(edge.source.node)
             shape = info.shapes.get(edge.source.port) if info is not None else None
             label = fmt(shape) if shape is not None else ""
             target = self.nodes.get(edge.target.node)
-            item.set_label(label, target is not None and target.severity == "error")
+            wire.set_label(label, target is not None and target.severity == "error")
 
     # -------------------------------------------------------------- helpers
     def snapped(self, pos: QPointF) -> QPointF:

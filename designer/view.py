@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -64,6 +64,8 @@ class GraphView(QGraphicsView):
         self._quick_add_at = QPointF()
         self.minimap = Minimap(self)
         self.document.read_only_changed.connect(lambda _locked: self.viewport().update())
+        self.hint_shown = not scene.nodes  # "Drag a layer…" over an empty canvas
+        scene.graph_changed.connect(self._check_hint)
 
     def set_read_only(self, locked: bool) -> None:
         """Lock editing (the document refuses edits; the canvas shows a banner)."""
@@ -277,7 +279,8 @@ class GraphView(QGraphicsView):
             self._drop_edge = None
 
     # ------------------------------------------------------------- painting
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        rect = QRectF(rect)
         t = theme.current()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines: no AA
         painter.fillRect(rect, t.colour("canvas"))
@@ -298,12 +301,12 @@ class GraphView(QGraphicsView):
             ]
             painter.drawLines(lines)
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         t = theme.current()
         painter.save()
         painter.resetTransform()
         area = self.viewport().rect()
-        if not self.graph_scene.nodes:
+        if self.hint_shown:
             painter.setPen(t.colour("text_dim"))
             painter.setFont(theme.ui_font(11))
             painter.drawText(
@@ -323,6 +326,14 @@ class GraphView(QGraphicsView):
                 banner, Qt.AlignmentFlag.AlignCenter, "Read-only while training — stop to edit"
             )
         painter.restore()
+
+    def _check_hint(self) -> None:
+        """The hint comes and goes with the first layer: repaint the whole canvas then, or a
+        real window keeps pieces of it between the layers (only their areas are repainted)."""
+        shown = not self.graph_scene.nodes
+        if shown != self.hint_shown:
+            self.hint_shown = shown
+            self.viewport().update()
 
     def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]

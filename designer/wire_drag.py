@@ -103,7 +103,7 @@ class WireDrag:
         document = self.scene.document
         if self.target is None:
             if self.replacing is not None:
-                document.disconnect(self.replacing)
+                document.remove_wire(self.replacing)
                 return True
             self.scene.message.emit("")
             return False
@@ -119,7 +119,7 @@ class WireDrag:
         ):
             return False
         self.scene.message.emit(f"Connected {source.node} → {target.node}")
-        return document.connect(source.ref, target.ref, self.replacing)
+        return document.add_wire(source.ref, target.ref, self.replacing)
 
     def cleanup(self) -> None:
         if self.target is not None:

@@ -161,7 +161,7 @@ class TrainingDashboard(QWidget):
     def consume(self, new: Drained) -> None:
         batches = [(x, losses["loss"], lr) for x, losses, lr in new.batches if "loss" in losses]
         if batches:  # a GAN's batches have their own page
-            xs, losses, rates = zip(*batches)
+            xs, losses, rates = (list(column) for column in zip(*batches))
             self.loss.extend("batch", xs, losses)
             self.rate.extend("batch", xs, rates)
         for metrics in new.epochs:

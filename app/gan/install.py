@@ -10,14 +10,15 @@ the controller's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
-from app.gan.live import cloud_look
 from app.gan.view import GanView
-from app.training.buffer import Drained
-from engine.gan import GanStep
+from app.training.buffer import Drained, LiveBuffer
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
 
 TAB_TITLE = "GAN"
 GAN_DASHBOARD_HEIGHT = 430
@@ -26,7 +27,7 @@ GAN_DASHBOARD_HEIGHT = 430
 class GanPage:
     """The GAN view inside the dashboard, wired to the controller and the document."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         controller = window.training
         self.controller = controller
@@ -70,9 +71,13 @@ class GanPage:
         """After the controller's own banner: the GAN's facts in the user's words."""
         worker = self.controller.worker
         plan = worker.plan if worker is not None else None
+        from engine.gan.plan import RealSamples  # loaded with the run
+        from engine.gan.step import GanStep
+
         if plan is None or not isinstance(plan.step, GanStep):
             return
-        self.view.pick_up(plan.step, plan.data.real, info)  # type: ignore[attr-defined]
+        assert isinstance(plan.data, RealSamples)
+        self.view.pick_up(plan.step, plan.data.real, info)
         self.controller.dashboard.set_banner(
             f"Training the GAN on {info.get('device', 'cpu')} · "
             f"{info.get('generator_parameters', 0):,} generator + "
@@ -92,5 +97,20 @@ class GanPage:
             self.view.finish(outcome)
 
 
-def install_gan(window: Any) -> GanPage:
+def is_gan_step(step: Any) -> bool:
+    from engine.gan.step import GanStep  # loads torch: only once a run has one
+
+    return isinstance(step, GanStep)
+
+
+def cloud_look(plan: Any, buffer: LiveBuffer, steps_per_epoch: int) -> Any:
+    """The page's look into a run: a GAN on 2-D data (the ring) sends point clouds."""
+    if not is_gan_step(plan.step) or tuple(plan.data.real.shape[1:]) != (2,):
+        return None
+    from app.gan.live import CloudLook
+
+    return CloudLook(buffer, plan.step)
+
+
+def install_gan(window: MainWindow) -> GanPage:
     return GanPage(window)

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from app.training.buffer import LiveBuffer
-from engine.gan import GanStep
+from engine.gan.step import GanStep
 from engine.training import BatchEnd, Callback, FitResult, Trainer
 
 CLOUD_INTERVAL = 0.2  # seconds between 2-D point clouds generated in the worker thread
@@ -43,11 +43,3 @@ class CloudLook(Callback):
 
     def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
         self.look()
-
-
-def cloud_look(plan: Any, buffer: LiveBuffer, steps_per_epoch: int) -> CloudLook | None:
-    """A look for a GAN on 2-D data (the ring); images need none."""
-    step = plan.step
-    if not isinstance(step, GanStep) or tuple(plan.data.real.shape[1:]) != (2,):
-        return None
-    return CloudLook(buffer, step)

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
@@ -25,7 +24,12 @@ from app.dashboard.live_curves import LiveCurves
 from app.gan.samples import SampleGrid, SampleScatter
 from app.training.buffer import Drained
 from designer import theme
-from engine.gan import GanStep, gan_epoch_line
+from engine.gan.lines import gan_epoch_line
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.gan.step import GanStep
 
 SAMPLES_EVERY = 0.2  # seconds between renewals of the sample picture
 GENERATOR, DISCRIMINATOR = style.SERIES[0], style.SERIES[1]

@@ -34,6 +34,7 @@ from app.dashboard import style
 from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
 from designer.document import Document
+from designer.qt_helpers import clear_layout
 from engine.analysis import Analysis
 from engine.data.builtin import BUILTINS
 from engine.data.dataset import DataError, DataSet
@@ -259,10 +260,7 @@ class DataPanel(QWidget):
         self.counts_widget.setVisible(True)
 
     def _clear_samples(self) -> None:
-        while self.sample_grid.count():
-            item = self.sample_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.sample_grid)
         self.rows.hide()
         self.samples.hide()
 

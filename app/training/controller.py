@@ -16,13 +16,13 @@ import copy
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMessageBox,
@@ -33,16 +33,19 @@ from PySide6.QtWidgets import (
 from app.dashboard.dashboard import TrainingDashboard
 from app.dashboard.log_panel import LogPanel
 from app.dashboard.node_overlay import CanvasActivations
+from app.panels.data_panel import DataPanel
+from app.panels.training_settings import TrainingSettingsPanel
 from app.training.buffer import LiveBuffer
 from app.training.regions_look import regions_look
 from app.training.weights_keeper import WeightsKeeper
-from app.training.worker import Look, RunOutcome, TrainingWorker
 from designer import theme
 from engine.project import Project
 from engine.settings import TrainingSettings
-from engine.training import DIVERGED, STOPPED
-from engine.training.devices import available_devices
-from engine.training.reporting import epoch_line
+from engine.training.status import DIVERGED, STOPPED, epoch_line
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+    from app.training.worker import Look, RunOutcome, TrainingWorker
 
 REFRESH_MS = 40  # the dashboard's frame rate: 25 Hz, whatever the batch rate
 DEVICE_KEY = "training/device"
@@ -51,7 +54,12 @@ STATUS_EVERY = 0.25  # seconds between status-bar progress updates
 
 
 def device_choices() -> list[tuple[str, str]]:
-    """(label, device) for every device here: the CPU, each CUDA GPU by name, Apple's MPS."""
+    """(label, device) for every device here: the CPU, each CUDA GPU by name, Apple's MPS.
+    Asks torch: call it once torch is loaded (after the window's first paint)."""
+    import torch
+
+    from engine.training.devices import available_devices
+
     choices = [("CPU", "cpu")]
     for name in available_devices():
         if name.startswith("cuda:"):
@@ -85,11 +93,12 @@ def clock(seconds: float) -> str:
 class TrainingController(QObject):
     run_started = Signal()
     run_planned = Signal(object)  # the run's start info, once its data and networks are ready
+    devices_found = Signal(list)  # [(label, device)], once torch is loaded and has looked
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(str)  # the message shown
     frame = Signal(object)  # every tick: the Drained figures (perhaps none), for the live pages
 
-    def __init__(self, window: Any, settings: QSettings) -> None:
+    def __init__(self, window: MainWindow, settings: QSettings) -> None:
         super().__init__(window)
         self.window = window
         self.document = window.document
@@ -104,8 +113,10 @@ class TrainingController(QObject):
         self._epoch_line: Callable[[dict[str, Any], int | None], str] = epoch_line
         self.started_at = 0.0
         self._status_at = 0.0
-        self.docks: dict[str, Any] = {}
+        self.docks: dict[str, QDockWidget] = {}
         self.dashboard = TrainingDashboard()
+        self.settings_panel = TrainingSettingsPanel(self.document)
+        self.data_panel = DataPanel(self.document)
         self.log = LogPanel()
         self.canvas = CanvasActivations(window.scene)
         self.weights = WeightsKeeper(self.document, self.log)
@@ -113,6 +124,7 @@ class TrainingController(QObject):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.tick)
         self.actions: dict[str, QAction] = {}
+        self._filling = False
         self._build_actions()
         self.toolbar = self._build_toolbar()
         self._build_status()
@@ -188,15 +200,8 @@ class TrainingController(QObject):
         self.device_box = QComboBox()
         self.device_box.setObjectName("DeviceSelector")
         self.device_box.setToolTip("Where training runs; remembered between sessions")
-        for text, value in device_choices():
-            self.device_box.addItem(text, value)
-        remembered = str(self.settings.value(DEVICE_KEY, ""))
-        default = remembered or next((v for _t, v in device_choices() if v != "cpu"), "cpu")
-        index = self.device_box.findData(default)
-        self.device_box.setCurrentIndex(max(index, 0))
-        self.device_box.currentIndexChanged.connect(
-            lambda _i: self.settings.setValue(DEVICE_KEY, self.device)
-        )
+        self.device_box.addItem("CPU", "cpu")  # the rest once torch has looked (refresh_devices)
+        self.device_box.currentIndexChanged.connect(self._device_chosen)
         bar.addWidget(self.device_box)
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         return bar
@@ -214,6 +219,26 @@ class TrainingController(QObject):
         bar = self.window.statusBar()
         bar.insertPermanentWidget(0, self.progress_label)
         bar.insertPermanentWidget(1, self.progress)
+
+    def refresh_devices(self) -> None:
+        """List every device here (torch must be loaded: the window warms it up after its first
+        paint) and choose the remembered one, else the first GPU."""
+        choices = device_choices()
+        remembered = str(self.settings.value(DEVICE_KEY, ""))
+        default = remembered or next((v for _t, v in choices if v != "cpu"), "cpu")
+        self._filling = True
+        try:
+            self.device_box.clear()
+            for text, value in choices:
+                self.device_box.addItem(text, value)
+            self.device_box.setCurrentIndex(max(self.device_box.findData(default), 0))
+        finally:
+            self._filling = False
+        self.devices_found.emit(choices)
+
+    def _device_chosen(self, _index: int) -> None:
+        if not self._filling:
+            self.settings.setValue(DEVICE_KEY, self.device)
 
     @property
     def device(self) -> str:
@@ -270,6 +295,8 @@ class TrainingController(QObject):
 
     def make_worker(self, project: Project, settings: TrainingSettings) -> TrainingWorker:
         """The run for this project, whatever kind: the live views look in through `looks`."""
+        from app.training.worker import TrainingWorker  # loads torch, if warm-up has not yet
+
         return TrainingWorker(project, settings, self.buffer, self.looks)
 
     def toggle_pause(self) -> None:

@@ -6,42 +6,38 @@ about training lives in app/training, app/dashboard and app/panels.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QDockWidget, QMenu
 
 from app.dashboard import stylesheet
-from app.panels.data_panel import DataPanel
-from app.panels.training_settings import TrainingSettingsPanel
 from app.training.controller import TrainingController
 from app.training.multi_gpu import install_multi_gpu
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
 
 DASHBOARD_HEIGHT = 340
 
 
-def install_training(window: Any) -> TrainingController:
+def install_training(window: MainWindow) -> TrainingController:
     controller = TrainingController(window, window.settings)
     install_multi_gpu(controller)  # "Train on N GPUs", shown only with more than one GPU
-    window.training_settings = TrainingSettingsPanel(window.document)
-    window.data_panel = DataPanel(window.document)
+    if "torch" in sys.modules:  # already loaded (tests, a second window): ask it now; else the
+        controller.refresh_devices()  # app loads it after the first paint (app/startup.py)
     right = Qt.DockWidgetArea.RightDockWidgetArea
     bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-    settings_dock = window._dock(
-        "Training", "TrainingSettingsDock", window.training_settings, right
+    settings_dock = window.add_dock(
+        "Training", "TrainingSettingsDock", controller.settings_panel, right
     )
-    data_dock = window._dock("Data", "DataDock", window.data_panel, right)
-    inspector = getattr(window, "inspector_dock", None)
-    if inspector is not None:
-        window.tabifyDockWidget(inspector, settings_dock)
+    data_dock = window.add_dock("Data", "DataDock", controller.data_panel, right)
+    window.tabifyDockWidget(window.inspector_dock, settings_dock)
     window.tabifyDockWidget(settings_dock, data_dock)
-    if inspector is not None:
-        inspector.raise_()
-    dashboard_dock = window._dock("Dashboard", "DashboardDock", controller.dashboard, bottom)
-    log_dock = window._dock("Training Log", "TrainingLogDock", controller.log, bottom)
-    problems = getattr(window, "problems_dock", None)
-    if problems is not None:
-        window.tabifyDockWidget(problems, dashboard_dock)
+    window.inspector_dock.raise_()
+    dashboard_dock = window.add_dock("Dashboard", "DashboardDock", controller.dashboard, bottom)
+    log_dock = window.add_dock("Training Log", "TrainingLogDock", controller.log, bottom)
+    window.tabifyDockWidget(window.problems_dock, dashboard_dock)
     window.tabifyDockWidget(dashboard_dock, log_dock)
     dashboard_dock.raise_()
     window.document.project_replaced.connect(controller.dashboard.forget_regions)
@@ -54,11 +50,9 @@ def install_training(window: Any) -> TrainingController:
     }
     controller.run_started.connect(dashboard_dock.raise_)
     controller.run_failed.connect(lambda _m: dashboard_dock.raise_())
-    _menu(window, controller, [settings_dock, data_dock, dashboard_dock, log_dock])
-    saved = getattr(window, "project_saved", None)
-    if saved is not None:
-        saved.connect(controller.weights.project_saved)
-    for name, action in getattr(window, "actions", {}).items():
+    _menu(window, controller)
+    window.project_saved.connect(controller.weights.project_saved)
+    for name, action in window.named_actions.items():
         if name.startswith("theme_"):
             action.triggered.connect(lambda _c=False: stylesheet.apply(window))
     stylesheet.apply(window)
@@ -69,19 +63,12 @@ def install_training(window: Any) -> TrainingController:
     return controller
 
 
-def _menu(window: Any, controller: TrainingController, docks: list[QDockWidget]) -> None:
-    menu = QMenu("&Train", window)
+def _menu(window: MainWindow, controller: TrainingController) -> None:
+    menu = window.add_menu("train", "&Train", before="help")
     for name in ("train", "pause", "stop"):
-        menu.addAction(controller.actions[name])
+        menu.addAction(window.add_action(name, controller.actions[name]))
     menu.addSeparator()
-    menu.addAction(controller.actions["save_weights"])
+    menu.addAction(window.add_action("save_weights", controller.actions["save_weights"]))
     menu.addSeparator()
-    for dock in docks:
+    for dock in controller.docks.values():
         menu.addAction(dock.toggleViewAction())
-    bar = window.menuBar()
-    help_action = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
-    if help_action is not None:
-        bar.insertMenu(help_action, menu)
-    else:
-        bar.addMenu(menu)
-    window.train_menu = menu

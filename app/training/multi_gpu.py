@@ -17,22 +17,23 @@ import tempfile
 import threading
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 
-from engine.compiler import CompileError, compile_graph
 from engine.project import ProjectError, save_project
-from engine.training.launcher import TrainingLaunch, launch_training
-from engine.weights import WeightsError, read_weights
+
+if TYPE_CHECKING:
+    from engine.training.launcher import TrainingLaunch
 
 STATUS_STATES = {"completed": "done", "early_stopped": "done", "stopped": "paused"}
 
 
 def cuda_gpus() -> int:
     """CUDA GPUs here (0 without CUDA): more than one makes the action worth showing."""
+    import torch
+
     return int(torch.cuda.device_count())
 
 
@@ -46,7 +47,7 @@ class MultiGpuLauncher(QObject):
         self.controller = controller
         self.window = controller.window
         self.document = controller.document
-        self.gpus = cuda_gpus()
+        self.gpus = 0  # known once torch is loaded (the controller's devices_found)
         self.launch: TrainingLaunch | None = None
         self.folder: tempfile.TemporaryDirectory[str] | None = None
         self.weights_file: Path | None = None
@@ -54,17 +55,24 @@ class MultiGpuLauncher(QObject):
         self.epochs: list[dict[str, Any]] = []
         self.end: dict[str, Any] | None = None
         self.stopping: threading.Thread | None = None
-        self.action = QAction(f"Train on {self.gpus} GPUs", self.window)
+        self.action = QAction("Train on GPUs", self.window)
         self.action.setObjectName("TrainOnGpus")
-        self.action.setToolTip(
-            f"Train with torchrun on all {self.gpus} GPUs (data-parallel); Stop ends every rank"
-        )
         self.action.triggered.connect(lambda _c=False: self.start())
-        self.action.setVisible(self.gpus > 1)
+        self.action.setVisible(False)
         controller.toolbar.insertAction(controller.launcher_slot, self.action)
+        controller.devices_found.connect(lambda _choices: self.count_gpus())
         controller.actions["stop"].triggered.connect(lambda _c=False: self.stop())
         controller.timer.timeout.connect(self.poll)
         self.window.installEventFilter(self)
+
+    def count_gpus(self) -> None:
+        """Offer the action only where more than one CUDA GPU is present."""
+        self.gpus = cuda_gpus()
+        self.action.setText(f"Train on {self.gpus} GPUs")
+        self.action.setToolTip(
+            f"Train with torchrun on all {self.gpus} GPUs (data-parallel); Stop ends every rank"
+        )
+        self.action.setVisible(self.gpus > 1)
 
     @property
     def running(self) -> bool:
@@ -96,6 +104,8 @@ class MultiGpuLauncher(QObject):
         self.trained = project
         self.weights_file = folder / "weights.safetensors"
         self.epochs, self.end = [], None
+        from engine.training.launcher import launch_training
+
         try:
             self.launch = launch_training(
                 path,
@@ -193,6 +203,9 @@ class MultiGpuLauncher(QObject):
         """Rank 0's weights into the project, when they fit the network that was trained."""
         if self.weights_file is None or not self.weights_file.is_file() or not self.epochs:
             return
+        from engine.compiler import CompileError, compile_graph
+        from engine.weights import WeightsError, read_weights
+
         try:
             state = read_weights(self.weights_file)
             compile_graph(self.trained.graph).load_state_dict(state)

@@ -12,6 +12,7 @@ small forward pass; the worker takes one at most every `interval` seconds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -131,10 +132,10 @@ class ActivationProbe:
             params = [p for p in module.parameters() if p.requires_grad]
             if not params:
                 continue
-            weights[node_id] = torch.sqrt(sum(p.detach().float().pow(2).sum() for p in params))
+            weights[node_id] = _norm(params)
             with_grad = [p.grad for p in params if p.grad is not None]
             if with_grad:
-                grads[node_id] = torch.sqrt(sum(g.detach().float().pow(2).sum() for g in with_grad))
+                grads[node_id] = _norm(with_grad)
         return _numbers(weights), _numbers(grads)
 
 
@@ -150,6 +151,11 @@ def histogram(flat: torch.Tensor, low: float, high: float, bins: int = BINS) -> 
     training thread, inside the time training pays for a look)."""
     index = ((flat - low) * (bins / (high - low))).floor_().clamp_(0, bins - 1).long()
     return torch.bincount(index, minlength=bins)
+
+
+def _norm(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The L2 norm of several tensors together, on their device."""
+    return torch.sqrt(torch.stack([t.detach().float().pow(2).sum() for t in tensors]).sum())
 
 
 def _numbers(tensors: dict[str, torch.Tensor]) -> dict[str, float]:

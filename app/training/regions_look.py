@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from engine.training import BatchEnd, Callback, Trainer
+from engine.training.callbacks import Callback
+
+if TYPE_CHECKING:
+    from engine.training import BatchEnd, Trainer
 
 REGIONS_INTERVAL = 1.0  # seconds between looks
 GRID = {2: 160, 3: 40}  # cells per axis: 25,600 points for a square, 64,000 for a cube
@@ -39,6 +41,8 @@ class RegionsFrame:
 
 def wants_regions(data: Any) -> bool:
     """A classifier over samples of 2 or 3 features (not images, not tokens)."""
+    import torch
+
     x = getattr(data, "train_x", None)
     return (
         bool(getattr(data, "classification", False))
@@ -84,6 +88,8 @@ class RegionsLook(Callback):
         self.y = data.train_y[:SHOWN_POINTS].numpy()
         self.bounds = grid_bounds(data.train_x.float().numpy())
         self.grid, self.n = grid_points(self.bounds)
+        import torch  # the run has loaded it by now
+
         self.grid_tensor = torch.from_numpy(self.grid)
         self.last = 0.0
         self.sent_data = False
@@ -100,6 +106,8 @@ class RegionsLook(Callback):
             self.look(trainer, float(epoch))
 
     def look(self, trainer: Trainer, epoch: float) -> None:
+        import torch
+
         self.last = time.perf_counter()
         model = trainer.model
         was_training = model.training

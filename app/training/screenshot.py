@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QTimer
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
 
 FRAME_MS = 10
 
 
-def train_for(window: Any, app: Any, seconds: float) -> str | None:
+def train_for(window: MainWindow, app: QApplication, seconds: float) -> str | None:
     """Start training and let it run `seconds` (less if it ends); returns the error, if any."""
     controller = window.training
     controller.quiet = True  # never a modal dialog in a screenshot run

@@ -13,9 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.compiler import CompileError, compile_graph
 from engine.graph import Graph
-from engine.training import save_networks
 
 
 def structure(graphs: dict[str, Graph]) -> tuple[Any, ...]:
@@ -87,6 +85,9 @@ class WeightsKeeper:
                 "warning",
             )
             return False
+        from engine.compiler import CompileError, compile_graph
+        from engine.training import save_networks
+
         project = self.document.project
         try:
             networks = {}

@@ -1,14 +1,29 @@
 """GANs: a generator and a discriminator trained together by the project's recipe.
 
-No Qt here. A GAN trains in the one Trainer with its own step (`GanStep`);
-`engine.training.plan_training` asks `engine.gan.plan` for the step and the
-real data, as it does for any project. `GanStep.samples()` gives the live
-sample grid.
+No Qt here. A GAN trains in the one Trainer with its own step (`GanStep`,
+engine.gan.step); `engine.training.plan_training` asks `engine.gan.plan` for
+the step and the real data, as it does for any project. `GanStep.samples()`
+gives the live sample grid. The names below load on first use, so importing
+this package (the window does, before its first paint) does not load torch.
 """
 
 from __future__ import annotations
 
-from engine.gan.quality import Modes, SampleQuality
-from engine.gan.step import GanStep, gan_epoch_line
+import importlib
+from typing import Any
+
+_WHERE = {
+    "GanStep": "engine.gan.step",
+    "Modes": "engine.gan.quality",
+    "SampleQuality": "engine.gan.quality",
+    "gan_epoch_line": "engine.gan.lines",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'engine.gan' has no attribute {name!r}")
+
 
 __all__ = ["GanStep", "Modes", "SampleQuality", "gan_epoch_line"]

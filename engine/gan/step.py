@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from engine.gan.lines import gan_epoch_line
 from engine.gan.losses import discriminator_loss, generator_loss, gradient_penalty, score_figure
 from engine.gan.quality import SampleQuality
 from engine.recipes import GanRecipe
@@ -255,27 +256,3 @@ def _check(network: str, loss: torch.Tensor) -> None:
         raise Diverged(f"the {network}'s loss became {value} (NaN or infinite)")
     if abs(value) > EXPLODED:
         raise Diverged(f"the {network}'s loss exploded to {value:.4g}")
-
-
-def gan_epoch_line(
-    metrics: dict[str, Any], epochs: int | None, probability: bool, width: int = 0
-) -> str:
-    """'epoch 3/300  d_loss 1.21  g_loss 0.93  D(real) 0.61  D(fake) 0.40  spread 0.95 …': the
-    terminal's and the training log's line. D(x) is a probability under the non-saturating loss,
-    an unbounded score under hinge and WGAN-GP (printed with its sign)."""
-    parts = [f"epoch {metrics['epoch']:>{width}}" + (f"/{epochs}" if epochs else "")]
-    for key in ("d_loss", "g_loss"):
-        if metrics.get(key) is not None:
-            parts.append(f"{key} {metrics[key]:.4f}")
-    for key, label in (("d_real", "D(real)"), ("d_fake", "D(fake)")):
-        if metrics.get(key) is not None:
-            parts.append(
-                f"{label} {metrics[key]:.3f}" if probability else f"{label} {metrics[key]:+.3f}"
-            )
-    if "modes_covered" in metrics:
-        parts.append(f"modes {metrics['modes_covered']}/{metrics['modes']}")
-    if "spread" in metrics:
-        parts.append(f"spread {metrics['spread']:.2f}")
-    if "samples_per_s" in metrics:
-        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
-    return "  ".join(parts)

@@ -97,15 +97,3 @@ class ProgressPrinter(Callback):
         self.say(trainer.step.result_line(result) + f" ({result.seconds:.1f}s)")
         for note in result.notes:
             self.say(f"note: {note}")
-
-
-def epoch_line(metrics: dict[str, Any], epochs: int | None = None, width: int = 0) -> str:
-    """'epoch 3/15  train_loss 0.4210  val_loss 0.3902 …  9,120 samples/s': the terminal's and
-    the training log's line for an epoch (`width` pads the epoch number to line them up)."""
-    parts = [f"epoch {metrics['epoch']:>{width}}" + (f"/{epochs}" if epochs else "")]
-    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
-        if metrics.get(key) is not None:
-            parts.append(f"{key} {metrics[key]:.4f}")
-    if "samples_per_s" in metrics:
-        parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
-    return "  ".join(parts)

@@ -91,7 +91,7 @@ class TrainingStep:
     # ------------------------------------------------------------ reporting
     def epoch_line(self, metrics: dict[str, Any], epochs: int | None, width: int = 0) -> str:
         """The terminal's and the training log's line for an epoch."""
-        from engine.training.reporting import epoch_line
+        from engine.training.status import epoch_line
 
         return epoch_line(metrics, epochs, width)
 

@@ -35,12 +35,11 @@ from engine.training.control import RunControl
 from engine.training.devices import choose_threads, select_device
 from engine.training.distributed import Distributed
 from engine.training.memory import out_of_memory_guard
+from engine.training.status import COMPLETED, DIVERGED, EARLY_STOPPED, STOPPED
 from engine.training.step import Diverged, StopAgreed, TrainingStep
 from engine.training.stopping import EarlyStopper, Snapshot
 from engine.training.supervised import SupervisedStep
 
-COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED = "completed", "early_stopped", "stopped", "diverged"
-STATUSES = (COMPLETED, EARLY_STOPPED, STOPPED, DIVERGED)
 ACCELERATOR_CHECK_EVERY = 25  # batches between divergence checks on a GPU (each check is a sync)
 
 

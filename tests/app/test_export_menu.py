@@ -77,7 +77,7 @@ def answer_files(monkeypatch, save=(), open_=()):
 
 def run_action(window, qtbot, name: str) -> None:
     with qtbot.waitSignal(window.export_import.finished, timeout=60_000):
-        window.actions[name].trigger()
+        window.action(name).trigger()
 
 
 def onnx_output(path, x: np.ndarray) -> np.ndarray:

@@ -58,7 +58,6 @@ def test_the_gallery_lists_every_bundled_example_with_its_description(shown_gall
     for i in range(dialog.cards.count()):
         entry = dialog.cards.item(i).data(gallery.ENTRY_ROLE)
         assert entry.description
-        assert entry.openable == (entry.networks == 1)  # several networks wait for the editor
 
 
 def test_every_card_gets_a_picture_of_its_graph(shown_gallery):
@@ -101,7 +100,7 @@ def test_opening_an_example_gives_its_graph_as_a_new_unsaved_project(window, mon
 
 
 def test_the_file_menu_offers_new_from_example(window):
-    action = window.actions["new_from_example"]
+    action = window.action("new_from_example")
     assert action.text() == "New from E&xample…"
     assert action.shortcut().toString() == "Ctrl+Shift+N"
 
@@ -137,24 +136,20 @@ def test_a_filter_matching_nothing_says_so_and_disables_open(shown_gallery):
     assert "No example matches" in dialog.detail.text()
 
 
-def test_multi_network_examples_are_greyed_until_the_editor_supports_them(shown_gallery, tmp_path):
+def test_a_multi_network_example_says_how_many_networks_it_holds(shown_gallery, tmp_path):
     found = [example("perceptron"), gan_example(tmp_path)]
-    dialog = shown_gallery(gallery_entries(found, multi_network_ok=False))
+    dialog = shown_gallery(gallery_entries(found))
     assert dialog.visible_names() == ["perceptron", "gan-2d"]
     dialog.cards.setCurrentRow(1)
     entry = dialog.current_entry()
-    assert entry.networks == 2 and not entry.openable
-    assert not dialog.open_button.isEnabled()
-    assert "multi-network" in dialog.detail.text()
+    assert entry.networks == 2
+    assert "in 2 networks" in dialog.detail.text()
+    assert dialog.open_button.isEnabled()
     dialog.open_current()
-    assert dialog.chosen is None
-    ready = gallery_entries(found, multi_network_ok=True)
-    assert ready[1].openable
+    assert dialog.chosen == entry.path
 
 
-def test_gan_examples_open_with_both_networks_now_that_the_editor_edits_them(window, monkeypatch):
-    assert gallery.editor_edits_multi_network(window)
-
+def test_gan_examples_open_with_both_networks(window, monkeypatch):
     def choose_gan(dialog):
         dialog.search.setText("gan-2d")
         dialog.open_current()

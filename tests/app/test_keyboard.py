@@ -103,7 +103,7 @@ def test_the_quick_add_key_is_the_canvas_tab(window, qtbot):
 
 
 def test_the_palette_works_from_the_keyboard(window, qtbot):
-    palette = window.palette
+    palette = window.layer_palette
     before = len(window.document.graph)
     palette.search.setFocus()
     qtbot.keyClicks(palette.search, "gru")

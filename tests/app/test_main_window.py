@@ -59,12 +59,12 @@ def test_the_title_names_the_project_and_marks_unsaved_changes(window):
 
 def test_the_edit_menu_names_what_undo_will_undo(window):
     window.document.set_param("conv1", "out_channels", 8)
-    assert window.actions["undo"].text() == "&Undo Set conv1.out_channels to 8"
-    assert window.actions["undo"].isEnabled()
+    assert window.action("undo").text() == "&Undo Set conv1.out_channels to 8"
+    assert window.action("undo").isEnabled()
 
 
 def test_the_contract_shortcuts_are_bound(window):
-    keys = {name: [s.toString() for s in a.shortcuts()] for name, a in window.actions.items()}
+    keys = {name: [s.toString() for s in a.shortcuts()] for name, a in window.named_actions.items()}
     assert keys["undo"] == ["Ctrl+Z"]
     assert keys["redo"] == ["Ctrl+Shift+Z", "Ctrl+Y"]
     for name, key in (
@@ -165,7 +165,7 @@ def test_problems_list_every_diagnostic_and_clicking_selects_the_layer(window):
 def test_read_only_blocks_edits_and_shows_the_lock(window):
     window.set_read_only(True)
     assert window.lock_label.isVisibleTo(window)
-    assert not window.actions["delete"].isEnabled()
+    assert not window.action("delete").isEnabled()
     window.scene.select_nodes(["conv1"])
     window.editor.delete_selected()
     assert "conv1" in window.document.graph

@@ -148,7 +148,7 @@ def test_pause_holds_the_run_and_f5_resumes_it(qtbot, window):
 def test_an_invalid_graph_shows_its_error_and_the_app_keeps_working(qtbot, window, shown):
     controller = window.training
     edge = next(e for e in window.document.graph.edges if e.target.node == "output")
-    window.document.disconnect(edge)
+    window.document.remove_wire(edge)
     with qtbot.waitSignal(controller.run_failed, timeout=RUN_TIMEOUT_MS) as failed:
         controller.train()
     qtbot.waitUntil(lambda: not controller.running, timeout=RUN_TIMEOUT_MS)
@@ -158,7 +158,7 @@ def test_an_invalid_graph_shows_its_error_and_the_app_keeps_working(qtbot, windo
     assert any("cannot be trained" in line for line in controller.log.lines)
     assert not window.document.read_only
     assert controller.actions["train"].isEnabled()
-    assert window.document.connect(edge.source, edge.target)  # editing works: fix it
+    assert window.document.add_wire(edge.source, edge.target)  # editing works: fix it
 
 
 def test_data_that_does_not_fit_the_input_is_a_clear_error(qtbot, window, shown):

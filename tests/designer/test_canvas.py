@@ -110,7 +110,7 @@ def test_dropping_a_layer_onto_a_wire_inserts_it_as_one_step(editor):
 
 def test_dragging_from_port_to_port_connects_and_the_wire_shows_its_shape(editor):
     doc = editor.document
-    doc.disconnect(Edge(PortRef("bn1", "out"), PortRef("relu1", "in")))
+    doc.remove_wire(Edge(PortRef("bn1", "out"), PortRef("relu1", "in")))
     drag_wire(editor, port(editor, "bn1", "out", True), port(editor, "relu1", "in", False))
     edge = Edge(PortRef("bn1", "out"), PortRef("relu1", "in"))
     assert edge in doc.graph.edges
@@ -120,7 +120,7 @@ def test_dragging_from_port_to_port_connects_and_the_wire_shows_its_shape(editor
 
 def test_a_wire_can_be_drawn_backwards_from_an_input(editor):
     doc = editor.document
-    doc.disconnect(Edge(PortRef("bn1", "out"), PortRef("relu1", "in")))
+    doc.remove_wire(Edge(PortRef("bn1", "out"), PortRef("relu1", "in")))
     drag_wire(editor, port(editor, "relu1", "in", False), port(editor, "bn1", "out", True))
     assert Edge(PortRef("bn1", "out"), PortRef("relu1", "in")) in doc.graph.edges
 
@@ -140,14 +140,14 @@ def refusal(editor, a: PortItem, b: PortItem) -> str | None:
 def test_a_wire_that_would_make_a_loop_is_refused_with_the_reason(editor):
     reason = refusal(editor, port(editor, "pool2", "out", True), port(editor, "conv1", "in", False))
     assert "already takes a wire" in reason  # conv1's single input is taken...
-    editor.document.disconnect(Edge(PortRef("input", "out"), PortRef("conv1", "in")))
+    editor.document.remove_wire(Edge(PortRef("input", "out"), PortRef("conv1", "in")))
     reason = refusal(editor, port(editor, "pool2", "out", True), port(editor, "conv1", "in", False))
     assert "would make a loop" in reason
 
 
 def test_an_incompatible_shape_is_refused_with_the_engines_diagnostic(editor):
     doc = editor.document
-    doc.disconnect(Edge(PortRef("flatten", "out"), PortRef("dropout", "in")))
+    doc.remove_wire(Edge(PortRef("flatten", "out"), PortRef("dropout", "in")))
     doc.add_node("Conv2d", (0, 400), node_id="late_conv")
     reason = refusal(
         editor, port(editor, "flatten", "out", True), port(editor, "late_conv", "in", False)
@@ -222,3 +222,27 @@ def test_moving_selected_layers_with_the_mouse_is_one_undo_step(editor):
     editor.document.undo()
     assert graph.node("conv1").position == (260.0, 0.0)
     assert scene.nodes["conv1"].pos() == QPointF(260.0, 0.0)
+
+
+def test_the_empty_canvas_hint_goes_with_the_first_layer_and_the_canvas_repaints_whole(
+    empty_editor, monkeypatch
+):
+    view = empty_editor.view
+    assert view.hint_shown
+
+    real = view.viewport()
+
+    class Viewport:  # records the whole-canvas repaints the view asks for
+        requests = 0
+
+        def update(self) -> None:
+            Viewport.requests += 1
+
+        def __getattr__(self, name: str):  # everything else: the real viewport
+            return getattr(real, name)
+
+    monkeypatch.setattr(view, "viewport", Viewport)
+    empty_editor.document.add_node("ReLU", (300, 200))
+    assert not view.hint_shown and Viewport.requests == 1  # all of it, not the layer's area
+    empty_editor.document.undo()
+    assert view.hint_shown and Viewport.requests == 2

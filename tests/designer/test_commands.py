@@ -61,14 +61,14 @@ def test_deleting_a_selection_of_layers_and_wires(qtbot, project_named):
 
 def test_connect_and_disconnect_round_trip(qtbot, project_named):
     doc = Document(project_named())
-    round_trip(doc, lambda: doc.disconnect(wire("bn1", "relu1")))
-    round_trip(doc, lambda: doc.connect(PortRef("bn1", "out"), PortRef("relu1", "in")))
+    round_trip(doc, lambda: doc.remove_wire(wire("bn1", "relu1")))
+    round_trip(doc, lambda: doc.add_wire(PortRef("bn1", "out"), PortRef("relu1", "in")))
 
 
 def test_reconnecting_a_wire_end_is_one_step(qtbot, project_named):
     doc = Document(project_named())
     old = wire("relu1", "pool1")
-    round_trip(doc, lambda: doc.connect(PortRef("bn1", "out"), PortRef("pool1", "in"), old))
+    round_trip(doc, lambda: doc.add_wire(PortRef("bn1", "out"), PortRef("pool1", "in"), old))
     assert old not in doc.graph.edges
 
 

@@ -15,9 +15,9 @@ def split_editor(qtbot) -> Editor:
     document.add_node("Split", (200, 0), {"pieces": 2}, node_id="split")
     document.add_node("ReLU", (400, -60), node_id="relu")
     document.add_node("Tanh", (400, 60), node_id="tanh")
-    document.connect(PortRef("input", "out"), PortRef("split", "in"))
-    document.connect(PortRef("split", "out1"), PortRef("relu", "in"))
-    document.connect(PortRef("split", "out2"), PortRef("tanh", "in"))
+    document.add_wire(PortRef("input", "out"), PortRef("split", "in"))
+    document.add_wire(PortRef("split", "out1"), PortRef("relu", "in"))
+    document.add_wire(PortRef("split", "out2"), PortRef("tanh", "in"))
     document.analyse_now()
     return editor
 
