@@ -22,6 +22,7 @@ from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
 from engine.onnx_import.reader import model_input
 from engine.onnx_import.recurrent import view_op
+from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
 from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
 
 _LISTED = 12  # unsupported operators named in the one message
@@ -40,9 +41,11 @@ def convert(model: Any, path: Path) -> Importer:
     """The importer holding the new graph and weights; raises OnnxImportError listing every gap."""
     from onnx import helper, numpy_helper
 
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-    if opset < 7:
-        raise OnnxImportError(f"{path}: opset {opset} is older than Netwright reads (7 and newer)")
+    opset = default_opset(model)
+    if opset < OLDEST_OPSET:  # build_project upgrades such files first
+        raise OnnxImportError(
+            f"{path}: opset {opset} is older than Netwright reads ({OLDEST_OPSET} and newer)"
+        )
     entry = model_input(model, path)
     importer = Importer(opset=opset, fixed_batch=entry.fixed_batch)
     graph = importer.graph
@@ -94,6 +97,8 @@ def convert(model: Any, path: Path) -> Importer:
             gaps[f"{node.op_type}: {reason}"].append(node.name or node.op_type)
             _skip(values, node)
             continue
+        except OnnxImportError as error:  # folding a constant failed: say in which file
+            raise OnnxImportError(f"{path}: {error}", error.code) from None
         for name, value in zip(node.output, outputs):
             if name:
                 values[name] = value
