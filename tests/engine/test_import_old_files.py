@@ -14,7 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from engine.cli import run
 from engine.compiler import compile_graph
-from engine.onnx_import import ImportResult, import_onnx
+from engine.onnx_import import ImportResult, OnnxImportError, import_onnx
 from engine.project import load_project
 from engine.weights import load_weights
 
@@ -176,3 +176,27 @@ def test_the_same_file_imports_where_memory_allows(tmp_path: Path, monkeypatch) 
     )
     monkeypatch.setattr("engine.onnx_import.memory.available_bytes", lambda: 64 * 2**20)
     assert import_onnx(path, tmp_path / "m.netwright.json").parameters == 512 * 1024
+
+
+@pytest.mark.parametrize(
+    ("op", "options"),
+    [("MaxPool", {}), ("AveragePool", {}), ("AveragePool", {"count_include_pad": 1})],
+)
+def test_pooling_padded_only_at_the_end_as_caffe_models_are_computes_the_same(
+    op: str, options: dict, tmp_path: Path
+) -> None:
+    """Model-zoo files converted from Caffe round windows up by padding the end only."""
+    node = helper.make_node(
+        op, ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1], **options
+    )
+    path = save([node], ["n", 2, 6, 6], 9, tmp_path / "p.onnx", out=["n", 2, 3, 3])
+    result = import_onnx(path, tmp_path / "p.netwright.json")
+    x = np.random.default_rng(0).standard_normal((2, 2, 6, 6)).astype("f")
+    np.testing.assert_allclose(imported_output(result, x), onnxruntime_output(path, x), atol=1e-6)
+
+
+def test_pooling_padded_at_the_end_that_no_layer_computes_is_refused(tmp_path: Path) -> None:
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[7, 7], pads=[0, 0, 1, 1])
+    path = save([node], ["n", 2, 7, 7], 9, tmp_path / "p.onnx", out=["n", 2, 2, 2])
+    with pytest.raises(OnnxImportError, match="uneven padding of a pooling window"):
+        import_onnx(path, tmp_path / "p.netwright.json")
