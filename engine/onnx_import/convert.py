@@ -22,10 +22,9 @@ from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
 from engine.onnx_import.reader import model_input
 from engine.onnx_import.recurrent import view_op
+from engine.onnx_import.refusals import gap_message, no_place
 from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
 from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
-
-_LISTED = 12  # unsupported operators named in the one message
 
 
 class _Skipped:
@@ -67,7 +66,14 @@ def convert(model: Any, path: Path) -> Importer:
         importer.consumers.update(name for name in node.input if name)
     importer.consumers.update(o.name for o in model.graph.output)
     gaps: dict[str, list[str]] = defaultdict(list)
+    never: set[str] = set()  # the gaps that no layer will ever close
     for node in nodes:
+        reason = no_place(node)
+        if reason is not None:
+            never.add(key := f"{node.op_type}: {reason}")
+            gaps[key].append(node.name or node.op_type)
+            _skip(values, node)
+            continue
         if node.domain not in ("", "ai.onnx"):
             gaps[f"{node.op_type} (domain '{node.domain}')"].append(node.name or node.op_type)
             _skip(values, node)
@@ -107,7 +113,7 @@ def convert(model: Any, path: Path) -> Importer:
     if gaps:
         if missed:  # the reason first: the other gaps are that attention's pieces
             gaps = defaultdict(list, {f"Softmax: {NEAR_MISS}": missed, **gaps})
-        raise OnnxImportError(_gap_message(path, gaps), code=1)
+        raise OnnxImportError(gap_message(path, gaps, never), code=1)
     _connect_output(importer, model, values, path)
     return importer
 
@@ -204,22 +210,6 @@ def _skip(values: dict[str, Any], node: Any) -> None:
     for name in node.output:
         if name:
             values[name] = SKIPPED
-
-
-def _gap_message(path: Path, gaps: dict[str, list[str]]) -> str:
-    count = sum(len(v) for v in gaps.values())
-    lines = []
-    for reason, names in list(gaps.items())[:_LISTED]:
-        shown = ", ".join(f"'{n}'" for n in names[:3]) + (
-            f" and {len(names) - 3} more" if len(names) > 3 else ""
-        )
-        lines.append(f"  {reason} ({len(names)}x: {shown})")
-    if len(gaps) > _LISTED:
-        lines.append(f"  ... and {len(gaps) - _LISTED} more kinds")
-    return (
-        f"{path}: {count} operator(s) have no Netwright layer, so nothing was written:\n"
-        + "\n".join(lines)
-    )
 
 
 def _connect_output(importer: Importer, model: Any, values: dict[str, Any], path: Path) -> None:
