@@ -32,10 +32,10 @@ unit: install
 
 test: lint unit
 
-# every real-model import case, slow ones included (about half an hour on two cores)
+# every real-model import case, slow ones included; one family: PYTEST_ARGS="-k light"
 test-models: install
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow" \
-		--durations=0 tests/engine/test_import_real_models.py
+		--durations=0 tests/engine/test_import_real_models.py $(PYTEST_ARGS)
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; QT_QPA_PLATFORM=offscreen $(PY) $$script || exit 1; done

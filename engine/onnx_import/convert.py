@@ -68,9 +68,9 @@ def convert(model: Any, path: Path) -> Importer:
     gaps: dict[str, list[str]] = defaultdict(list)
     never: set[str] = set()  # the gaps that no layer will ever close
     for node in nodes:
-        reason = no_place(node)
-        if reason is not None:
-            never.add(key := f"{node.op_type}: {reason}")
+        why_never = no_place(node)
+        if why_never is not None:
+            never.add(key := f"{node.op_type}: {why_never}")
             gaps[key].append(node.name or node.op_type)
             _skip(values, node)
             continue
