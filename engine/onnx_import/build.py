@@ -22,6 +22,7 @@ from engine.project import Project, project_stem, save_project
 from engine.weights import save_weights
 
 CHECK_TOLERANCE = 1e-3  # relative to the outputs' size; a mapping bug is far larger
+_NO_TRAINING_LIMIT = 2**62  # bytes: analyse's training-memory check, turned off for imports
 
 
 def build_project(
@@ -40,7 +41,9 @@ def build_project(
     graph = importer.graph
     for node_id, position in layered_positions(graph).items():
         graph.nodes[node_id].position = position
-    analysis = analyse(graph)
+    # whether the file fits in memory was judged when it was read; whether training it fits
+    # this machine is for `check` and `train` to say, not a reason to refuse the import
+    analysis = analyse(graph, memory_limit=_NO_TRAINING_LIMIT)
     if not analysis.ok:
         problems = "; ".join(str(d) for d in analysis.errors[:5])
         raise OnnxImportError(

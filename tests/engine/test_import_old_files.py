@@ -200,3 +200,25 @@ def test_pooling_padded_at_the_end_that_no_layer_computes_is_refused(tmp_path: P
     path = save([node], ["n", 2, 7, 7], 9, tmp_path / "p.onnx", out=["n", 2, 2, 2])
     with pytest.raises(OnnxImportError, match="uneven padding of a pooling window"):
         import_onnx(path, tmp_path / "p.netwright.json")
+
+
+def test_a_model_too_big_to_train_here_still_imports_and_check_says_so(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Importing is for editing and for training elsewhere too: only not fitting in memory
+    refuses it. `netwright check` then tells that training would not fit on this machine."""
+    weight = numpy_helper.from_array(np.ones((512, 1024), "f"), "big_weight")
+    path = save(
+        [helper.make_node("MatMul", ["x", "big_weight"], ["y"])],
+        ["n", 512],
+        17,
+        tmp_path / "m.onnx",
+        [weight],
+        out=["n", 1024],
+    )
+    monkeypatch.setattr("engine.analysis._memory_budget", lambda: 4 * 2**20)
+    result = import_onnx(path, tmp_path / "m.netwright.json")
+    assert result.parameters == 512 * 1024
+    assert run(["check", str(result.project_path)]) == 1
+    printed = capsys.readouterr()
+    assert "training this network would need" in printed.out + printed.err
