@@ -8,7 +8,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: install run test lint unit bench docs screenshots clean
+.PHONY: install run test test-models lint unit bench docs screenshots clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ unit: install
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
 
 test: lint unit
+
+# every real-model import case, slow ones included; one family: PYTEST_ARGS="-k light"
+test-models: install
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow" \
+		--durations=0 tests/engine/test_import_real_models.py $(PYTEST_ARGS)
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; QT_QPA_PLATFORM=offscreen $(PY) $$script || exit 1; done

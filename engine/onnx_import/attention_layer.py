@@ -115,10 +115,11 @@ def _session(match: AttentionMatch, steps: int, width: int) -> Any:
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    from engine.onnx_import.folding import MAX_FOLDED_VALUES
+    from engine.onnx_import.memory import too_big
 
-    if sum(array.size for array in match.initializers.values()) > MAX_FOLDED_VALUES:
-        raise Unsupported("its attention weights are far larger than a network needs")
+    problem = too_big(sum(array.nbytes for array in match.initializers.values()) * 2)
+    if problem is not None:
+        raise Unsupported(f"checking its attention alone takes {problem}")
     graph = helper.make_graph(
         match.nodes,
         "attention",

@@ -17,10 +17,12 @@ from engine.onnx_import.context import Importer
 from engine.onnx_import.convert import convert
 from engine.onnx_import.errors import OnnxImportError
 from engine.onnx_import.reader import read_model
+from engine.onnx_import.upgrade import upgrade
 from engine.project import Project, project_stem, save_project
 from engine.weights import save_weights
 
 CHECK_TOLERANCE = 1e-3  # relative to the outputs' size; a mapping bug is far larger
+_NO_TRAINING_LIMIT = 2**62  # bytes: analyse's training-memory check, turned off for imports
 
 
 def build_project(
@@ -34,12 +36,14 @@ def build_project(
                 f"{existing} already exists; choose another project name (nothing was changed)",
                 code=2,
             )
-    model = read_model(model_path)
+    model = upgrade(read_model(model_path), model_path)
     importer = convert(model, model_path)
     graph = importer.graph
     for node_id, position in layered_positions(graph).items():
         graph.nodes[node_id].position = position
-    analysis = analyse(graph)
+    # whether the file fits in memory was judged when it was read; whether training it fits
+    # this machine is for `check` and `train` to say, not a reason to refuse the import
+    analysis = analyse(graph, memory_limit=_NO_TRAINING_LIMIT)
     if not analysis.ok:
         problems = "; ".join(str(d) for d in analysis.errors[:5])
         raise OnnxImportError(
@@ -122,11 +126,14 @@ def _compare(model: Any, module: GraphModule, graph: Any, source: Path) -> float
     batch = importer_batch(model) or 2
     x = example_input(graph, batch=batch, seed=0)
     feed = x.numpy()
-    expected_type = session.get_inputs()[0].type
+    # files older than IR 4 list their weights among the inputs too: feed the real one
+    weights = {t.name for t in model.graph.initializer}
+    name = next(i.name for i in model.graph.input if i.name not in weights)
+    expected_type = next(i.type for i in session.get_inputs() if i.name == name)
     if "int32" in expected_type:
         feed = feed.astype(np.int32)
     try:
-        (reference, *_) = session.run(None, {session.get_inputs()[0].name: feed})
+        (reference, *_) = session.run(None, {name: feed})
     except Exception:
         return None
     with torch.no_grad():
@@ -146,5 +153,7 @@ def _compare(model: Any, module: GraphModule, graph: Any, source: Path) -> float
 
 
 def importer_batch(model: Any) -> int | None:
-    dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+    weights = {t.name for t in model.graph.initializer}
+    entry = next(i for i in model.graph.input if i.name not in weights)
+    dim = entry.type.tensor_type.shape.dim[0]
     return int(dim.dim_value) if dim.HasField("dim_value") and dim.dim_value > 0 else None

@@ -22,9 +22,9 @@ from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
 from engine.onnx_import.reader import model_input
 from engine.onnx_import.recurrent import view_op
+from engine.onnx_import.refusals import gap_message, no_place
+from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
 from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
-
-_LISTED = 12  # unsupported operators named in the one message
 
 
 class _Skipped:
@@ -40,9 +40,11 @@ def convert(model: Any, path: Path) -> Importer:
     """The importer holding the new graph and weights; raises OnnxImportError listing every gap."""
     from onnx import helper, numpy_helper
 
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-    if opset < 7:
-        raise OnnxImportError(f"{path}: opset {opset} is older than Netwright reads (7 and newer)")
+    opset = default_opset(model)
+    if opset < OLDEST_OPSET:  # build_project upgrades such files first
+        raise OnnxImportError(
+            f"{path}: opset {opset} is older than Netwright reads ({OLDEST_OPSET} and newer)"
+        )
     entry = model_input(model, path)
     importer = Importer(opset=opset, fixed_batch=entry.fixed_batch)
     graph = importer.graph
@@ -64,7 +66,14 @@ def convert(model: Any, path: Path) -> Importer:
         importer.consumers.update(name for name in node.input if name)
     importer.consumers.update(o.name for o in model.graph.output)
     gaps: dict[str, list[str]] = defaultdict(list)
+    never: set[str] = set()  # the gaps that no layer will ever close
     for node in nodes:
+        why_never = no_place(node)
+        if why_never is not None:
+            never.add(key := f"{node.op_type}: {why_never}")
+            gaps[key].append(node.name or node.op_type)
+            _skip(values, node)
+            continue
         if node.domain not in ("", "ai.onnx"):
             gaps[f"{node.op_type} (domain '{node.domain}')"].append(node.name or node.op_type)
             _skip(values, node)
@@ -94,6 +103,8 @@ def convert(model: Any, path: Path) -> Importer:
             gaps[f"{node.op_type}: {reason}"].append(node.name or node.op_type)
             _skip(values, node)
             continue
+        except OnnxImportError as error:  # folding a constant failed: say in which file
+            raise OnnxImportError(f"{path}: {error}", error.code) from None
         for name, value in zip(node.output, outputs):
             if name:
                 values[name] = value
@@ -102,7 +113,7 @@ def convert(model: Any, path: Path) -> Importer:
     if gaps:
         if missed:  # the reason first: the other gaps are that attention's pieces
             gaps = defaultdict(list, {f"Softmax: {NEAR_MISS}": missed, **gaps})
-        raise OnnxImportError(_gap_message(path, gaps), code=1)
+        raise OnnxImportError(gap_message(path, gaps, never), code=1)
     _connect_output(importer, model, values, path)
     return importer
 
@@ -199,22 +210,6 @@ def _skip(values: dict[str, Any], node: Any) -> None:
     for name in node.output:
         if name:
             values[name] = SKIPPED
-
-
-def _gap_message(path: Path, gaps: dict[str, list[str]]) -> str:
-    count = sum(len(v) for v in gaps.values())
-    lines = []
-    for reason, names in list(gaps.items())[:_LISTED]:
-        shown = ", ".join(f"'{n}'" for n in names[:3]) + (
-            f" and {len(names) - 3} more" if len(names) > 3 else ""
-        )
-        lines.append(f"  {reason} ({len(names)}x: {shown})")
-    if len(gaps) > _LISTED:
-        lines.append(f"  ... and {len(gaps) - _LISTED} more kinds")
-    return (
-        f"{path}: {count} operator(s) have no Netwright layer, so nothing was written:\n"
-        + "\n".join(lines)
-    )
 
 
 def _connect_output(importer: Importer, model: Any, values: dict[str, Any], path: Path) -> None:

@@ -2,7 +2,8 @@
 
 onnx's reference evaluator computes them, so every standard operator folds.
 Operators that could be told to allocate absurd amounts (ConstantOfShape,
-Expand, Tile, Range) are sized before they run.
+Expand, Tile, Range) are sized before they run, against the memory this
+machine has free.
 """
 
 from __future__ import annotations
@@ -13,26 +14,70 @@ from typing import Any
 import numpy as np
 
 from engine.onnx_import.errors import OnnxImportError
+from engine.onnx_import.memory import too_big
 from engine.onnx_import.values import BATCH, Const, ShapeVec, Value
 
-MAX_FOLDED_VALUES = 2**26
+FOLDED_BYTES = 8  # per value, at worst (float64 or int64)
+_ALWAYS_FITS = 2**20  # values; smaller constants are not worth asking the system about
 
 
 def fold(node: Any, inputs: list[np.ndarray | None], opset: int) -> list[np.ndarray]:
-    """Evaluate `node` on constant inputs (None for an omitted optional input)."""
+    """Evaluate `node` on constant inputs (None for an omitted optional input).
+
+    onnx's reference evaluator knows every operator at every opset; where it fails (its
+    GatherElements cannot pick from more than 32 entries) onnxruntime computes the node."""
     from onnx.reference import ReferenceEvaluator
 
     _guard_size(node, inputs)
     feeds = {name: value for name, value in zip(node.input, inputs) if name and value is not None}
+    model = _one_node_model(node, feeds, opset)
     try:
-        evaluator = ReferenceEvaluator(node, opsets={"": opset})
-        results = evaluator.run(None, feeds)
+        results = list(ReferenceEvaluator(model).run(None, feeds))
     except Exception as error:  # the reference evaluator raises many kinds
-        raise OnnxImportError(
-            f"node '{node.name or node.op_type}' ({node.op_type}) cannot be computed on its "
-            f"constant inputs: {str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__}"
-        ) from None
+        computed = _run_in_onnxruntime(model, feeds)
+        if computed is None:
+            raise OnnxImportError(
+                f"node '{node.name or node.op_type}' ({node.op_type}) cannot be computed on its "
+                f"constant inputs: {_first_line(error)}"
+            ) from None
+        results = computed
     return [np.asarray(r) for r in results]
+
+
+def _run_in_onnxruntime(model: Any, feeds: dict[str, np.ndarray]) -> list[Any] | None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    try:
+        session = ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        return list(session.run(None, feeds))
+    except Exception:  # onnxruntime raises its own kinds
+        return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+def _one_node_model(node: Any, feeds: dict[str, np.ndarray], opset: int) -> Any:
+    """`node` alone in a model of the file's opset: the reference evaluator ignores the opset
+    it is given with a bare node and would compute an old operator by today's definition."""
+    from onnx import helper
+
+    inputs = [
+        helper.make_tensor_value_info(
+            name, helper.np_dtype_to_tensor_dtype(value.dtype), list(value.shape)
+        )
+        for name, value in feeds.items()
+    ]
+    outputs = [helper.make_empty_tensor_value_info(name) for name in node.output if name]
+    graph = helper.make_graph([node], "fold", inputs, outputs)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def _guard_size(node: Any, inputs: list[np.ndarray | None]) -> None:
@@ -48,10 +93,12 @@ def _guard_size(node: Any, inputs: list[np.ndarray | None]) -> None:
     elif op == "Range" and len(inputs) == 3 and all(i is not None for i in inputs):
         start, limit, delta = (float(np.asarray(i).reshape(())) for i in inputs)  # type: ignore[union-attr]
         planned = 0 if delta == 0 else max(0, math.ceil((limit - start) / delta))
-    if planned > MAX_FOLDED_VALUES or planned < 0:
+    if planned < 0:
+        raise OnnxImportError(f"node '{node.name or op}' ({op}) asks for a negative size")
+    problem = too_big(planned * FOLDED_BYTES) if planned > _ALWAYS_FITS else None
+    if problem is not None:
         raise OnnxImportError(
-            f"node '{node.name or op}' ({op}) would create {planned:,} values; the file asks for "
-            "far more memory than a network needs"
+            f"node '{node.name or op}' ({op}) would create {planned:,} values, {problem}"
         )
 
 

@@ -194,19 +194,47 @@ def pool(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
         raise Unsupported("dilated pooling has no layer")
     strides = list(attrs.get("strides", [1] * axes))
     begins, ends = pads_for(attrs, x.shape[1:], kernel, strides, [1] * axes)
-    if begins != ends:
-        raise Unsupported("uneven padding of a pooling window has no layer")
     average = node.op_type == "AveragePool"
-    if average and any(begins) and not attrs.get("count_include_pad", 0):
+    counted = bool(attrs.get("count_include_pad", 0))
+    ceil = bool(attrs.get("ceil_mode", 0))
+    if begins != ends:
+        if average and counted:  # the zeros are averaged in: pad them in front
+            x, begins = pre_pad(ctx, x, begins, ends), [0] * axes
+        elif not ceil and _ceil_mode_covers(x.shape[1:], kernel, strides, begins, ends, average):
+            ceil = True
+        else:
+            raise Unsupported("uneven padding of a pooling window has no layer")
+    elif average and any(begins) and not counted:
         raise Unsupported("averages that leave padding out of the count have no layer")
     params = {
         "kernel_size": size(kernel),
         "stride": size(strides),
         "padding": size(begins),
-        "ceil_mode": bool(attrs.get("ceil_mode", 0)),
+        "ceil_mode": ceil,
     }
     kind = "Avg" if average else "Max"
     return [ctx.add_layer(f"{kind}Pool{axes}d", params, [x])]
+
+
+def _ceil_mode_covers(
+    spatial: tuple[int, ...],
+    kernel: list[int],
+    strides: list[int],
+    begins: list[int],
+    ends: list[int],
+    average: bool,
+) -> bool:
+    """True when extra padding at the end (Caffe's way of rounding up, common in model-zoo
+    files) is what torch's ceil_mode computes: the same windows, whose part past the input
+    max ignores and an average leaves out of the count (so averages need no front padding)."""
+    from engine.layers._shape import sliding_window
+
+    for n, k, s, b, e in zip(spatial, kernel, strides, begins, ends):
+        if e < b or 2 * b > k or (average and b):
+            return False
+        if (n + b + e - k) // s + 1 != sliding_window(n, k, s, b, ceil=True):
+            return False
+    return True
 
 
 @converter("GlobalAveragePool", "GlobalMaxPool")

@@ -141,13 +141,19 @@ def prelu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, An
 def softmax(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
 ) -> list[Value]:
+    """From opset 13 softmax runs along one axis. Before, it treats every axis from `axis` on
+    as one (flatten to 2-D, softmax, reshape back): the layers that compute that are a
+    reshape merging those axes, a softmax over the merged one and a reshape back."""
+    from engine.onnx_import.ops_shape import reshape_to
+
     x = tensor(ins[0])
     axis = sample_axis(int(attrs.get("axis", -1 if ctx.opset >= 13 else 1)), x)
-    if ctx.opset < 13 and axis != len(x.shape) - 1:
-        raise Unsupported(
-            "before opset 13 softmax flattens the axes after 'axis'; only the last axis maps"
-        )
-    return [ctx.add_layer(node.op_type, {"axis": axis if axis != len(x.shape) - 1 else -1}, [x])]
+    last = len(x.shape) - 1
+    if ctx.opset >= 13 or axis == last:
+        return [ctx.add_layer(node.op_type, {"axis": axis if axis != last else -1}, [x])]
+    merged = reshape_to(ctx, x, (*x.shape[:axis], math.prod(x.shape[axis:])))
+    normalised = ctx.add_layer(node.op_type, {"axis": -1}, [merged])
+    return [reshape_to(ctx, normalised, x.shape)]
 
 
 @converter("Dropout")

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from engine.onnx_import.errors import OnnxImportError
+from engine.onnx_import.memory import HELD_COPIES, gib, too_big
 
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit
-MAX_TENSOR_VALUES = 2**28  # 1 GiB of float32 in one weight tensor
 MAX_SAMPLE_VALUES = 2**28  # values per sample at the input
+BYTES_PER_WEIGHT = 4  # float32, as the imported network holds them
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def read_model(path: Path) -> Any:
         raise OnnxImportError(f"{path}: not an ONNX model (nested too deeply)", code=2) from None
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
         raise OnnxImportError(f"{path}: not an ONNX model (no graph of operators in it)", code=2)
+    _check_memory(model, path)
     _load_external_data(model, path)
     _check_tensor_sizes(model, path)
     try:
@@ -83,19 +85,67 @@ def _load_external_data(model: Any, path: Path) -> None:
         ) from None
 
 
-def _check_tensor_sizes(model: Any, path: Path) -> None:
-    """Refuse tensors that declare more values than they hold, or than memory allows."""
-    from onnx import helper
-
+def _tensors(model: Any) -> list[Any]:
+    """Every tensor the file stores: the weights and the values of Constant operators."""
     tensors = list(model.graph.initializer)
     tensors += [a.t for n in model.graph.node for a in n.attribute if a.type == a.TENSOR]
-    for tensor in tensors:
-        count = math.prod(tensor.dims) if tensor.dims else 1
-        if any(d < 0 for d in tensor.dims) or count > MAX_TENSOR_VALUES:
+    return tensors
+
+
+def _check_memory(model: Any, path: Path) -> None:
+    """Refuse a file whose weights would not fit in this machine's free memory while it is
+    imported; the sizes are what the file declares, so nothing big is allocated to find out."""
+    sizes: dict[str, int] = {}
+    for tensor in _tensors(model):
+        if any(d < 0 for d in tensor.dims):
             raise OnnxImportError(
-                f"{path}: tensor '{tensor.name}' declares {count:,} values, more than Netwright loads",
-                code=1,
+                f"{path}: tensor '{tensor.name}' has a negative size {list(tensor.dims)} "
+                "(the file is damaged)",
+                code=2,
             )
+        sizes[f"tensor '{tensor.name}'"] = math.prod(tensor.dims)
+    sizes.update(_filled_values(model))
+    values = sum(sizes.values())
+    problem = too_big(values * BYTES_PER_WEIGHT * HELD_COPIES)
+    if problem is not None:
+        largest = max(sizes, key=sizes.__getitem__)
+        raise OnnxImportError(
+            f"{path}: the model holds {values:,} weights ({gib(values * BYTES_PER_WEIGHT)} as "
+            f"float32; the largest, {largest}, {sizes[largest]:,} values); importing it takes "
+            f"{problem}. Import it on a machine with more memory",
+            code=1,
+        )
+
+
+def _filled_values(model: Any) -> dict[str, int]:
+    """Values that ConstantOfShape operators will create from constant shapes, by operator
+    (files with their weights stripped, like onnx's own 'light' test models, are made so)."""
+    from onnx import numpy_helper
+
+    shapes = {t.name: t for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for attribute in node.attribute:
+                if attribute.name == "value":
+                    shapes[node.output[0]] = attribute.t
+    filled = {}
+    for index, node in enumerate(model.graph.node):
+        if node.op_type == "ConstantOfShape" and node.input and node.input[0] in shapes:
+            try:
+                dims = numpy_helper.to_array(shapes[node.input[0]]).reshape(-1)
+            except (ValueError, TypeError):
+                continue  # a damaged shape tensor: the checker and folding report it
+            name = node.name or f"{node.op_type} #{index + 1}"
+            filled[f"'{name}' (ConstantOfShape)"] = math.prod(max(int(d), 0) for d in dims)
+    return filled
+
+
+def _check_tensor_sizes(model: Any, path: Path) -> None:
+    """Refuse tensors that declare more values than they hold (a damaged or hostile file)."""
+    from onnx import helper
+
+    for tensor in _tensors(model):
+        count = math.prod(tensor.dims) if tensor.dims else 1
         if tensor.HasField("raw_data"):
             try:
                 itemsize = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize
@@ -109,6 +159,25 @@ def _check_tensor_sizes(model: Any, path: Path) -> None:
                     f"{len(tensor.raw_data)} bytes (the file is damaged)",
                     code=2,
                 )
+        elif tensor.data_type != tensor.STRING and not _typed_values_fit(tensor, count):
+            raise OnnxImportError(
+                f"{path}: tensor '{tensor.name}' declares shape {list(tensor.dims)} but holds "
+                "a different number of values (the file is damaged)",
+                code=2,
+            )
+
+
+def _typed_values_fit(tensor: Any, count: int) -> bool:
+    """True when a tensor stored as a list of numbers (not raw bytes) holds `count` of them."""
+    from onnx import helper
+
+    try:
+        field = helper.tensor_dtype_to_field(tensor.data_type)
+    except (KeyError, TypeError, ValueError):
+        return False
+    held = len(getattr(tensor, field))
+    complex_type = tensor.data_type in (tensor.COMPLEX64, tensor.COMPLEX128)
+    return held == count * (2 if complex_type else 1)
 
 
 def model_input(model: Any, path: Path) -> ModelInput:

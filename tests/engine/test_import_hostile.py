@@ -178,3 +178,50 @@ def test_a_good_import_prints_what_it_wrote(good_file: Path, tmp_path: Path, cap
     assert "1 layers from 1 ONNX operators" in out and "largest absolute difference" in out
     assert (tmp_path / "net.safetensors").is_file()
     assert run(["check", str(tmp_path / "net.netwright.json")]) == 0
+
+
+def test_what_has_no_place_in_a_layer_graph_is_refused_for_what_it_is(
+    tmp_path: Path, capsys
+) -> None:
+    """Control flow and sequences can never be layers; Sin merely has none yet. One message
+    names them all with their counts, the never-kind first."""
+    branch = helper.make_graph(
+        [helper.make_node("Identity", ["a"], ["branch_out"])],
+        "branch",
+        [],
+        [helper.make_tensor_value_info("branch_out", TensorProto.FLOAT, ["n", 4])],
+    )
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="relu"),
+        helper.make_node(
+            "Constant", [], ["yes"], value=numpy_helper.from_array(np.array(True), "yes")
+        ),
+        helper.make_node(
+            "If", ["yes"], ["chosen"], then_branch=branch, else_branch=branch, name="choice"
+        ),
+        helper.make_node("SequenceConstruct", ["a", "a"], ["pair"], name="pair_up"),
+        helper.make_node("ConcatFromSequence", ["pair"], ["joined"], axis=1, name="join_pair"),
+        helper.make_node("Sin", ["a"], ["s"], name="sine"),
+        helper.make_node("Sum", ["chosen", "s", "joined"], ["y"], name="total"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])],
+    )
+    path = save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "m.onnx"
+    )
+    code, err = import_cli(path, tmp_path, capsys)
+    assert code == 1 and "4 operator(s)" in err
+    lines = [line.strip() for line in err.splitlines()[1:]]
+    assert lines[0].startswith("If: control flow has no place in a layer graph")
+    assert "(1x: 'choice')" in lines[0]
+    assert any(
+        line.startswith("SequenceConstruct: sequence values have no place") for line in lines
+    )
+    assert any(
+        line.startswith("ConcatFromSequence: sequence values have no place") for line in lines
+    )
+    assert lines[-1] == "Sin: no layer computes it (1x: 'sine')"
