@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -59,6 +59,7 @@ FILE_FILTER = f"Netwright projects (*{SUFFIX} *.json);;All files (*)"
 
 class MainWindow(QMainWindow):
     project_saved = Signal(object)  # the Path, after Save or Save As wrote the project
+    first_painted = Signal()  # once, just after the window first painted: slow parts start
 
     def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.network_tabs)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        self.installEventFilter(self)  # until the first paint: see eventFilter
         self.palette_dock = self._add_palette_dock()
         self.inspector_dock = self._add_inspector_dock()
         self.problems_dock = self._add_problems_dock()
@@ -423,6 +425,13 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(path, functools.partial(self.open_project, path))
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The first paint: what can wait (the charts, torch) starts once the window is up."""
+        if watched is self and event.type() == QEvent.Type.Paint:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.first_painted.emit)  # dropped if the window goes
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------- drop a project
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,8 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dashboard import style
-from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
 from designer.document import Document
 from designer.qt_helpers import clear_layout
@@ -41,6 +40,9 @@ from engine.data.dataset import DataError, DataSet
 from engine.data.images import image_files, read_image
 from engine.data.spec import load_spec, parse_spec
 from engine.recipes import data_network
+
+if TYPE_CHECKING:
+    from app.panels.class_counts import ClassCounts
 
 SAMPLES_SHOWN = 12
 THUMB = 40
@@ -81,15 +83,12 @@ class DataPanel(QWidget):
         self.fit_label = QLabel("")
         self.fit_label.setObjectName("DataFit")
         self.fit_label.setWordWrap(True)
-        self.counts_widget = ChartWidget(enableMenu=False)
-        self.counts_widget.setBackground(style.plot_background())
-        self.counts_widget.setFixedHeight(110)
-        self.counts_plot = self.counts_widget.getPlotItem()
-        style.style_plot(self.counts_plot)
-        self.counts_plot.setMouseEnabled(x=False, y=False)
-        self.counts_plot.setMenuEnabled(False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=style.TRAIN)
-        self.counts_plot.addItem(self.bars)
+        self.counts_widget = QWidget()  # the chart goes in when there are counts to show
+        QVBoxLayout(self.counts_widget).setContentsMargins(0, 0, 0, 0)
+        self.counts_widget.hide()
+        self._counts: ClassCounts | None = None
+        self._pending_counts: tuple[np.ndarray, list[str]] | None = None
+        self._charts_allowed = False
         self.samples = QWidget()
         self.sample_grid = QGridLayout(self.samples)
         self.sample_grid.setSpacing(4)
@@ -174,7 +173,6 @@ class DataPanel(QWidget):
         if not isinstance(found, DataSet):
             self.summary.setText(found or "")
             self.fit_label.setText("")
-            self.bars.setOpts(x=[], height=[])
             self.counts_widget.setVisible(False)
             return
         shape = found.sample_shape
@@ -248,16 +246,35 @@ class DataPanel(QWidget):
             self.counts_widget.setVisible(False)
             return
         counts = np.bincount(np.asarray(data.y, np.int64).ravel(), minlength=data.classes)
-        self.bars.setOpts(x=np.arange(len(counts)), height=counts)
-        names = list(data.class_names or [])
-        ticks = [
-            (i, names[i] if i < len(names) and len(names[i]) <= 8 else str(i))
-            for i in range(len(counts))
-        ]
-        self.counts_plot.getAxis("bottom").setTicks([ticks])
-        self.counts_plot.setXRange(-0.6, len(counts) - 0.4, padding=0)
-        self.counts_plot.setYRange(0, float(counts.max()) * 1.1 if len(counts) else 1)
+        self._pending_counts = (counts, list(data.class_names or []))
         self.counts_widget.setVisible(True)
+        if self.isVisible():
+            self._draw_counts()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._draw_counts()
+
+    def allow_charts(self) -> None:
+        """The window has painted: the chart may be made now (pyqtgraph is slow to load)."""
+        self._charts_allowed = True
+        if self.isVisible():
+            self._draw_counts()
+
+    def _draw_counts(self) -> None:
+        """The chart, made the first time the panel shows counts (the panel starts hidden
+        behind the inspector, and nothing waits for it before the window's first paint)."""
+        if self._pending_counts is None or not self._charts_allowed:
+            return
+        if self._counts is None:
+            from app.panels.class_counts import ClassCounts
+
+            self._counts = ClassCounts()
+            layout = self.counts_widget.layout()
+            assert layout is not None
+            layout.addWidget(self._counts)
+        self._counts.show_counts(*self._pending_counts)
+        self._pending_counts = None
 
     def _clear_samples(self) -> None:
         clear_layout(self.sample_grid)
