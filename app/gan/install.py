@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.dashboard.dashboard import TABS
 from app.training.buffer import Drained, LiveBuffer
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class GanPage:
         """Show the GAN page for a GAN project, the single-network tabs otherwise."""
         gan = self.is_gan
         regions = getattr(self.controller.dashboard, "regions_index", None)
-        for index in range(self.tabs.count()):
+        for index in [*range(len(TABS)), self.index]:  # the dashboard's own tabs and this one
             if index == regions and not gan:
                 continue  # the dashboard shows Regions when a run sends some
             self.tabs.setTabVisible(index, (index == self.index) == gan)

@@ -1,11 +1,12 @@
 """The Data dock: choose what the network learns from, and see it before training.
 
 Pick a bundled data set or open a file (CSV, NPZ, an image folder, an IDX
-pair); setting the source is one undo step on the document's stack. The
+pair, text); setting the source is one undo step on the document's stack. The
 preview shows how many samples of each class there are, a few samples
 (pictures for images, rows otherwise), the shape of one sample, and whether
 it fits the network's Input node (the same rule training uses: the number of
-values must match).
+values must match). Text shows how the network will read it: its windows,
+the tokenizer's vocabulary, and a few windows as the network sees them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -43,6 +45,8 @@ from engine.recipes import data_network
 
 if TYPE_CHECKING:
     from app.panels.class_counts import ClassCounts
+    from app.panels.text_preview import TextPreviews
+    from engine.text.corpus import TextCorpus
 
 SAMPLES_SHOWN = 12
 THUMB = 40
@@ -55,7 +59,8 @@ class DataPanel(QWidget):
         self.setObjectName("DataPanel")
         self.document = document
         self._loading = False
-        self._cache: dict[str, DataSet | str] = {}
+        self._cache: dict[str, DataSet | TextCorpus | str] = {}
+        self._text_previews: TextPreviews | None = None
         self.choice = QComboBox()
         for name, entry in BUILTINS.items():
             self.choice.addItem(name, f"builtin:{name}")
@@ -70,6 +75,10 @@ class DataPanel(QWidget):
         menu.addAction("NumPy archive (.npz)…", lambda: self.open_file("npz"))
         menu.addAction("Image folder (one sub-folder per class)…", lambda: self.open_file("images"))
         menu.addAction("IDX images and labels…", lambda: self.open_file("idx"))
+        menu.addSeparator()
+        menu.addAction("Text file (to continue)…", lambda: self.open_file("text"))
+        menu.addAction("Folder of text files (to continue)…", lambda: self.open_file("textdir"))
+        menu.addAction("Labelled texts (CSV: text, label)…", lambda: self.open_file("textcsv"))
         open_button.setMenu(menu)
         open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         row = QHBoxLayout()
@@ -96,6 +105,10 @@ class DataPanel(QWidget):
         self.rows = QTableWidget()
         self.rows.setMaximumHeight(180)
         self.rows.hide()
+        self.text_samples = QTextBrowser()  # text: windows as the network reads them
+        self.text_samples.setObjectName("TextSamples")
+        self.text_samples.setMinimumHeight(220)
+        self.text_samples.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 6)
         layout.addLayout(row)
@@ -105,6 +118,7 @@ class DataPanel(QWidget):
         layout.addWidget(self.counts_widget)
         layout.addWidget(self.samples)
         layout.addWidget(self.rows)
+        layout.addWidget(self.text_samples, 1)
         layout.addStretch(1)
         document.analysed.connect(lambda _a: self.load())
         document.project_replaced.connect(self.load)
@@ -130,10 +144,11 @@ class DataPanel(QWidget):
 
     def open_file(self, kind: str) -> None:
         start = str(self.document.project.path.parent) if self.document.project.path else ""
-        if kind == "images":
-            folder = QFileDialog.getExistingDirectory(self, "Image folder", start)
+        if kind in ("images", "textdir"):
+            title = "Image folder" if kind == "images" else "Folder of text files"
+            folder = QFileDialog.getExistingDirectory(self, title, start)
             if folder:
-                self.set_source(f"images:{folder}")
+                self.set_source(f"{'images' if kind == 'images' else 'text'}:{folder}")
             return
         if kind == "idx":
             images, _ = QFileDialog.getOpenFileName(self, "IDX images", start, "IDX files (*)")
@@ -143,7 +158,12 @@ class DataPanel(QWidget):
             if labels:
                 self.set_source(f"idx:{images},{labels}")
             return
-        pattern = "CSV files (*.csv)" if kind == "csv" else "NumPy archives (*.npz)"
+        pattern = {
+            "csv": "CSV files (*.csv)",
+            "npz": "NumPy archives (*.npz)",
+            "text": "Text files (*.txt *.md *.py *.rst);;All files (*)",
+            "textcsv": "CSV files (*.csv)",
+        }[kind]
         path, _ = QFileDialog.getOpenFileName(self, "Data file", start, pattern)
         if path:
             self.set_source(f"{kind}:{path}")
@@ -170,6 +190,9 @@ class DataPanel(QWidget):
     def _preview(self, spec: str | None) -> None:
         found = self._data(spec) if spec else None
         self._clear_samples()
+        if found is not None and not isinstance(found, (DataSet, str)):
+            self._show_text(found)
+            return
         if not isinstance(found, DataSet):
             self.summary.setText(found or "")
             self.fit_label.setText("")
@@ -187,7 +210,28 @@ class DataPanel(QWidget):
         else:
             self._show_rows(found)
 
-    def _data(self, spec: str) -> DataSet | str:
+    def _show_text(self, corpus: TextCorpus) -> None:
+        """A corpus as the network will read it (tokenized: loaded with the first text)."""
+        from app.panels.text_preview import TextPreviews
+
+        if self._text_previews is None:
+            self._text_previews = TextPreviews()
+        shown = self._text_previews.preview(corpus, self._data_analysis(), self.document.project)
+        self.summary.setText(shown.summary)
+        self.fit_label.setText(shown.fit)
+        self._fit_state(shown.state)
+        if shown.counts is not None:
+            self._pending_counts = (shown.counts, list(shown.class_names))
+            self.counts_widget.setVisible(True)
+            if self.isVisible():
+                self._draw_counts()
+        else:
+            self.counts_widget.setVisible(False)
+        if shown.rows:
+            self.text_samples.setHtml(windows_html(shown.rows))
+            self.text_samples.show()
+
+    def _data(self, spec: str) -> DataSet | TextCorpus | str:
         """The data set a spec names (cached), or why it cannot be read."""
         if spec in self._cache:
             return self._cache[spec]
@@ -195,9 +239,17 @@ class DataPanel(QWidget):
         try:
             parsed = parse_spec(spec, base)
             if parsed.kind == "images":
-                found: DataSet | str = folder_preview(parsed.paths[0], self._input_shape())
+                found: DataSet | TextCorpus | str = folder_preview(
+                    parsed.paths[0], self._input_shape()
+                )
             else:
-                found = load_spec(parsed, need_targets=False)
+                section = self.document.project.dataset
+                found = load_spec(
+                    parsed,
+                    need_targets=False,
+                    target_column=section.get("target_column"),
+                    text_column=section.get("text_column"),
+                )
         except DataError as error:
             found = str(error)
         except (OSError, ValueError) as error:
@@ -279,6 +331,7 @@ class DataPanel(QWidget):
     def _clear_samples(self) -> None:
         clear_layout(self.sample_grid)
         self.rows.hide()
+        self.text_samples.hide()
         self.samples.hide()
 
     def _show_images(self, data: DataSet) -> None:
@@ -321,6 +374,27 @@ class DataPanel(QWidget):
                 self.rows.setItem(i, columns, QTableWidgetItem(text))
         self.rows.resizeColumnsToContents()
         self.rows.show()
+
+
+def windows_html(rows: tuple[tuple[str, str], ...]) -> str:
+    """Sample windows as the network reads them: the text itself, each with its label."""
+    from html import escape
+
+    from designer import theme
+
+    colours = theme.current()
+    blocks = []
+    for text, label in rows:
+        chip = (
+            f"<div style='color:{colours.accent}; font-weight:600'>{escape(label)}</div>"
+            if label
+            else ""
+        )
+        blocks.append(
+            f"{chip}<pre style='margin:0 0 10px 0; padding:4px; white-space:pre-wrap; "
+            f"background:{colours.node_body}; color:{colours.text}'>{escape(text)}</pre>"
+        )
+    return "".join(blocks)
 
 
 def folder_preview(folder: Path, input_shape: tuple[int, ...] | None) -> DataSet:
