@@ -12,6 +12,7 @@ from engine.graph import PortRef
 from engine.onnx_import import (  # noqa: F401 (they register converters)
     attention_layer,
     ops_norm,
+    ops_pad,
     ops_shape,
 )
 from engine.onnx_import.attention import NEAR_MISS, recognise_attention
