@@ -196,7 +196,7 @@ gap(
     "the mask built from Mod, Range, Equal, Where, ScatterND, Not, Pow and Expand over the "
     "window grid",
     (
-        "Softmax: attention that is not plain self-attention of one input",
+        "Softmax: attention that is not self-attention of one input",
         "Mul: it computes with the batch size",
         "Mod: no layer computes it",
         "ConstantOfShape: no layer computes it",
@@ -214,7 +214,7 @@ gap(
     "Swin's shifted-window attention (masked, with relative-position bias), and its window "
     "partition reshaping windows into the batch axis",
     (
-        "Softmax: attention that is not plain self-attention of one input",
+        "Softmax: attention that is not self-attention of one input",
         "Reshape: it reshapes across the batch axis",
     ),
     f"{DY}/swin_t",
@@ -232,26 +232,17 @@ gap(
     f"{HF_TS}/bert",
 )
 gap(
-    "BERT: attention with a padding mask (IsNaN/Where guard around the Softmax), and the "
-    "position and token-type embeddings added as a constant with no layer to fold into",
-    (
-        "Softmax: attention that is not plain self-attention of one input",
-        "Add: it applies a constant that cannot be folded into the layer before it",
-        "IsNaN: no layer computes it",
-        "Where: no layer computes it",
-    ),
+    "BERT: the position and token-type embeddings added as a constant with no layer to fold "
+    "into (needs a Constant layer and a broadcasting Add); its attention, masked with an "
+    "IsNaN/Where guard, imports",
+    ("Add: it applies a constant that cannot be folded into the layer before it",),
     f"{HF_DY}/bert",
 )
 gap(
-    "GPT-2: causal self-attention (masked Softmax with an IsNaN/Where guard), the fused q/k/v "
-    "projection Split into three, the tanh GELU (Pow), and position embeddings added as a "
-    "constant",
+    "GPT-2: the tanh GELU (Pow), and position embeddings added as a constant; its causal "
+    "self-attention (fused q/k/v projection Split into three, IsNaN/Where guard) imports",
     (
-        "Softmax: attention that is not plain self-attention of one input",
         "Add: it applies a constant that cannot be folded into the layer before it",
-        "Split: no layer computes it",
-        "IsNaN: no layer computes it",
-        "Where: no layer computes it",
         "Pow: no layer computes it",
     ),
     f"{HF_DY}/gpt2",

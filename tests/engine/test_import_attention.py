@@ -165,18 +165,42 @@ def test_attention_with_another_scale_is_refused_not_guessed(tmp_path: Path) -> 
     assert not (tmp_path / "s.netwright.json").exists()
 
 
-def test_attention_with_a_causal_mask_is_refused_by_name(tmp_path: Path) -> None:
-    class Causal(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
-            self.register_buffer("mask", torch.triu(torch.full((5, 5), -math.inf), diagonal=1))
+class Masked(nn.Module):
+    """torch's MultiheadAttention with a fixed mask buffer, as users write causal attention."""
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.attention(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+    def __init__(self, mask: torch.Tensor) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.register_buffer("mask", mask)
 
-    export(randomised(Causal()), torch.randn(2, 5, 8), tmp_path / "c.onnx")
-    with pytest.raises(OnnxImportError, match="Softmax: attention that is not plain") as caught:
-        import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_torch_attention_with_a_causal_mask_imports_as_causal_attention(
+    dynamo: bool, tmp_path: Path
+) -> None:
+    model = randomised(Masked(torch.triu(torch.full((5, 5), -math.inf), diagonal=1)))
+    export(model, torch.randn(2, 5, 8), tmp_path / "c.onnx", dynamo=dynamo)
+    layers, again = reimported(tmp_path / "c.onnx", tmp_path)
+    assert layers[1] == (
+        "MultiheadAttention",
+        {"num_heads": 2, "dropout": 0.0, "bias": True, "causal": True},
+    )
+    x = np.random.default_rng(5).standard_normal((3, 5, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert relative(expected, run(again, x)) <= 1e-4
+
+
+def test_attention_with_a_mask_that_is_neither_causal_nor_padding_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    mask = torch.zeros(5, 5)
+    mask[:, 0] = -math.inf  # nobody may look at the first step
+    export(randomised(Masked(mask)), torch.randn(2, 5, 8), tmp_path / "m.onnx")
+    with pytest.raises(OnnxImportError, match="neither causal nor key padding") as caught:
+        import_onnx(tmp_path / "m.onnx", tmp_path / "m.netwright.json")
     assert caught.value.code == 1
-    assert not (tmp_path / "c.netwright.json").exists()
+    assert not (tmp_path / "m.netwright.json").exists()
