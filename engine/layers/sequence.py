@@ -131,8 +131,7 @@ _PADDING_ID = Param(
     0,
     "With the 'padding' input wired: steps whose value there equals this are ignored as "
     "keys (a padding token's id; 0 also reads an attention mask of 1 = token, 0 = padding).",
-    minimum=-(2**31),
-    maximum=2**31 - 1,
+    minimum=0,
 )
 _PORTS = (
     Port("in", "the sequence, steps x features"),

@@ -241,19 +241,20 @@ class _Graph:
             value = data[0]
         return None
 
-    def _leads_to_scores(self, value: str) -> bool:
-        """True when `value` is a MatMul of two computed tensors, maybe scaled."""
-        for _ in range(3):
-            node = self.producer.get(value)
-            if node is None or self.kinds.get(value) != "data":
-                return False
-            data = self.data_inputs(node)
-            if node.op_type == "MatMul":
-                return len(data) == 2
-            if node.op_type not in ("Mul", "Div") or len(data) != 1:
-                return False
-            value = data[0]
-        return False
+    def _leads_to_scores(self, value: str, depth: int = 5) -> bool:
+        """True when `value` is a MatMul of two computed tensors, maybe scaled and masked."""
+        node = self.producer.get(value)
+        if node is None or depth == 0 or self.kinds.get(value) != "data":
+            return False
+        data = self.data_inputs(node)
+        if node.op_type == "MatMul":
+            return len(data) == 2
+        if node.op_type in ("Add", "Where"):
+            offered = node.input[:2] if node.op_type == "Add" else node.input[1:3]
+            return any(self._leads_to_scores(i, depth - 1) for i in offered)
+        if node.op_type not in ("Mul", "Div") or len(data) != 1:
+            return False
+        return self._leads_to_scores(data[0], depth - 1)
 
     def _past_nan_guard(self, value: str) -> str:
         """``Where(IsNaN(p), 0, p)`` after a Softmax (the dynamo exporter's guard for rows

@@ -79,7 +79,7 @@ class _Masks:
 
 def _candidates(match: AttentionMatch) -> list[_Masks]:
     if match.padding is not None:
-        ids = [int(i) for i in match.padding_ids if float(i).is_integer()]
+        ids = [int(i) for i in match.padding_ids if float(i).is_integer() and i >= 0] or [0]
         return [_Masks(causal, i) for causal in (False, True) for i in ids]
     return [_Masks(), _Masks(causal=True)] if match.masked else [_Masks()]
 

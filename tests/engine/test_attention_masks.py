@@ -4,6 +4,7 @@ ONNX exporters and come back through the import with their masks."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -233,3 +234,25 @@ def test_plain_attention_layers_export_python_as_before(tmp_path: Path) -> None:
     source = (tmp_path / "plain.py").read_text()
     assert "nn.TransformerEncoderLayer(8, 2, dim_feedforward=16" in source
     assert "Masked" not in source
+
+
+def test_a_bert_style_project_with_key_padding_trains_headless(tmp_path: Path, capsys) -> None:
+    """The marker example with both encoders blind to token 0 and the first causal: the
+    command line trains it, the loss stays finite, and the weights are saved."""
+    from engine.cli import run
+    from engine.project import save_project
+    from engine.resources import examples
+
+    project = load_project(next(e for e in examples() if e.name == "transformer-marker").path)
+    project.graph.set_param("encoder1", "causal", True)
+    for encoder in ("encoder1", "encoder2"):
+        project.graph.connect(PortRef("input", "out"), PortRef(encoder, "padding"))
+    path = tmp_path / "masked.netwright.json"
+    save_project(project, path)
+    metrics = tmp_path / "metrics.jsonl"
+    assert run(["train", str(path), "--epochs", "1", "--metrics-out", str(metrics)]) == 0
+    events = [json.loads(line) for line in metrics.read_text().splitlines()]
+    (epoch,) = [e for e in events if e["event"] == "epoch"]
+    assert np.isfinite(epoch["train_loss"]) and np.isfinite(epoch["val_loss"])
+    assert events[-1]["status"] == "completed"
+    assert (tmp_path / "masked.safetensors").is_file()
