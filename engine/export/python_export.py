@@ -113,7 +113,14 @@ def _header(project: Project, name: str) -> str:
 
 
 def _custom_sources(names: set[str]) -> str:
-    """Source of each needed class of engine.modules, in the order that file defines them."""
+    """Source of each needed class of engine.modules, and of the classes of engine.modules
+    they build on (the masks attention layers share), in the order that file defines them."""
+    names = {
+        base.__name__
+        for name in names
+        for base in inspect.getmro(getattr(modules, name))
+        if base.__module__ == modules.__name__
+    }
     ordered = [n for n, _ in inspect.getmembers(modules, inspect.isclass) if n in names]
     position = {n: inspect.getsourcelines(getattr(modules, n))[1] for n in ordered}
     chunks = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.layers import activation, conv, core, merge, norm, sequence, shaping
+from engine.layers import activation, conv, core, merge, norm, padding, sequence, shaping
 from engine.layers.base import LayerType, Param, Port, Shape, ShapeError
 
 CATEGORY_ORDER = (
@@ -22,7 +22,7 @@ CATEGORY_ORDER = (
 
 CATALOGUE: dict[str, LayerType] = {
     layer.name: layer
-    for module in (core, conv, norm, activation, sequence, merge, shaping)
+    for module in (core, conv, padding, norm, activation, sequence, merge, shaping)
     for layer in module.LAYERS
 }
 

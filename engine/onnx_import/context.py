@@ -56,8 +56,10 @@ class Importer:
             raise Unsupported(f"maps to {type_name}, but {error.message}") from None
         sources = self._distinct_sources(inputs)
         self.graph.add_node(type_name, node_id, params)
-        port = layer.inputs[0].name if layer.inputs else "in"
-        for source in sources:
+        ports = [p.name for p in layer.inputs] or ["in"]
+        for index, source in enumerate(sources):
+            # one port takes every wire (a merge); several take one wire each, in order
+            port = ports[index] if len(ports) > 1 else ports[0]
             self.graph.connect(PortRef(source, "out"), PortRef(node_id, port))
         if weights:
             self.weights[node_id] = {

@@ -12,33 +12,38 @@ from engine.graph import PortRef
 from engine.onnx_import import (  # noqa: F401 (they register converters)
     attention_layer,
     ops_norm,
+    ops_pad,
     ops_shape,
 )
-from engine.onnx_import.attention import NEAR_MISS, recognise_attention
+from engine.onnx_import.attention import FUSED_OP, NEAR_MISS, recognise_attention
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.errors import OnnxImportError
 from engine.onnx_import.folding import fold, has_batch, shape_op
 from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
+from engine.onnx_import.primitives import attention_as_primitives
 from engine.onnx_import.reader import model_input
 from engine.onnx_import.recurrent import view_op
 from engine.onnx_import.refusals import gap_message, no_place
 from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
-from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
+from engine.onnx_import.values import (
+    BATCH,
+    SKIPPED,
+    Const,
+    ShapeVec,
+    Skipped,
+    Tensor,
+    Unavailable,
+    Value,
+)
 
-
-class _Skipped:
-    """The output of a node that could not be converted: its readers are skipped quietly."""
-
-
-SKIPPED = _Skipped()
 # operators that only ever fold away or compute shapes: never a gap by themselves
 _STRUCTURAL = {"Constant", "Shape", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Cast"}
 
 
 def convert(model: Any, path: Path) -> Importer:
     """The importer holding the new graph and weights; raises OnnxImportError listing every gap."""
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     opset = default_opset(model)
     if opset < OLDEST_OPSET:  # build_project upgrades such files first
@@ -55,7 +60,7 @@ def convert(model: Any, path: Path) -> Importer:
         {"shape": list(entry.shape), "dtype": "int64" if entry.integer else "float32"},
     )
     importer.shapes[input_id] = entry.shape
-    values: dict[str, Value | _Skipped] = {entry.name: Tensor(input_id, entry.shape, entry.integer)}
+    values: dict[str, Value | Skipped] = {entry.name: Tensor(input_id, entry.shape, entry.integer)}
     for initializer in model.graph.initializer:
         values[initializer.name] = Const(numpy_helper.to_array(initializer))
     constants = {k: v.value for k, v in values.items() if isinstance(v, Const)}
@@ -78,7 +83,7 @@ def convert(model: Any, path: Path) -> Importer:
             gaps[f"{node.op_type} (domain '{node.domain}')"].append(node.name or node.op_type)
             _skip(values, node)
             continue
-        inputs: list[Value | _Skipped | None] = []
+        inputs: list[Value | Skipped | None] = []
         for name in node.input:
             if not name:
                 inputs.append(None)
@@ -90,16 +95,20 @@ def convert(model: Any, path: Path) -> Importer:
                 )
             else:
                 inputs.append(values[name])
-        if any(isinstance(v, _Skipped) for v in inputs):
+        if any(isinstance(v, Skipped) for v in inputs):
             if node.op_type not in CONVERTERS and node.op_type not in _STRUCTURAL:
                 gaps[f"{node.op_type}: no layer computes it"].append(node.name or node.op_type)
             _skip(values, node)
             continue
-        attrs = {a.name: _attribute(helper.get_attribute_value(a)) for a in node.attribute}
+        attrs = _attributes(node)
         importer.current = node
         try:
             outputs = _convert_node(importer, node, inputs, attrs, opset)  # type: ignore[arg-type]
         except Unsupported as reason:
+            if node.op_type == FUSED_OP and attention_as_primitives(
+                importer, node, values, _convert_node, _attributes
+            ):
+                continue  # not MultiheadAttention, but layers compute its operators
             gaps[f"{node.op_type}: {reason}"].append(node.name or node.op_type)
             _skip(values, node)
             continue
@@ -196,6 +205,12 @@ def _constant_nodes(model: Any) -> dict[str, np.ndarray]:
             except Unsupported:
                 continue
     return found
+
+
+def _attributes(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: _attribute(helper.get_attribute_value(a)) for a in node.attribute}
 
 
 def _attribute(value: Any) -> Any:

@@ -86,3 +86,10 @@ class Unavailable:
 
 
 Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Unavailable
+
+
+class Skipped:
+    """The output of a node that could not be converted: its readers are skipped quietly."""
+
+
+SKIPPED = Skipped()
