@@ -14,8 +14,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -128,8 +128,7 @@ class WritingView(QWidget):
         self.button.setObjectName("GenerateButton")
         self.button.setToolTip("Continue the prompt with the trained weights (Ctrl+Return)")
         self.button.clicked.connect(self.generate)
-        shortcut = QShortcut(QKeySequence("Ctrl+Return"), self.prompt)
-        shortcut.activated.connect(self.generate)
+        self.prompt.installEventFilter(self)  # Ctrl+Return writes (the editor takes Return)
         self.status = QLabel("")
         self.status.setObjectName("InspectorDim")
         self.status.setWordWrap(True)
@@ -145,6 +144,18 @@ class WritingView(QWidget):
         column.addLayout(row)
         column.addWidget(self.output, 1)
         return box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.prompt
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.generate()
+            return True
+        return super().eventFilter(watched, event)
 
     def _spin(self, key: str) -> QSpinBox:
         setting = BY_KEY[key]

@@ -176,7 +176,7 @@ PYTHON_SOURCE_FILES = (
 )  # fmt: skip
 # Packages whose code reads differently enough to tell apart from a few lines.
 PYTHON_MODULE_PACKAGES = ("asyncio", "email", "http", "unittest", "xml")
-CHUNK_CHARACTERS = 240  # a python-modules sample: whole lines up to about this much text
+CHUNK_CHARACTERS = 200  # a python-modules sample: whole lines up to about this much text
 CHUNKS_PER_PACKAGE = 1000  # evenly spread over each package's files, so classes balance
 
 

@@ -146,3 +146,29 @@ def test_check_and_train_name_what_does_not_fit_text(tmp_path: Path, capsys: Any
     project.write_text(json.dumps(data))
     assert run(["check", str(project)]) == 1
     assert "next_token loss needs a score for every token at every step" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["tiny-gpt", "text-classifier"])
+def test_the_text_examples_train_and_the_gpt_writes(tmp_path: Path, capsys: Any, name: str) -> None:
+    from engine.resources import example
+
+    project = tmp_path / f"{name}.netwright.json"
+    assert run(["new", str(project), "--example", name]) == 0
+    if name == "tiny-gpt":  # a short text, so one epoch takes seconds
+        (tmp_path / "short.txt").write_text(VERSE * 60, encoding="utf-8")
+        data = ["--dataset", f"text:{tmp_path / 'short.txt'}"]
+    else:
+        data = []
+    metrics = tmp_path / "metrics.jsonl"
+    args = ["train", str(project), "--epochs", "1", "--metrics-out", str(metrics), *data]
+    assert run(args) == 0
+    end = events(metrics)[-1]
+    assert end["status"] == "completed"
+    if name == "tiny-gpt":
+        assert "val_perplexity" in end
+        capsys.readouterr()
+        assert run(["generate", str(project), "--prompt", "the ", "--tokens", "20"]) == 0
+        assert capsys.readouterr().out.startswith("the ")
+    else:
+        assert end["val_accuracy"] > 0.3  # five packages: chance is 0.2
+    assert example(name).path.is_file()
