@@ -3,9 +3,10 @@ leaves through torch's torch.export-based (dynamo) exporter as a verified file.
 
 torch has deprecated the TorchScript exporter Netwright uses by default; these cases
 prove the day it is gone costs nothing but time. Each dynamo export takes seconds, so
-most cases are slow (`make test-models` and `pytest -m slow` run them); a handful
-covering every kind of layer (convolution, pooling, padding, recurrent, attention with
-masks, a multi-output layer, a whole example) run in `make test`.
+most cases are slow (`pytest -m slow tests/engine/test_export_dynamo.py` runs them); a handful
+covering every kind of layer (convolution, 3-D pooling, padding, recurrent, attention,
+a multi-output layer, a whole example) run in `make test`; masked attention is in
+test_attention_masks.py.
 """
 
 from __future__ import annotations
