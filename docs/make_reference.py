@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 from engine.layers import by_category  # noqa: E402
 from engine.recipes import GAN_RECIPE, GAN_SECTIONS  # noqa: E402
 from engine.settings import TRAINING, TRAINING_SECTIONS  # noqa: E402
-from engine.settings.generation import GENERATION  # noqa: E402
 from engine.settings.declared import markdown_table  # noqa: E402
+from engine.settings.generation import GENERATION  # noqa: E402
 
 
 def readme_table() -> str:
