@@ -214,7 +214,9 @@ class MultiGpuLauncher(QObject):
             return
         result = SimpleNamespace(history=self.epochs, best_epoch=None, status=status)
         self.controller.weights.keep(
-            SimpleNamespace(result=result, states={"network": state}, project=self.trained)
+            SimpleNamespace(
+                result=result, states={"network": state}, project=self.trained, tokenizer=None
+            )
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.layers._shape import expect_rank
+from engine.layers._shape import expect_rank, fmt
 from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call, numel
 
 _EPS = Param(
@@ -130,6 +130,16 @@ LOCAL_RESPONSE_NORM = LayerType(
     summary=("size",),
 )
 
+def _instance_norm_shape(p: Params, ins: list[Shape]) -> Shape:
+    shape = expect_rank(ins[0], (2, 3, 4), "channels first: C x L, C x H x W or C x D x H x W")
+    if numel(shape[1:]) < 2:
+        raise ShapeError(
+            f"needs more than one value per channel to normalize, but gets {fmt(shape)}",
+            hint="normalize before the pooling that shrank it, or use LayerNorm",
+        )
+    return shape
+
+
 INSTANCE_NORM = LayerType(
     name="InstanceNorm",
     category="Normalization",
@@ -145,9 +155,7 @@ INSTANCE_NORM = LayerType(
         _EPS,
         Param("affine", "bool", False, "Learn a scale and shift per channel."),
     ),
-    infer=lambda p, ins: expect_rank(
-        ins[0], (2, 3, 4), "channels first: C x L, C x H x W or C x D x H x W"
-    ),
+    infer=_instance_norm_shape,
     module=lambda p, ins: call(
         f"nn.InstanceNorm{len(ins[0]) - 1}d", ins[0][0], eps=p["eps"], affine=p["affine"]
     ),

@@ -4,8 +4,9 @@ Standard operators map to catalogue layers; constant subgraphs are folded into
 weights; operators with no layer are refused by name, all in one message.
 Some layers arrive as many operators and are recognised from their structure:
 GELU, SiLU, MatMul+Add as Linear, RNN/LSTM/GRU with their wrappers, and torch's
-self-attention (some 150 operators) as one MultiheadAttention, kept only after
-its subgraph is run and found to compute the same. A TransformerEncoderLayer
+self-attention (some 150 operators, causal or key-padding masks included) as one
+MultiheadAttention, kept only after its subgraph is run and found to compute the
+same. A TransformerEncoderLayer
 comes back as its parts: MultiheadAttention, Add, LayerNorm, Linear, activation,
 Linear, Add, LayerNorm.
 Before anything is written, the imported network is run against the original

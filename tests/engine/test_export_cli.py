@@ -42,11 +42,19 @@ def test_chosen_opset_is_used(project_file: Path, tmp_path, capsys) -> None:
     assert "opset 13" in capsys.readouterr().out
 
 
+def test_the_dynamo_exporter_can_be_chosen(project_file: Path, tmp_path, capsys) -> None:
+    out = tmp_path / "d.onnx"
+    assert run(["export", str(project_file), "--onnx", str(out), "--exporter", "dynamo"]) == 0
+    assert "opset 18, dynamo exporter" in capsys.readouterr().out
+    assert out.is_file()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--opset", "99"], "opset 99 is not supported"),
         (["--weights", "missing.safetensors"], "no such weights file"),
+        (["--exporter", "dynamo", "--opset", "17"], "writes opset 18 and newer, not 17"),
     ],
 )
 def test_bad_options_exit_2(project_file: Path, tmp_path, capsys, extra, message) -> None:
@@ -54,6 +62,14 @@ def test_bad_options_exit_2(project_file: Path, tmp_path, capsys, extra, message
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and "Traceback" not in err
+
+
+def test_exporter_options_apply_to_onnx_only(project_file: Path, tmp_path, capsys) -> None:
+    code = run(
+        ["export", str(project_file), "--python", str(tmp_path / "n.py"), "--exporter", "dynamo"]
+    )
+    assert code == 2
+    assert "--opset and --exporter apply to --onnx exports only" in capsys.readouterr().err
 
 
 def test_a_missing_project_exits_2(tmp_path, capsys) -> None:

@@ -3,9 +3,10 @@ leaves through torch's torch.export-based (dynamo) exporter as a verified file.
 
 torch has deprecated the TorchScript exporter Netwright uses by default; these cases
 prove the day it is gone costs nothing but time. Each dynamo export takes seconds, so
-most cases are slow (`make test-models` and `pytest -m slow` run them); a handful
-covering every kind of layer (convolution, pooling, padding, recurrent, attention with
-masks, a multi-output layer, a whole example) run in `make test`.
+most cases are slow (`pytest -m slow tests/engine/test_export_dynamo.py` runs them); a handful
+covering the kinds of layer (convolution, 3-D pooling, padding, recurrent, a layer with
+several outputs, a whole example) run in `make test`; attention, masked and plain, is
+exported through dynamo in test_attention_masks.py and test_import_attention.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from engine.export import ExportError, export_onnx
 from engine.project import Project, load_project
 from engine.resources import examples
 
-FAST_LAYERS = {"Conv2d", "MaxPool3d", "Pad", "LSTM", "TransformerEncoderLayer", "Split"}
+FAST_LAYERS = {"Conv2d", "MaxPool3d", "Pad", "LSTM", "Split"}
 FAST_EXAMPLES = {"digits-cnn"}
 
 
