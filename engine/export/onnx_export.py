@@ -29,7 +29,7 @@ import torch
 
 from engine import __version__
 from engine.atomic import atomic_write_bytes
-from engine.compiler import example_input
+from engine.compiler import example_inputs
 from engine.export.model import ExportError, ExportResult, ready_model
 from engine.export.onnx_forms import onnx_forms
 from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
@@ -56,10 +56,10 @@ def export_onnx(
         )
     ready = ready_model(project, weights)
     graph, analysis = project.graph, ready.analysis
-    input_id, output_id = str(analysis.input_id), str(analysis.output_id)
-    example = example_input(graph, batch=2, seed=0, analysis=analysis)
-    model, exporter = _export(ready.module, example, input_id, output_id, opset)
-    _add_metadata(model, project, input_id, output_id)
+    input_ids, output_id = analysis.input_ids, str(analysis.output_id)
+    example = example_inputs(graph, batch=2, seed=0, analysis=analysis)
+    model, exporter = _export(ready.module, example, input_ids, output_id, opset)
+    _add_metadata(model, project, input_ids, output_id)
     data = model.SerializeToString()
     if len(data) > PROTOBUF_LIMIT:
         raise ExportError("the network's weights exceed the 2 GiB an ONNX file can hold")
@@ -85,22 +85,27 @@ def export_onnx(
 
 
 def _export(
-    module: torch.nn.Module, example: torch.Tensor, input_id: str, output_id: str, opset: int
+    module: torch.nn.Module,
+    example: tuple[torch.Tensor, ...],
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
 ) -> tuple[Any, str]:
     """The ONNX model proto and the name of the exporter that made it."""
     import onnx
 
+    batch_axes = {name: {0: "batch"} for name in (*input_ids, output_id)}
     try:
         buffer = io.BytesIO()
         with _quiet(), onnx_forms(module):
             torch.onnx.export(
                 module,
-                (example,),
+                example,
                 buffer,  # type: ignore[arg-type]
                 dynamo=False,
-                input_names=[input_id],
+                input_names=list(input_ids),
                 output_names=[output_id],
-                dynamic_axes={input_id: {0: "batch"}, output_id: {0: "batch"}},
+                dynamic_axes=batch_axes,
                 opset_version=opset,
                 do_constant_folding=True,
             )
@@ -112,7 +117,7 @@ def _export(
                 f"(a newer opset, such as {DEFAULT_OPSET}, may work)"
             ) from None
         try:
-            return _export_dynamo(module, example, input_id, output_id, opset), "dynamo"
+            return _export_dynamo(module, example, input_ids, output_id, opset), "dynamo"
         except Exception as second:
             raise ExportError(
                 f"torch could not export this network to ONNX opset {opset}: "
@@ -121,19 +126,23 @@ def _export(
 
 
 def _export_dynamo(
-    module: torch.nn.Module, example: torch.Tensor, input_id: str, output_id: str, opset: int
+    module: torch.nn.Module,
+    example: tuple[torch.Tensor, ...],
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
 ) -> Any:
     batch = torch.export.Dim("batch")
     with _quiet():
         program = torch.onnx.export(
             module,
-            (example,),
+            example,
             None,
             dynamo=True,
             external_data=False,
-            input_names=[input_id],
+            input_names=list(input_ids),
             output_names=[output_id],
-            dynamic_shapes=({0: batch},),
+            dynamic_shapes=(tuple({0: batch} for _ in input_ids),),
             opset_version=opset,
             verbose=False,
         )
@@ -180,15 +189,16 @@ def _silenced_descriptors() -> Iterator[None]:
                 os.close(fd)
 
 
-def _add_metadata(model: Any, project: Project, input_id: str, output_id: str) -> None:
-    """Producer, project name, input/output names and class labels, for whoever opens the file."""
+def _add_metadata(model: Any, project: Project, input_ids: tuple[str, ...], output_id: str) -> None:
+    """Producer, project name, input/output names and class labels, for whoever opens the file
+    (several inputs are named in order, separated by commas)."""
     model.producer_name = "netwright"
     model.producer_version = __version__
     model.doc_string = f"Exported by Netwright {__version__} from project '{project.name}'."
     props = {
         "producer": f"netwright {__version__}",
         "project": project.name,
-        "input_name": input_id,
+        "input_name": ",".join(input_ids),
         "output_name": output_id,
     }
     classes = project.dataset.get("classes")
