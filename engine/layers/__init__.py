@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from engine.layers import activation, conv, core, merge, norm, sequence, shaping
+from engine.layers import (
+    activation,
+    arithmetic,
+    conv,
+    core,
+    elementwise,
+    merge,
+    norm,
+    reduction,
+    sequence,
+    shaping,
+    tensors,
+)
 from engine.layers.base import LayerType, Param, Port, Shape, ShapeError
 
 CATEGORY_ORDER = (
@@ -17,12 +29,26 @@ CATEGORY_ORDER = (
     "Attention",
     "Sequence",
     "Merge",
+    "Math",
+    "Tensor",
     "Reshape",
 )
 
 CATALOGUE: dict[str, LayerType] = {
     layer.name: layer
-    for module in (core, conv, norm, activation, sequence, merge, shaping)
+    for module in (
+        core,
+        conv,
+        reduction,
+        norm,
+        activation,
+        sequence,
+        merge,
+        arithmetic,
+        elementwise,
+        tensors,
+        shaping,
+    )
     for layer in module.LAYERS
 }
 
