@@ -64,13 +64,13 @@ NEAR_MISS = (
 
 
 def recognise_attention(
-    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], entry: str
+    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], entries: tuple[str, ...]
 ) -> tuple[list[Any], dict[str, AttentionMatch], list[str]]:
     """Replace each self-attention subgraph by one internal operator. Returns the operators,
     what was found (by output value), and the Softmax operators of attention that was not."""
     from onnx import helper
 
-    graph = _Graph(nodes, constants, entry, {o.name for o in model.graph.output})
+    graph = _Graph(nodes, constants, entries, {o.name for o in model.graph.output})
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     found: dict[str, AttentionMatch] = {}
     removed: set[int] = set()
@@ -104,15 +104,18 @@ class _Graph:
     shape (computed from the input's sizes only) or static (absent: weights, constants)."""
 
     def __init__(
-        self, nodes: list[Any], constants: dict[str, np.ndarray], entry: str, outputs: set[str]
+        self,
+        nodes: list[Any],
+        constants: dict[str, np.ndarray],
+        entries: tuple[str, ...],
+        outputs: set[str],
     ) -> None:
         self.constants = constants
-        self.entry = entry
         self.outputs = outputs
         self.producer = {out: node for node in nodes for out in node.output if out}
         self.order = {id(node): index for index, node in enumerate(nodes)}
         self.readers: dict[str, list[Any]] = defaultdict(list)
-        self.kinds: dict[str, str] = {entry: "data"}
+        self.kinds: dict[str, str] = dict.fromkeys(entries, "data")
         for node in nodes:
             for name in node.input:
                 if name:

@@ -116,17 +116,6 @@ def gemm(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
     ]
 
 
-@converter("MatMul")
-def matmul(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    w = const(ins[1], "second operand")
-    if w.ndim != 2:
-        raise Unsupported("only a product with a constant matrix maps to Linear")
-    return [
-        ctx.add_layer("Linear", {"out_features": w.shape[1], "bias": False}, [x], {"weight": w.T})
-    ]
-
-
 @converter("Conv")
 def conv(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
     x = tensor(ins[0])
@@ -249,23 +238,3 @@ def global_pool(
         return [ctx.add_layer(f"AdaptiveAvgPool{axes}d", {"output_size": 1}, [x])]
     window = size(list(x.shape[1:]))
     return [ctx.add_layer(f"MaxPool{axes}d", {"kernel_size": window, "stride": window}, [x])]
-
-
-@converter("ReduceMean", "ReduceMax")
-def reduce(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    axes_value = attrs.get("axes")
-    if axes_value is None and len(ins) > 1 and ins[1] is not None:
-        axes_value = [int(a) for a in const(ins[1], "axes").reshape(-1)]
-    if axes_value is None:
-        raise Unsupported("reducing over every axis includes the batch axis")
-    axes = sorted(sample_axis(int(a), x) for a in axes_value)
-    keep = bool(attrs.get("keepdims", 1))
-    mean = node.op_type == "ReduceMean"
-    if len(x.shape) == 2 and axes == [0] and not keep:
-        return [ctx.add_layer("SequencePool", {"mode": "mean" if mean else "max"}, [x])]
-    spatial = list(range(1, len(x.shape)))
-    if mean and axes == spatial and len(spatial) in (1, 2):
-        pooled = ctx.add_layer(f"AdaptiveAvgPool{len(spatial)}d", {"output_size": 1}, [x])
-        return [pooled if keep else ctx.add_layer("Flatten", {}, [pooled])]
-    raise Unsupported(f"this reduction (axes {list(axes_value)}) has no layer")
