@@ -61,7 +61,7 @@ def ports_text(layer: LayerType) -> str:
     takes = _ports(layer.inputs, "input")
     gives = _ports(layer.outputs, "output")
     if not layer.inputs and layer.sized_by_batch:
-        return f"Reads no wire (the same tensor for every sample) · gives {gives}"
+        return f"Takes no wire (the same tensor for every sample) · gives {gives}"
     if not layer.inputs:
         return f"Data enters here · gives {gives}"
     if not layer.outputs:

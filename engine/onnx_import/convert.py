@@ -27,7 +27,15 @@ from engine.onnx_import.reader import model_inputs
 from engine.onnx_import.recurrent import view_op
 from engine.onnx_import.refusals import gap_message, no_place
 from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
-from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Unavailable, Value
+from engine.onnx_import.values import (
+    BATCH,
+    Const,
+    Merged,
+    ShapeVec,
+    Tensor,
+    Unavailable,
+    Value,
+)
 
 
 class _Skipped:
@@ -146,6 +154,11 @@ def _convert_node(
     unavailable = next((v for v in present if isinstance(v, Unavailable)), None)
     if unavailable is not None:
         raise Unsupported(unavailable.reason)
+    merged = next((v for v in present if isinstance(v, Merged)), None)
+    if merged is not None and node.op_type not in ("Reshape", "Gemm", "MatMul"):
+        raise Unsupported(
+            f"it reads a tensor whose batch axis a Reshape merged with others ('{merged.reshape}')"
+        )
     symbolic = shape_op(node, inputs, attrs)
     if symbolic is not None:
         return [symbolic]
@@ -153,7 +166,7 @@ def _convert_node(
     if viewed is not None:
         return viewed
     if any(isinstance(v, ShapeVec) for v in present) and not any(
-        isinstance(v, Tensor) for v in present
+        isinstance(v, (Tensor, Merged)) for v in present
     ):
         raise Unsupported("it computes with the batch size")
     function = CONVERTERS.get(node.op_type)

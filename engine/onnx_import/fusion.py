@@ -163,6 +163,7 @@ def fuse_patterns(nodes: list[Any], constants: dict[str, np.ndarray]) -> list[An
             found = _softsign(graph, node)
         elif node.op_type == "Reshape":
             found = _flat_gather(graph, node)
+
         if found is None or any(id(n) in drop or id(n) in replace for n in found[0]):
             continue
         chain, fused = found

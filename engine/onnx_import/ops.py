@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.onnx_import.context import Importer, Unsupported
-from engine.onnx_import.values import Const, ShapeVec, Tensor, Value
+from engine.onnx_import.values import Const, Merged, ShapeVec, Tensor, Value
 
 Converter = Callable[[Importer, Any, list[Value | None], dict[str, Any]], list[Value]]
 CONVERTERS: dict[str, Converter] = {}
@@ -97,8 +97,11 @@ def pre_pad(ctx: Importer, x: Tensor, begins: list[int], ends: list[int]) -> Ten
 # ------------------------------------------------------------------ dense and convolution
 @converter("Gemm")
 def gemm(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    if len(x.shape) != 1 or attrs.get("transA", 0):
+    """x @ W (+ b) on flat features is a Linear; so is one on axes merged into one (Hugging
+    Face's Conv1D): then the Linear acts on the last axis and the axes stay merged."""
+    merged = ins[0] if isinstance(ins[0], Merged) else None
+    x = merged.tensor if merged is not None else tensor(ins[0])
+    if (len(x.shape) != 1 and merged is None) or attrs.get("transA", 0):
         raise Unsupported("only x @ W (+ b) on flat features maps to Linear")
     w = const(ins[1], "weight") * float(attrs.get("alpha", 1.0))
     w = w if attrs.get("transB", 0) else w.T
@@ -106,14 +109,10 @@ def gemm(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
     out = w.shape[0]
     if bias is not None:
         bias = np.broadcast_to(bias * float(attrs.get("beta", 1.0)), (1, out)).reshape(out)
-    return [
-        ctx.add_layer(
-            "Linear",
-            {"out_features": out, "bias": bias is not None},
-            [x],
-            {"weight": w, "bias": bias},
-        )
-    ]
+    linear = ctx.add_layer(
+        "Linear", {"out_features": out, "bias": bias is not None}, [x], {"weight": w, "bias": bias}
+    )
+    return [Merged(linear, merged.reshape) if merged is not None else linear]
 
 
 @converter("Conv")

@@ -16,7 +16,7 @@ import numpy as np
 from engine.onnx_import.constants import constant_layer
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.ops import const, converter, tensor
-from engine.onnx_import.values import Const, ShapeVec, Tensor, Value
+from engine.onnx_import.values import Const, Merged, ShapeVec, Tensor, Value
 
 _LAYER = {
     "Add": "Add",
@@ -104,6 +104,10 @@ def matmul(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, A
     """x @ W with a constant matrix W is a Linear; any other product a MatMul layer (a
     constant operand becoming a Parameter or Constant)."""
     a, b = ins[0], ins[1]
+    if isinstance(a, Merged) and isinstance(b, Const) and b.value.ndim == 2:  # Conv1D
+        params = {"out_features": int(b.value.shape[1]), "bias": False}
+        linear = ctx.add_layer("Linear", params, [a.tensor], {"weight": b.value.T})
+        return [Merged(linear, a.reshape)]
     if isinstance(a, Tensor) and isinstance(b, (Const, ShapeVec)):
         w = const(b, "second operand")
         if w.ndim == 2:

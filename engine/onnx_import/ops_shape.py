@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.ops import const, converter, optional_const, sample_axis, tensor
-from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Value
+from engine.onnx_import.values import BATCH, Const, Merged, ShapeVec, Tensor, Value
 
 
 # ------------------------------------------------------------------ reshaping
@@ -38,7 +38,7 @@ def reshape_to(ctx: Importer, x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def reshape(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
 ) -> list[Value]:
-    x = tensor(ins[0])
+    x = ins[0].tensor if isinstance(ins[0], Merged) else tensor(ins[0])  # split again
     target = ins[1]
     if isinstance(target, Const):
         items: list[Any] = [int(v) for v in target.value.reshape(-1)]
@@ -54,6 +54,8 @@ def reshape(
         keeps_batch = True
     if not keeps_batch and isinstance(first, int) and first == ctx.fixed_batch and first > 0:
         keeps_batch = True
+    if not keeps_batch and len(x.shape) >= 2 and [first, *rest] == [-1, x.shape[-1]]:
+        return [Merged(x, node.name or "Reshape")]
     if not keeps_batch or any(v is BATCH for v in rest):
         raise Unsupported("it reshapes across the batch axis")
     if rest.count(-1) == 1:

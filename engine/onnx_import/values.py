@@ -95,10 +95,21 @@ class RecurrentOutput:
 
 
 @dataclass(frozen=True)
+class Merged:
+    """A tensor with every axis but the last merged into one, the batch among them: Hugging
+    Face's Conv1D (GPT-2) writes a Linear as Reshape(x, [-1, k]), Gemm, Reshape back. The
+    numbers keep their order, so only a product with a constant matrix (a Linear on the last
+    axis) and the Reshape that splits the axes again may read it."""
+
+    tensor: Tensor
+    reshape: str  # the ONNX node that merged them, for a refusal to name
+
+
+@dataclass(frozen=True)
 class Unavailable:
     """An output no layer provides (an RNN's final state); reading it is refused with `reason`."""
 
     reason: str
 
 
-Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Unavailable
+Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Merged | Unavailable

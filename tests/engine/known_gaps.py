@@ -199,8 +199,8 @@ gap(
     f"{HF_DY}/bert",
 )
 gap(
-    "GPT-2: causal self-attention (masked Softmax with an IsNaN/Where guard), and its Conv1D "
-    "projections flattening the batch into the steps (Reshape to -1 x features, Gemm, back)",
+    "GPT-2: causal self-attention (masked Softmax with an IsNaN/Where guard), its heads "
+    "reshaped into the batch axis",
     (
         "Softmax: attention that is not plain self-attention of one input",
         "Reshape: it reshapes across the batch axis",

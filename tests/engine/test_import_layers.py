@@ -224,3 +224,25 @@ class TwoWires(nn.Module):
 def test_arithmetic_between_two_wires_imports_in_order(tmp_path: Path) -> None:
     project = imported(TwoWires(), torch.randn(2, 4), tmp_path)
     assert {"Subtract", "Divide", "Power", "Maximum", "Minimum", "MatMul"} <= set(types(project))
+
+
+class Conv1D(nn.Module):
+    """Hugging Face's Conv1D (GPT-2's projections): every axis but the last merged into one,
+    the batch among them, for one addmm, then split again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 6))
+        self.bias = nn.Parameter(torch.randn(6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight)
+        return flat.reshape(*x.shape[:-1], 6)
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_a_linear_written_over_merged_axes_imports_as_one_linear(
+    dynamo: bool, tmp_path: Path
+) -> None:
+    project = imported(Conv1D(), torch.randn(2, 5, 4), tmp_path, dynamo)
+    assert types(project) == ["Input", "Linear", "Output"]
