@@ -103,6 +103,7 @@ def _screenshot(
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(project, settings)
         window.resize(*SCREENSHOT_SIZE)
+        window.training.dashboard.build()  # a picture has no first paint to wait for
         window.show()
         _settle(app)
         _frame(window)

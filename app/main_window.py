@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -37,6 +37,7 @@ from app import error_log, export_menu, recovery
 from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
+from app.text.install import install_text
 from app.training.install import install_training
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ FILE_FILTER = f"Netwright projects (*{SUFFIX} *.json);;All files (*)"
 
 class MainWindow(QMainWindow):
     project_saved = Signal(object)  # the Path, after Save or Save As wrote the project
+    first_painted = Signal()  # once, just after the window first painted: slow parts start
 
     def __init__(self, project: Project | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.network_tabs)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        self.installEventFilter(self)  # until the first paint: see eventFilter
         self.palette_dock = self._add_palette_dock()
         self.inspector_dock = self._add_inspector_dock()
         self.problems_dock = self._add_problems_dock()
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         error_log.install_log_action(self)
         self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
         self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
+        self.writing = install_text(self)  # a language model's page: its writing, Generate
 
     @property
     def training_settings(self) -> TrainingSettingsPanel:
@@ -423,6 +427,13 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(path, functools.partial(self.open_project, path))
         if not self.recent_menu.actions():
             self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The first paint: what can wait (the charts, torch) starts once the window is up."""
+        if watched is self and event.type() == QEvent.Type.Paint:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.first_painted.emit)  # dropped if the window goes
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------- drop a project
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

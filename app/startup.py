@@ -15,29 +15,12 @@ any of it runs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
-
-
-class FirstPaint(QObject):
-    """Calls `then` (once, from the event loop) after `widget` has painted for the first time."""
-
-    def __init__(self, widget: Any, then: Callable[[], object]) -> None:
-        super().__init__(widget)
-        self.then = then
-        self.widget = widget
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.widget and event.type() == QEvent.Type.Paint:
-            self.widget.removeEventFilter(self)
-            QTimer.singleShot(0, self.then)
-        return False
 
 
 class TorchWarmUp(QObject):
@@ -54,7 +37,7 @@ class TorchWarmUp(QObject):
         self.ready.emit()  # queued to the thread this object lives in: the UI's
 
 
-def after_first_paint(window: MainWindow, named_project: bool) -> FirstPaint:
+def after_first_paint(window: MainWindow, named_project: bool) -> None:
     """Recovery, then the greeting, then torch; see the module docstring."""
 
     def start() -> None:
@@ -69,4 +52,4 @@ def after_first_paint(window: MainWindow, named_project: bool) -> FirstPaint:
         warm_up.ready.connect(window.training.refresh_devices)
         warm_up.start()
 
-    return FirstPaint(window, start)
+    window.first_painted.connect(start)

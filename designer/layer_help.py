@@ -72,7 +72,10 @@ def ports_text(layer: LayerType) -> str:
 def _ports(ports: tuple[Port, ...], noun: str) -> str:
     if len(ports) == 1:
         return f"any number of {noun}s" if ports[0].multiple else f"one {noun}"
-    names = ", ".join(p.name + (" (any number)" if p.multiple else "") for p in ports)
+    names = ", ".join(
+        p.name + (" (any number)" if p.multiple else "") + (" (optional)" if p.optional else "")
+        for p in ports
+    )
     return f"{len(ports)} {noun}s ({names})"
 
 

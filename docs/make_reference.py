@@ -20,6 +20,7 @@ from engine.layers import by_category  # noqa: E402
 from engine.recipes import GAN_RECIPE, GAN_SECTIONS  # noqa: E402
 from engine.settings import TRAINING, TRAINING_SECTIONS  # noqa: E402
 from engine.settings.declared import markdown_table  # noqa: E402
+from engine.settings.generation import GENERATION  # noqa: E402
 
 
 def readme_table() -> str:
@@ -63,7 +64,8 @@ def between(text: str, name: str, block: str, where: str) -> str:
 def updated_format(text: str) -> str:
     where = "docs/project-format.md"
     text = between(text, "training", markdown_table(TRAINING, TRAINING_SECTIONS, "training"), where)
-    return between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
+    text = between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
+    return between(text, "generation", markdown_table(GENERATION, (), "generation"), where)
 
 
 def main() -> int:

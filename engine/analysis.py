@@ -16,7 +16,7 @@ from typing import Any, Literal
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
 from engine.layers import layer_type
 from engine.layers._shape import fmt
-from engine.layers.base import LayerType, Shape, ShapeError, numel
+from engine.layers.base import LayerType, Port, Shape, ShapeError, numel
 
 Severity = Literal["error", "warning"]
 BYTES_PER_VALUE = 4  # float32
@@ -358,9 +358,11 @@ def _infer_node(
     info.resolved = layer.resolved(node.params)
     info.sources = _sources(layer, incoming[node.id])
     in_shapes: list[Shape] = []
-    in_ints: list[bool] = []
+    in_ints: list[tuple[Port, bool]] = []
     for port in layer.inputs:
         wires = incoming[node.id].get(port.name, [])
+        if not wires and port.optional:
+            continue
         if not wires:
             report(
                 Diagnostic(
@@ -377,7 +379,7 @@ def _infer_node(
             if upstream is None or shape is None:
                 return info  # the upstream node already carries the problem
             in_shapes.append(shape)
-            in_ints.append(upstream.is_int)
+            in_ints.append((port, upstream.is_int))
     if _wrong_number_kind(node, layer, in_ints, report):
         return info
     params = info.resolved
@@ -397,7 +399,7 @@ def _infer_node(
     info.shapes = {port.name: shape for port, shape in zip(layer.outputs_for(params), shapes)}
     info.shape = shapes[0]
     info.is_int = (layer.name == "Input" and params.get("dtype") == "int64") or (
-        layer.input_kind == "any" and any(in_ints)
+        layer.input_kind == "any" and any(is_int for port, is_int in in_ints if port.kind is None)
     )
     if not layer.exports_onnx:
         report(
@@ -419,27 +421,33 @@ def _sources(layer: LayerType, ports: dict[str, list[Edge]]) -> tuple[PortRef, .
     return tuple(found)
 
 
-def _wrong_number_kind(node: Node, layer: LayerType, in_ints: list[bool], report: Any) -> bool:
-    if layer.input_kind == "float" and any(in_ints):
-        report(
-            Diagnostic(
-                "error",
-                f"{layer.name} needs real numbers but receives token ids",
-                node.id,
-                hint="send token ids through an Embedding first",
+def _wrong_number_kind(
+    node: Node, layer: LayerType, in_ints: list[tuple[Port, bool]], report: Any
+) -> bool:
+    """Token ids where real numbers are needed, or the other way round, port by port."""
+    for port, is_int in in_ints:
+        kind = port.kind or layer.input_kind
+        into = f"{layer.name}'s '{port.name}' input" if port.kind else layer.name
+        if kind == "float" and is_int:
+            report(
+                Diagnostic(
+                    "error",
+                    f"{into} needs real numbers but receives token ids",
+                    node.id,
+                    hint="send token ids through an Embedding first",
+                )
             )
-        )
-        return True
-    if layer.input_kind == "int" and not all(in_ints):
-        report(
-            Diagnostic(
-                "error",
-                f"{layer.name} needs token ids but receives real numbers",
-                node.id,
-                hint="feed it from an Input whose dtype is int64",
+            return True
+        if kind == "int" and not is_int:
+            report(
+                Diagnostic(
+                    "error",
+                    f"{into} needs token ids but receives real numbers",
+                    node.id,
+                    hint="feed it from an Input whose dtype is int64",
+                )
             )
-        )
-        return True
+            return True
     return False
 
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "engine.commands.datasets",
     "engine.commands.train",
     "engine.commands.export",
+    "engine.commands.generate",
     "engine.commands.import_onnx",
 )
 

@@ -64,19 +64,93 @@ class Recurrent(nn.Module):
         return sequence if self.output == "sequence" else sequence[:, -1]
 
 
-class SelfAttention(nn.Module):
-    """Multi-head self-attention: queries, keys and values are the same sequence."""
+class AttentionMasks:
+    """Which keys each query may not look at: later steps (causal, as GPT does) and padding
+    (steps whose value in `padding`, one per step, equals `padding_id`, as BERT does).
+
+    A query left with no key at all (a sequence that is all padding) looks at itself
+    alone: its softmax would be over nothing, NaN in an exported file and in torch's
+    attention weights. Every other query gets exactly torch's masked attention."""
+
+    causal: bool = False
+    padding_id: float = 0
+
+    def blocked(
+        self, x: torch.Tensor, padding: torch.Tensor | None, heads: int
+    ) -> torch.Tensor | None:
+        """True where a query may not attend to a key: (steps, steps), or with padding
+        (batch * heads, steps, steps), as torch's attention takes an `attn_mask`."""
+        steps = x.shape[1]
+        position = torch.arange(steps, device=x.device)
+        later = position.unsqueeze(0) > position.unsqueeze(1)  # [query, key]: key after query
+        if padding is None:
+            return later if self.causal else None
+        blocked = (padding == self.padding_id).unsqueeze(1).expand(-1, steps, -1)
+        if self.causal:
+            blocked = blocked | later
+        itself = position.unsqueeze(0) == position.unsqueeze(1)
+        blocked = blocked & ~(blocked.all(dim=-1, keepdim=True) & itself)
+        batch = blocked.shape[0]
+        return blocked.unsqueeze(1).expand(batch, heads, steps, steps).reshape(-1, steps, steps)
+
+
+class SelfAttention(AttentionMasks, nn.Module):
+    """Multi-head self-attention: queries, keys and values are the same sequence; optionally
+    causal (a step sees only itself and earlier steps) and blind to padding steps."""
 
     def __init__(
-        self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        causal: bool = False,
+        padding_id: float = 0,
     ) -> None:
         super().__init__()
         self.attention = nn.MultiheadAttention(
             embed_dim, num_heads, dropout=dropout, bias=bias, batch_first=True
         )
+        self.causal = causal
+        self.padding_id = padding_id
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.attention(x, x, x, need_weights=False)[0]
+    def forward(self, x: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        mask = self.blocked(x, padding, self.attention.num_heads)
+        return self.attention(x, x, x, need_weights=False, attn_mask=mask)[0]
+
+
+class MaskedEncoderLayer(AttentionMasks, nn.TransformerEncoderLayer):
+    """torch's Transformer encoder block (batch first), optionally causal and blind to
+    padding steps; its weights are named exactly as nn.TransformerEncoderLayer's."""
+
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str = "relu",
+        norm_first: bool = False,
+        causal: bool = False,
+        padding_id: float = 0,
+    ) -> None:
+        super().__init__(
+            d_model,
+            nhead,
+            dim_feedforward=dim_feedforward,
+            dropout=dropout,
+            activation=activation,
+            norm_first=norm_first,
+            batch_first=True,
+        )
+        self.causal = causal
+        self.padding_id = padding_id
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, padding: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        mask = self.blocked(x, padding, self.self_attn.num_heads)
+        return super().forward(x, src_mask=mask)
 
 
 class PositionalEncoding(nn.Module):

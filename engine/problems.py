@@ -13,6 +13,7 @@ from engine.data.spec import dataset_problems
 from engine.project import Project
 from engine.recipes import analyse_networks, recipe_problems
 from engine.settings import settings_problems
+from engine.settings.generation import generation_problems
 
 
 @dataclass
@@ -45,6 +46,7 @@ def project_problems(project: Project) -> ProjectReport:
     ]
     problems += recipe_problems(project, analyses)
     problems += dataset_problems(project)
+    problems += generation_problems(project)
     return ProjectReport(analyses, problems)
 
 

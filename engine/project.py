@@ -70,7 +70,7 @@ class Project:
     def value(self, path: str) -> Any:
         """The value at `path` ("training.epochs", "dataset.source"), MISSING when absent."""
         section, *rest = path.split(".")
-        return read_path(self._section(section), tuple(rest))
+        return read_path(self._section(section, create=False), tuple(rest))
 
     def set_value(self, path: str, value: Any) -> None:
         """Set (MISSING: remove) the value at `path`, making objects on the way; emits
@@ -81,10 +81,18 @@ class Project:
         write_path(self._section(section), tuple(rest), copy.deepcopy(value))
         self.value_changed.emit(path, value)
 
-    def _section(self, name: str) -> dict[str, Any]:
-        if name not in ("training", "dataset", "recipe"):
+    def _section(self, name: str, create: bool = True) -> dict[str, Any]:
+        if name not in ("training", "dataset", "recipe", "generation"):
             raise ValueError(f"'{name}' is not a settings section of a project")
+        if name == "generation":  # a language model's (engine.settings.generation): kept as is
+            found = self.extra.get(name)
+            if isinstance(found, dict) or not create:
+                return found if isinstance(found, dict) else {}
+            self.extra[name] = {}
+            return self.extra[name]  # type: ignore[no-any-return]
         if name == "recipe" and self.recipe is None:
+            if not create:
+                return {}
             self.recipe = {}
         section = getattr(self, name)
         assert isinstance(section, dict)

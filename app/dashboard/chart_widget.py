@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 CACHED_PICTURES_KB = 128 * 1024  # Qt's default 10 MB holds too few charts' pictures
 
+pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background=None)
+
 
 class _PrepareBeforePaint(QObject):
     """Brings the view boxes' deferred range and transform changes up to date before a paint."""

@@ -3,14 +3,19 @@
 It holds no thread and no timer of its own: the training controller drains
 the worker's buffer on its timer and hands the new figures to `consume`, then
 calls `refresh`, which redraws only what changed and only the visible tab.
+
+The charts (pyqtgraph, a few hundred milliseconds to make) are built after the
+window's first paint, or the first time something needs them: the header and
+the tabs show at once, their pages fill a moment later.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QHBoxLayout,
     QLabel,
@@ -21,55 +26,47 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dashboard import style
-from app.dashboard.activations import ActivationsView
-from app.dashboard.live_curves import LiveCurves
-from app.dashboard.regions_page import RegionsPage
-from app.dashboard.results import ResultsView
-from app.dashboard.weights_view import WeightsView
 from app.training.buffer import Drained
 
+if TYPE_CHECKING:
+    from app.dashboard.activations import ActivationsView
+    from app.dashboard.live_curves import LiveCurves
+    from app.dashboard.regions_page import RegionsPage
+    from app.dashboard.results import ResultsView
+    from app.dashboard.weights_view import WeightsView
+
 HIGHER_IS_BETTER = ("val_accuracy", "train_accuracy")
+TABS = ("Curves", "Activations", "Weights && gradients", "Results", "Regions")
 
 
-class TrainingDashboard(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("TrainingDashboard")
-        self.per_batch = True
-        self.best_metric = "val_loss"
-        self.best: tuple[int, float] | None = None
+class Charts:
+    """The dashboard's pages: every chart and view, made together."""
+
+    def __init__(self, pages: list[QBoxLayout]) -> None:
+        from app.dashboard import style
+        from app.dashboard.activations import ActivationsView
+        from app.dashboard.live_curves import LiveCurves
+        from app.dashboard.regions_page import RegionsPage
+        from app.dashboard.results import ResultsView
+        from app.dashboard.weights_view import WeightsView
+
         self.loss = LiveCurves("Loss", "loss")
         self.accuracy = LiveCurves("Accuracy", "accuracy", max_fps=8)  # epochs and probe looks
         self.rate = LiveCurves("Learning rate", "lr", max_fps=5)
-        self._define_series()
         self.activations = ActivationsView()
         self.weights = WeightsView()
         self.results = ResultsView()
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("DashboardTabs")
-        self.tabs.setDocumentMode(True)
-        curves = QWidget()
-        row = QHBoxLayout(curves)
-        row.setContentsMargins(2, 2, 2, 2)
-        row.addWidget(self.loss, 5)
-        row.addWidget(self.accuracy, 4)
-        row.addWidget(self.rate, 3)
-        self.tabs.addTab(curves, "Curves")
-        self.tabs.addTab(self.activations, "Activations")
-        self.tabs.addTab(self.weights, "Weights && gradients")
-        self.tabs.addTab(self.results, "Results")
         self.regions = RegionsPage()  # shown once a 2-D/3-D classifier's run sends its regions
-        self.regions_index = self.tabs.addTab(self.regions, "Regions")
-        self.tabs.setTabVisible(self.regions_index, False)
-        self.tabs.currentChanged.connect(lambda _i: self.refresh(force=True))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._header())
-        layout.addWidget(self.tabs, 1)
-
-    def _define_series(self) -> None:
+        curves, activations, weights, results, regions = pages
+        for chart, stretch in ((self.loss, 5), (self.accuracy, 4), (self.rate, 3)):
+            curves.addWidget(chart, stretch)
+        for layout, view in (
+            (activations, self.activations),
+            (weights, self.weights),
+            (results, self.results),
+            (regions, self.regions),
+        ):
+            layout.addWidget(view)
         self.loss.define("batch", style.TRAIN, label="train (batch)", width=1.6, smooth=True)
         self.loss.define("train", style.TRAIN, label="train", width=2.2, symbol="o")
         self.loss.define("val", style.VALIDATION, label="validation", width=2.2, symbol="o")
@@ -78,6 +75,85 @@ class TrainingDashboard(QWidget):
         self.accuracy.define("probe", style.SERIES[2], label="probe (live)", width=1.4)
         self.rate.define("batch", style.RATE, label="per batch", width=1.6)
         self.rate.define("epoch", style.RATE, label="per epoch", width=2.0, symbol="o")
+
+
+class TrainingDashboard(QWidget):
+    built = Signal()  # the charts exist (after the first paint, or on first need)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingDashboard")
+        self.per_batch = True
+        self.best_metric = "val_loss"
+        self.best: tuple[int, float] | None = None
+        self._charts: Charts | None = None
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("DashboardTabs")
+        self.tabs.setDocumentMode(True)
+        self._pages: list[QBoxLayout] = []  # each tab's, where its charts go once made
+        for title in TABS:
+            page = QWidget()
+            row = QHBoxLayout(page) if title == "Curves" else QVBoxLayout(page)
+            row.setContentsMargins(*((2, 2, 2, 2) if title == "Curves" else (0, 0, 0, 0)))
+            self._pages.append(row)
+            self.tabs.addTab(page, title)
+        self.regions_index = TABS.index("Regions")
+        self.tabs.setTabVisible(self.regions_index, False)
+        self.tabs.currentChanged.connect(lambda _i: self.refresh(force=True))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._header())
+        layout.addWidget(self.tabs, 1)
+
+    # ------------------------------------------------------------- the charts
+    @property
+    def charts(self) -> Charts:
+        """Every chart, built now if they are not yet."""
+        return self.build()
+
+    @property
+    def is_built(self) -> bool:
+        return self._charts is not None
+
+    def build(self) -> Charts:
+        """Make the charts (the window asks just after its first paint, anything that needs
+        them sooner asks first)."""
+        if self._charts is None:
+            self._charts = Charts(self._pages)
+            if not self.per_batch:  # switched before the charts were made
+                self.set_per_batch(False)
+            self._smoothing_changed(self.smoothing.value())
+            self.built.emit()
+        return self._charts
+
+    @property
+    def loss(self) -> LiveCurves:
+        return self.charts.loss
+
+    @property
+    def accuracy(self) -> LiveCurves:
+        return self.charts.accuracy
+
+    @property
+    def rate(self) -> LiveCurves:
+        return self.charts.rate
+
+    @property
+    def activations(self) -> ActivationsView:
+        return self.charts.activations
+
+    @property
+    def weights(self) -> WeightsView:
+        return self.charts.weights
+
+    @property
+    def results(self) -> ResultsView:
+        return self.charts.results
+
+    @property
+    def regions(self) -> RegionsPage:
+        return self.charts.regions
 
     def _header(self) -> QWidget:
         header = QWidget()
@@ -122,6 +198,8 @@ class TrainingDashboard(QWidget):
 
     def set_per_batch(self, on: bool) -> None:
         self.per_batch = on
+        if not self.is_built:
+            return  # the charts take it up when they are made
         self.loss.set_visible("batch", on)
         self.accuracy.set_visible("probe", on)
         self.rate.set_visible("batch", on)
@@ -130,11 +208,8 @@ class TrainingDashboard(QWidget):
     def _smoothing_changed(self, value: int) -> None:
         weight = value / 100.0
         self.smoothing_label.setText(f"{weight:.2f}")
-        self.loss.set_smoothing(weight)
-
-    @property
-    def charts(self) -> list[LiveCurves]:
-        return [self.loss, self.accuracy, self.rate, self.weights.gradients, self.weights.weights]
+        if self.is_built:
+            self.loss.set_smoothing(weight)
 
     # ------------------------------------------------------------- a run
     def begin_run(self, info: dict[str, Any], node_types: dict[str, str]) -> None:
@@ -153,9 +228,13 @@ class TrainingDashboard(QWidget):
     def forget_regions(self) -> None:
         """Another project: no regions until its run sends some. Deferred, so it follows
         whatever else shows or hides tabs for the new project."""
-        self.regions.begin_run()
+        if self.is_built:
+            self.regions.begin_run()
         QTimer.singleShot(
-            0, lambda: self.tabs.setTabVisible(self.regions_index, self.regions.active)
+            0,
+            lambda: self.tabs.setTabVisible(
+                self.regions_index, self.is_built and self.regions.active
+            ),
         )
 
     def consume(self, new: Drained) -> None:
@@ -211,7 +290,7 @@ class TrainingDashboard(QWidget):
 
     def refresh(self, force: bool = False) -> None:
         """Redraw what changed on the visible tab (hidden tabs catch up when shown)."""
-        if not (self.isVisible() or force):
+        if not (self.isVisible() or force) or not self.is_built:
             return
         current = self.tabs.currentIndex()
         if current == 0:

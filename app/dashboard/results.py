@@ -141,11 +141,23 @@ class PredictionsView(QWidget):
     def _paint_rows(self, painter: QPainter, t: theme.Theme) -> None:
         x, true, output = self.found["x"], self.found["true"], self.found["output"]
         predicted = self.found.get("predicted")
+        texts = self.found.get("texts")
         line = 18
         for i in range(min(len(x), max(1, (self.height() - 8) // line))):
             values = np.ravel(x[i])[:6]
             features = ", ".join(f"{v:.2f}" for v in values) + (" …" if np.size(x[i]) > 6 else "")
-            if predicted is not None:
+            if texts is not None:
+                features = (
+                    "…" + _visible(texts[i][-40:]) if len(texts[i]) > 40 else _visible(texts[i])
+                )
+            if "next" in self.found:  # a language model: the token it expects next
+                guess, truth = self.found["next"][i], self.found["true_next"][i]
+                right = guess == truth
+                result = f"→ {_visible(guess)!r}" + (
+                    "" if right else f"  (true {_visible(truth)!r})"
+                )
+                painter.setPen(t.colour("ok" if right else "error"))
+            elif predicted is not None:
                 right = int(predicted[i]) == int(true[i])
                 result = f"→ {self._name(predicted[i])}" + (
                     "" if right else f"  (true {self._name(true[i])})"
@@ -159,8 +171,13 @@ class PredictionsView(QWidget):
             painter.drawText(
                 QRectF(8, 6 + i * line, self.width() - 16, line),
                 Qt.AlignmentFlag.AlignVCenter,
-                f"[{features}]   {result}",
+                f"{features}   {result}" if texts is not None else f"[{features}]   {result}",
             )
+
+
+def _visible(text: str) -> str:
+    """Text on one line: line breaks and tabs shown as symbols."""
+    return text.replace("\n", "⏎").replace("\t", "⇥")
 
 
 class ResultsView(QWidget):
@@ -200,7 +217,12 @@ class ResultsView(QWidget):
             lines.append(
                 f"best {result.best_metric} {result.best_value:.4f} at epoch {result.best_epoch}"
             )
-        if "val_accuracy" in final:
+        if "val_perplexity" in final:  # a language model
+            lines.append(
+                f"validation perplexity {final['val_perplexity']:.2f} · next-token accuracy "
+                f"{final.get('val_accuracy', 0.0):.2%}"
+            )
+        elif "val_accuracy" in final:
             lines.append(f"validation accuracy {final['val_accuracy']:.2%}")
         if result.precision and result.recall:
             lines.append(

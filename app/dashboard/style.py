@@ -1,16 +1,22 @@
-"""Colours and pyqtgraph set-up shared by every chart of the dashboard, from the editor's theme."""
+"""Colours and chart set-up shared by every chart of the dashboard, from the editor's theme.
+
+Importing this loads no pyqtgraph (the window paints before any chart exists);
+the functions that style a chart load it when they run.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
 from designer import theme
 
-pg.setConfigOptions(antialias=True, imageAxisOrder="row-major", background=None)
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 # Series colours, readable on both themes; the first two are train and validation.
 SERIES = ("#4f9dff", "#f0a03c", "#5fd08a", "#e05f7e", "#a779e9", "#3bb3c4", "#d6b04c", "#8f9bb3")
@@ -35,6 +41,12 @@ def colour(value: str, alpha: int = 255) -> QColor:
     return made
 
 
+def _pen(colour_name: str) -> Any:
+    import pyqtgraph as pg
+
+    return pg.mkPen(colour_name)
+
+
 def style_plot(plot: pg.PlotItem) -> None:
     """Axes and grid in the current theme's colours. The background is the view's own
     (`setBackground`, cached by Qt): a view box background would be painted in Python, holding
@@ -45,8 +57,8 @@ def style_plot(plot: pg.PlotItem) -> None:
         # The axes draw the grid across the whole plot, so each curve update repaints them:
         # from a cached pixmap, re-rendered only when the range changes.
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        axis.setPen(pg.mkPen(theme.current().node_border))
-        axis.setTextPen(pg.mkPen(axis_colour()))
+        axis.setPen(_pen(theme.current().node_border))
+        axis.setTextPen(_pen(axis_colour()))
     plot.showGrid(x=True, y=True, alpha=0.12)
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from app.gan.view import GanView
+from app.dashboard.dashboard import TABS
 from app.training.buffer import Drained, LiveBuffer
 
 if TYPE_CHECKING:
+    from app.gan.view import GanView
     from app.main_window import MainWindow
 
 TAB_TITLE = "GAN"
@@ -31,12 +33,13 @@ class GanPage:
         self.window = window
         controller = window.training
         self.controller = controller
-        self.view = GanView(controller.log.say)
+        self._view: GanView | None = None  # made when a GAN first needs it (pyqtgraph: slow)
+        self.page = QWidget()
+        QVBoxLayout(self.page).setContentsMargins(0, 0, 0, 0)
         dashboard = controller.dashboard
         self.tabs = dashboard.tabs
-        self.index = self.tabs.addTab(self.view, TAB_TITLE)
-        dashboard.smoothing.valueChanged.connect(lambda v: self.view.set_smoothing(v / 100.0))
-        self.view.set_smoothing(dashboard.smoothing.value() / 100.0)
+        self.index = self.tabs.addTab(self.page, TAB_TITLE)
+        dashboard.smoothing.valueChanged.connect(self._smoothing)
         controller.looks.append(cloud_look)
         controller.run_started.connect(self._started)
         controller.run_planned.connect(self._planned)
@@ -46,6 +49,22 @@ class GanPage:
         self.project_changed()
 
     @property
+    def view(self) -> GanView:
+        if self._view is None:
+            from app.gan.view import GanView
+
+            self._view = GanView(self.controller.log.say)
+            layout = self.page.layout()
+            assert layout is not None
+            layout.addWidget(self._view)
+            self._smoothing(self.controller.dashboard.smoothing.value())
+        return self._view
+
+    def _smoothing(self, value: int) -> None:
+        if self._view is not None:
+            self._view.set_smoothing(value / 100.0)
+
+    @property
     def is_gan(self) -> bool:
         return bool(self.window.document.project.is_multi_network)
 
@@ -53,7 +72,7 @@ class GanPage:
         """Show the GAN page for a GAN project, the single-network tabs otherwise."""
         gan = self.is_gan
         regions = getattr(self.controller.dashboard, "regions_index", None)
-        for index in range(self.tabs.count()):
+        for index in [*range(len(TABS)), self.index]:  # the dashboard's own tabs and this one
             if index == regions and not gan:
                 continue  # the dashboard shows Regions when a run sends some
             self.tabs.setTabVisible(index, (index == self.index) == gan)
@@ -87,14 +106,16 @@ class GanPage:
         )
 
     def _frame(self, new: Drained) -> None:
+        if self._view is None:
+            return  # no GAN has run in this window
         per_batch = self.controller.dashboard.per_batch
         if per_batch != self.view.per_batch:  # follows the dashboard's Per batch / Per epoch
             self.view.set_per_batch(per_batch)
         self.view.consume(new)
 
     def _finished(self, outcome: Any) -> None:
-        if self.view.running:
-            self.view.finish(outcome)
+        if self._view is not None and self._view.running:
+            self._view.finish(outcome)
 
 
 def is_gan_step(step: Any) -> bool:

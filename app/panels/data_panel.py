@@ -1,21 +1,23 @@
 """The Data dock: choose what the network learns from, and see it before training.
 
 Pick a bundled data set or open a file (CSV, NPZ, an image folder, an IDX
-pair); setting the source is one undo step on the document's stack. The
+pair, text); setting the source is one undo step on the document's stack. The
 preview shows how many samples of each class there are, a few samples
 (pictures for images, rows otherwise), the shape of one sample, and whether
 it fits the network's Input node (the same rule training uses: the number of
-values must match).
+values must match). Text shows how the network will read it: its windows,
+the tokenizer's vocabulary, and a few windows as the network sees them.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -25,13 +27,12 @@ from PySide6.QtWidgets import (
     QMenu,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.dashboard import style
-from app.dashboard.chart_widget import ChartWidget
 from app.dashboard.pictures import looks_like_images, thumbnail
 from designer.document import Document
 from designer.qt_helpers import clear_layout
@@ -41,6 +42,11 @@ from engine.data.dataset import DataError, DataSet
 from engine.data.images import image_files, read_image
 from engine.data.spec import load_spec, parse_spec
 from engine.recipes import data_network
+
+if TYPE_CHECKING:
+    from app.panels.class_counts import ClassCounts
+    from app.panels.text_preview import TextPreviews
+    from engine.text.corpus import TextCorpus
 
 SAMPLES_SHOWN = 12
 THUMB = 40
@@ -53,7 +59,8 @@ class DataPanel(QWidget):
         self.setObjectName("DataPanel")
         self.document = document
         self._loading = False
-        self._cache: dict[str, DataSet | str] = {}
+        self._cache: dict[str, DataSet | TextCorpus | str] = {}
+        self._text_previews: TextPreviews | None = None
         self.choice = QComboBox()
         for name, entry in BUILTINS.items():
             self.choice.addItem(name, f"builtin:{name}")
@@ -68,6 +75,10 @@ class DataPanel(QWidget):
         menu.addAction("NumPy archive (.npz)…", lambda: self.open_file("npz"))
         menu.addAction("Image folder (one sub-folder per class)…", lambda: self.open_file("images"))
         menu.addAction("IDX images and labels…", lambda: self.open_file("idx"))
+        menu.addSeparator()
+        menu.addAction("Text file (to continue)…", lambda: self.open_file("text"))
+        menu.addAction("Folder of text files (to continue)…", lambda: self.open_file("textdir"))
+        menu.addAction("Labelled texts (CSV: text, label)…", lambda: self.open_file("textcsv"))
         open_button.setMenu(menu)
         open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         row = QHBoxLayout()
@@ -81,15 +92,12 @@ class DataPanel(QWidget):
         self.fit_label = QLabel("")
         self.fit_label.setObjectName("DataFit")
         self.fit_label.setWordWrap(True)
-        self.counts_widget = ChartWidget(enableMenu=False)
-        self.counts_widget.setBackground(style.plot_background())
-        self.counts_widget.setFixedHeight(110)
-        self.counts_plot = self.counts_widget.getPlotItem()
-        style.style_plot(self.counts_plot)
-        self.counts_plot.setMouseEnabled(x=False, y=False)
-        self.counts_plot.setMenuEnabled(False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=style.TRAIN)
-        self.counts_plot.addItem(self.bars)
+        self.counts_widget = QWidget()  # the chart goes in when there are counts to show
+        QVBoxLayout(self.counts_widget).setContentsMargins(0, 0, 0, 0)
+        self.counts_widget.hide()
+        self._counts: ClassCounts | None = None
+        self._pending_counts: tuple[np.ndarray, list[str]] | None = None
+        self._charts_allowed = False
         self.samples = QWidget()
         self.sample_grid = QGridLayout(self.samples)
         self.sample_grid.setSpacing(4)
@@ -97,6 +105,10 @@ class DataPanel(QWidget):
         self.rows = QTableWidget()
         self.rows.setMaximumHeight(180)
         self.rows.hide()
+        self.text_samples = QTextBrowser()  # text: windows as the network reads them
+        self.text_samples.setObjectName("TextSamples")
+        self.text_samples.setMinimumHeight(220)
+        self.text_samples.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 6)
         layout.addLayout(row)
@@ -106,6 +118,7 @@ class DataPanel(QWidget):
         layout.addWidget(self.counts_widget)
         layout.addWidget(self.samples)
         layout.addWidget(self.rows)
+        layout.addWidget(self.text_samples, 1)
         layout.addStretch(1)
         document.analysed.connect(lambda _a: self.load())
         document.project_replaced.connect(self.load)
@@ -131,10 +144,11 @@ class DataPanel(QWidget):
 
     def open_file(self, kind: str) -> None:
         start = str(self.document.project.path.parent) if self.document.project.path else ""
-        if kind == "images":
-            folder = QFileDialog.getExistingDirectory(self, "Image folder", start)
+        if kind in ("images", "textdir"):
+            title = "Image folder" if kind == "images" else "Folder of text files"
+            folder = QFileDialog.getExistingDirectory(self, title, start)
             if folder:
-                self.set_source(f"images:{folder}")
+                self.set_source(f"{'images' if kind == 'images' else 'text'}:{folder}")
             return
         if kind == "idx":
             images, _ = QFileDialog.getOpenFileName(self, "IDX images", start, "IDX files (*)")
@@ -144,7 +158,12 @@ class DataPanel(QWidget):
             if labels:
                 self.set_source(f"idx:{images},{labels}")
             return
-        pattern = "CSV files (*.csv)" if kind == "csv" else "NumPy archives (*.npz)"
+        pattern = {
+            "csv": "CSV files (*.csv)",
+            "npz": "NumPy archives (*.npz)",
+            "text": "Text files (*.txt *.md *.py *.rst);;All files (*)",
+            "textcsv": "CSV files (*.csv)",
+        }[kind]
         path, _ = QFileDialog.getOpenFileName(self, "Data file", start, pattern)
         if path:
             self.set_source(f"{kind}:{path}")
@@ -171,10 +190,12 @@ class DataPanel(QWidget):
     def _preview(self, spec: str | None) -> None:
         found = self._data(spec) if spec else None
         self._clear_samples()
+        if found is not None and not isinstance(found, (DataSet, str)):
+            self._show_text(found)
+            return
         if not isinstance(found, DataSet):
             self.summary.setText(found or "")
             self.fit_label.setText("")
-            self.bars.setOpts(x=[], height=[])
             self.counts_widget.setVisible(False)
             return
         shape = found.sample_shape
@@ -189,7 +210,28 @@ class DataPanel(QWidget):
         else:
             self._show_rows(found)
 
-    def _data(self, spec: str) -> DataSet | str:
+    def _show_text(self, corpus: TextCorpus) -> None:
+        """A corpus as the network will read it (tokenized: loaded with the first text)."""
+        from app.panels.text_preview import TextPreviews
+
+        if self._text_previews is None:
+            self._text_previews = TextPreviews()
+        shown = self._text_previews.preview(corpus, self._data_analysis(), self.document.project)
+        self.summary.setText(shown.summary)
+        self.fit_label.setText(shown.fit)
+        self._fit_state(shown.state)
+        if shown.counts is not None:
+            self._pending_counts = (shown.counts, list(shown.class_names))
+            self.counts_widget.setVisible(True)
+            if self.isVisible():
+                self._draw_counts()
+        else:
+            self.counts_widget.setVisible(False)
+        if shown.rows:
+            self.text_samples.setHtml(windows_html(shown.rows))
+            self.text_samples.show()
+
+    def _data(self, spec: str) -> DataSet | TextCorpus | str:
         """The data set a spec names (cached), or why it cannot be read."""
         if spec in self._cache:
             return self._cache[spec]
@@ -197,9 +239,17 @@ class DataPanel(QWidget):
         try:
             parsed = parse_spec(spec, base)
             if parsed.kind == "images":
-                found: DataSet | str = folder_preview(parsed.paths[0], self._input_shape())
+                found: DataSet | TextCorpus | str = folder_preview(
+                    parsed.paths[0], self._input_shape()
+                )
             else:
-                found = load_spec(parsed, need_targets=False)
+                section = self.document.project.dataset
+                found = load_spec(
+                    parsed,
+                    need_targets=False,
+                    target_column=section.get("target_column"),
+                    text_column=section.get("text_column"),
+                )
         except DataError as error:
             found = str(error)
         except (OSError, ValueError) as error:
@@ -248,20 +298,40 @@ class DataPanel(QWidget):
             self.counts_widget.setVisible(False)
             return
         counts = np.bincount(np.asarray(data.y, np.int64).ravel(), minlength=data.classes)
-        self.bars.setOpts(x=np.arange(len(counts)), height=counts)
-        names = list(data.class_names or [])
-        ticks = [
-            (i, names[i] if i < len(names) and len(names[i]) <= 8 else str(i))
-            for i in range(len(counts))
-        ]
-        self.counts_plot.getAxis("bottom").setTicks([ticks])
-        self.counts_plot.setXRange(-0.6, len(counts) - 0.4, padding=0)
-        self.counts_plot.setYRange(0, float(counts.max()) * 1.1 if len(counts) else 1)
+        self._pending_counts = (counts, list(data.class_names or []))
         self.counts_widget.setVisible(True)
+        if self.isVisible():
+            self._draw_counts()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._draw_counts()
+
+    def allow_charts(self) -> None:
+        """The window has painted: the chart may be made now (pyqtgraph is slow to load)."""
+        self._charts_allowed = True
+        if self.isVisible():
+            self._draw_counts()
+
+    def _draw_counts(self) -> None:
+        """The chart, made the first time the panel shows counts (the panel starts hidden
+        behind the inspector, and nothing waits for it before the window's first paint)."""
+        if self._pending_counts is None or not self._charts_allowed:
+            return
+        if self._counts is None:
+            from app.panels.class_counts import ClassCounts
+
+            self._counts = ClassCounts()
+            layout = self.counts_widget.layout()
+            assert layout is not None
+            layout.addWidget(self._counts)
+        self._counts.show_counts(*self._pending_counts)
+        self._pending_counts = None
 
     def _clear_samples(self) -> None:
         clear_layout(self.sample_grid)
         self.rows.hide()
+        self.text_samples.hide()
         self.samples.hide()
 
     def _show_images(self, data: DataSet) -> None:
@@ -304,6 +374,27 @@ class DataPanel(QWidget):
                 self.rows.setItem(i, columns, QTableWidgetItem(text))
         self.rows.resizeColumnsToContents()
         self.rows.show()
+
+
+def windows_html(rows: tuple[tuple[str, str], ...]) -> str:
+    """Sample windows as the network reads them: the text itself, each with its label."""
+    from html import escape
+
+    from designer import theme
+
+    colours = theme.current()
+    blocks = []
+    for text, label in rows:
+        chip = (
+            f"<div style='color:{colours.accent}; font-weight:600'>{escape(label)}</div>"
+            if label
+            else ""
+        )
+        blocks.append(
+            f"{chip}<pre style='margin:0 0 10px 0; padding:4px; white-space:pre-wrap; "
+            f"background:{colours.node_body}; color:{colours.text}'>{escape(text)}</pre>"
+        )
+    return "".join(blocks)
 
 
 def folder_preview(folder: Path, input_shape: tuple[int, ...] | None) -> DataSet:

@@ -39,6 +39,7 @@ class Drained:
     progress: tuple[int, int, int, int, float] | None = None  # epoch, epochs, step, steps, secs
     regions: list[Any] = field(default_factory=list)  # RegionsFrame (app/training/regions_look)
     samples: Any = None  # the latest generated samples (a GAN's 2-D point cloud), CPU tensor
+    texts: list[tuple[float, str]] = field(default_factory=list)  # a language model's writing
 
     def __bool__(self) -> bool:
         return bool(
@@ -48,6 +49,7 @@ class Drained:
             or self.progress
             or self.regions
             or self.samples is not None
+            or self.texts
         )
 
 
@@ -77,6 +79,10 @@ class LiveBuffer:
     def set_samples(self, samples: Any) -> None:
         with self._lock:
             self._pending.samples = samples
+
+    def add_text(self, epoch: float, text: str) -> None:
+        with self._lock:
+            self._pending.texts.append((epoch, text))
 
     def set_progress(self, epoch: int, epochs: int, step: int, steps: int, elapsed: float) -> None:
         with self._lock:

@@ -339,8 +339,12 @@ class TrainingController(QObject):
         parts = [f"Training on {info.get('device', self.device)}"]
         if info:
             parts.append(f"{info.get('parameters', 0):,} parameters")
+            what = "samples"
+            if info.get("objective") == "next_token":  # a language model reads windows of text
+                what = f"windows of {info.get('context')} tokens"
             parts.append(
-                f"{info.get('train_samples', 0):,} training / {info.get('val_samples', 0):,} validation samples"
+                f"{info.get('train_samples', 0):,} training / {info.get('val_samples', 0):,} "
+                f"validation {what}"
             )
         return " · ".join(parts)
 

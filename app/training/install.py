@@ -48,6 +48,8 @@ def install_training(window: MainWindow) -> TrainingController:
         "dashboard": dashboard_dock,
         "log": log_dock,
     }
+    window.first_painted.connect(controller.dashboard.build)  # the charts: once it is up
+    window.first_painted.connect(controller.data_panel.allow_charts)
     controller.run_started.connect(dashboard_dock.raise_)
     controller.run_failed.connect(lambda _m: dashboard_dock.raise_())
     _menu(window, controller)

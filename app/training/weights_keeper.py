@@ -37,6 +37,7 @@ class WeightsKeeper:
         self.epoch: int | None = None
         self.status = ""
         self.scaling: dict[str, Any] | None = None
+        self.tokenizer: Any = None  # text: how the network reads it (saved with the weights)
         self.saved_to: Path | None = None
 
     @property
@@ -57,6 +58,7 @@ class WeightsKeeper:
         self.epoch = result.best_epoch or result.history[-1]["epoch"]
         self.status = result.status
         self.scaling = outcome.project.dataset.get("scaling_statistics")
+        self.tokenizer = outcome.tokenizer
         self.saved_to = None
         dataset = self.document.project.dataset
         if self.scaling is not None:  # inputs must be scaled as in training: save it with them
@@ -101,6 +103,7 @@ class WeightsKeeper:
                 epoch=self.epoch,
                 status=self.status,
                 scaling=self.scaling,
+                tokenizer=self.tokenizer,
             )
         except (CompileError, OSError, RuntimeError, ValueError, KeyError) as error:
             self.log.say(f"Cannot save the weights to {path}: {error}", "error")

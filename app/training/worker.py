@@ -53,6 +53,7 @@ class RunOutcome:
     device: str
     class_names: tuple[str, ...] | None
     predictions: dict[str, Any] = field(default_factory=dict)  # x, true, predicted (numpy)
+    tokenizer: Any = None  # text: the engine.text Tokenizer the network reads with
 
     @property
     def state(self) -> dict[str, torch.Tensor]:
@@ -217,13 +218,17 @@ class TrainingWorker(QThread):
             plan.project,
             str(plan.device),
             plan.data.class_names,
+            tokenizer=plan.tokenizer,
         )
-        outcome.predictions = sample_predictions(plan.model, plan.data, plan.device)
+        outcome.predictions = sample_predictions(plan.model, plan.data, plan.device, plan.tokenizer)
         self.finished_run.emit(outcome)
 
 
-def sample_predictions(model: torch.nn.Module, data: Any, device: torch.device) -> dict[str, Any]:
-    """The first validation samples with the kept weights' predictions, for the results view."""
+def sample_predictions(
+    model: torch.nn.Module, data: Any, device: torch.device, tokenizer: Any = None
+) -> dict[str, Any]:
+    """The first validation samples with the kept weights' predictions, for the results view;
+    text as text (a language model's next token after each window)."""
     x = getattr(data, "val_x", None)
     y = getattr(data, "val_y", None)
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) or not len(x):
@@ -240,6 +245,13 @@ def sample_predictions(model: torch.nn.Module, data: Any, device: torch.device) 
     if data.classification and out.dim() == 2:
         found["predicted"] = out.argmax(dim=1).numpy()
         found["confidence"] = torch.softmax(out, dim=1).max(dim=1).values.numpy()
+    if tokenizer is not None:
+        from engine.text.windows import decode_window
+
+        found["texts"] = [decode_window(tokenizer, row) for row in x.numpy()]
+        if out.dim() == 3:  # a language model: its guess at the token after each window
+            found["next"] = [tokenizer.decode([int(i)]) for i in out[:, -1].argmax(dim=-1)]
+            found["true_next"] = [tokenizer.decode([int(i)]) for i in y[:, -1]]
     return found
 
 

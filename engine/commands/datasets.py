@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         (
             entry.name,
-            "x".join(map(str, entry.shape)),
+            "x".join(map(str, entry.shape)) or "text",
             str(entry.classes) if entry.classes is not None else "-",
             entry.description,
         )

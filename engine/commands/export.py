@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from engine.export.options import DEFAULT_OPSET
+    from engine.export.options import DEFAULT_EXPORTER, EXPORTERS, default_opset
 
     parser = sub.add_parser(
         "export",
@@ -32,9 +32,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--opset",
         type=int,
-        default=DEFAULT_OPSET,
+        default=None,
         metavar="N",
-        help=f"ONNX opset version (default {DEFAULT_OPSET})",
+        help=(
+            f"ONNX opset version (default {default_opset('torchscript')}; "
+            f"{default_opset('dynamo')} with the dynamo exporter)"
+        ),
+    )
+    parser.add_argument(
+        "--exporter",
+        choices=EXPORTERS,
+        default=DEFAULT_EXPORTER,
+        help=(
+            f"torch's ONNX exporter (default {DEFAULT_EXPORTER}): torchscript is fast and "
+            "falls back to dynamo when it fails; dynamo is torch's torch.export-based one"
+        ),
     )
     parser.set_defaults(run=run)
 
@@ -42,15 +54,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     from engine.cli import UserError
     from engine.export import ExportError, export_onnx, export_python
+    from engine.export.options import DEFAULT_EXPORTER
     from engine.project import load_project
 
     if args.python is not None and args.verify:
         raise UserError("--verify applies to --onnx exports only")
+    if args.python is not None and (args.opset is not None or args.exporter != DEFAULT_EXPORTER):
+        raise UserError("--opset and --exporter apply to --onnx exports only")
     project = load_project(args.project)
     try:
         if args.onnx is not None:
             result = export_onnx(
-                project, args.onnx, weights=args.weights, opset=args.opset, verify=args.verify
+                project,
+                args.onnx,
+                weights=args.weights,
+                opset=args.opset,
+                verify=args.verify,
+                exporter=args.exporter,
             )
         else:
             result = export_python(project, args.python, weights=args.weights)

@@ -25,7 +25,13 @@ def run_layers(args: argparse.Namespace) -> int:
     for category, layers in groups:
         print(f"{category}")
         for layer in layers:
-            ins = ", ".join(p.name + ("*" if p.multiple else "") for p in layer.inputs) or "-"
+            ins = (
+                ", ".join(
+                    p.name + ("*" if p.multiple else "") + ("?" if p.optional else "")
+                    for p in layer.inputs
+                )
+                or "-"
+            )
             outs = ", ".join(p.name for p in layer.outputs) or "-"
             params = (
                 ", ".join(f"{p.name}={json.dumps(p.default)}" for p in layer.params)
@@ -33,7 +39,7 @@ def run_layers(args: argparse.Namespace) -> int:
             )
             print(f"  {layer.name:<24} in: {ins:<5} out: {outs:<4} {params}")
         print()
-    print("* takes any number of wires")
+    print("* takes any number of wires; ? may be left unwired")
     return 0
 
 

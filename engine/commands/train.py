@@ -54,8 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--dataset",
         metavar="SPEC",
-        help="train on other data: builtin:NAME, csv:PATH, npz:PATH, images:DIR or "
-        "idx:IMAGES,LABELS",
+        help="train on other data: builtin:NAME, csv:PATH, npz:PATH, images:DIR, "
+        "idx:IMAGES,LABELS, text:PATH or textcsv:PATH",
     )
     parser.add_argument(
         "--metrics-out", type=Path, metavar="FILE.jsonl", help="write the JSONL metrics stream here"
@@ -200,7 +200,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _where(trainer: Any, place: Any) -> str:
-    """"cpu (1 thread)", "cuda:0 with 4 processes (nccl)": where a run trains, for its first line."""
+    """ "cpu (1 thread)", "cuda:0 with 4 processes (nccl)": where a run trains, for its first line."""
     where = str(trainer.device)
     if trainer.device.type == "cpu":
         where += f" ({trainer.threads} thread{'s' if trainer.threads > 1 else ''})"

@@ -17,15 +17,22 @@ if TYPE_CHECKING:
 
 from engine.data.dataset import DataError, DataSet
 
+if TYPE_CHECKING:
+    from engine.text.corpus import TextCorpus
+
 
 @dataclass(frozen=True)
 class Builtin:
     name: str
-    shape: tuple[int, ...]  # one sample, in its natural shape
-    classes: int | None  # None for regression
+    shape: tuple[int, ...]  # one sample, in its natural shape; () for text
+    classes: int | None  # None for regression and for text to continue
     description: str
-    load: Callable[[], DataSet]
-    validation_split: float = 0.2  # the split used when the project does not set one
+    load: Callable[[], DataSet | TextCorpus]
+
+    @property
+    def text(self) -> bool:
+        """Text, tokenized for the network that reads it (engine.text)."""
+        return self.shape == ()
 
 
 # scikit-learn ships these files with its package; reading them directly skips importing
@@ -85,6 +92,17 @@ def _generated(
         else:
             x, y = make()
         return DataSet(name, x, y, classes, description)
+
+    return load
+
+
+def _corpus(name: str) -> Callable[[], TextCorpus]:
+    """A bundled text corpus from engine.text.corpus (imported when it loads)."""
+
+    def load() -> TextCorpus:
+        from engine.text import corpus
+
+        return getattr(corpus, name.replace("-", "_"))()  # type: ignore[no-any-return]
 
     return load
 
@@ -176,6 +194,21 @@ def _entries() -> list[Builtin]:
             ring,
             _generated("ring", "ring", tuple(f"mode {i + 1}" for i in range(8)), ring),
         ),
+        Builtin(
+            "python-source",
+            (),
+            None,
+            "27 of the Python standard library's own source files (about 630 KB), to continue",
+            _corpus("python-source"),
+        ),
+        Builtin(
+            "python-modules",
+            (),
+            5,
+            "a few lines of standard-library source; which package (asyncio, email, "
+            "http, unittest, xml) are they from?",
+            _corpus("python-modules"),
+        ),
     ]
 
 
@@ -183,12 +216,13 @@ BUILTINS: dict[str, Builtin] = {entry.name: entry for entry in _entries()}
 
 
 @functools.cache
-def _cached(name: str) -> DataSet:
+def _cached(name: str) -> DataSet | TextCorpus:
     return BUILTINS[name].load()
 
 
-def load_builtin(name: str) -> DataSet:
-    """The bundled data set `name` (a copy: callers may modify it freely)."""
+def load_builtin(name: str) -> DataSet | TextCorpus:
+    """The bundled data set `name` (a copy: callers may modify it freely; text corpora are
+    immutable and shared)."""
     if name not in BUILTINS:
         raise DataError(
             f"no bundled data set named {name!r}; `netwright datasets` lists them ("
@@ -196,5 +230,7 @@ def load_builtin(name: str) -> DataSet:
             + ")"
         )
     data = _cached(name)
+    if not isinstance(data, DataSet):
+        return data
     y = None if data.y is None else data.y.copy()
     return DataSet(data.name, data.x.copy(), y, data.class_names, data.description)

@@ -28,7 +28,9 @@ class DataSet:
     """Samples `x` (N, *shape) and targets `y`: class ids (N,) int64, values (N, ...) float32, or None.
 
     `y` is None only for data without targets (an autoencoder's target is its input).
-    `class_names[i]` names class id i; None for regression targets.
+    `class_names[i]` names class id i; None for regression targets. `validation` marks the
+    samples held out for validation when the data itself decides (text: the end of each
+    file); None lets the training settings draw the split.
     """
 
     name: str
@@ -36,12 +38,15 @@ class DataSet:
     y: np.ndarray | None
     class_names: tuple[str, ...] | None = None
     description: str = ""
+    validation: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.y is not None and len(self.y) != len(self.x):
             raise DataError(
                 f"{self.name}: {len(self.x)} samples but {len(self.y)} targets; they must match"
             )
+        if self.validation is not None and len(self.validation) != len(self.x):
+            raise DataError(f"{self.name}: the validation mask does not match the samples")
 
     @property
     def samples(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.analysis import Analysis
+from engine.data.dataset import DataSet
 from engine.data.images import image_files
 from engine.data.prepare import PreparedData, network_io, prepare_data
 from engine.data.spec import load_spec, project_spec
@@ -13,6 +14,7 @@ from engine.settings import TrainingSettings
 
 if TYPE_CHECKING:
     from engine.project import Project
+    from engine.text.tokenizers import Tokenizer
 
 
 def load_training_data(
@@ -20,11 +22,14 @@ def load_training_data(
     settings: TrainingSettings,
     analysis: Analysis,
     dataset: str | None = None,
+    tokenizer: Tokenizer | None = None,
 ) -> PreparedData | StreamedData:
     """Load the project's data (or the `dataset` spec instead) fitted to its network.
 
     The graph must be valid (`analysis.ok`). Raises DataError naming the file and the fix.
     An image folder too large for memory comes back as StreamedData (read by workers).
+    Text is tokenized by `tokenizer` (the one a resumed run's weights were trained with)
+    or by a new one fitted to the data.
     """
     io = network_io(analysis)
     spec = project_spec(project, dataset)
@@ -47,5 +52,13 @@ def load_training_data(
         target_column=section.get("target_column"),
         classification=settings.is_classification and not autoencoder,
         need_targets=not autoencoder,
+        text_column=section.get("text_column"),
     )
-    return prepare_data(data, io, settings, section)
+    if isinstance(data, DataSet):
+        return prepare_data(data, io, settings, section)
+    from engine.text.network import text_for_network
+
+    text = text_for_network(data, io, settings, section, tokenizer)
+    prepared = prepare_data(text.data, io, settings, section)
+    prepared.tokenizer, prepared.unigram_loss = text.tokenizer, text.unigram_loss
+    return prepared

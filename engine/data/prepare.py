@@ -11,7 +11,7 @@ naming the data and the node to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ from engine.data.batches import InMemoryBatches
 from engine.data.dataset import DataError, DataSet
 from engine.data.scaling import apply_scaling, fit_scaling
 from engine.settings import TrainingSettings
+
+if TYPE_CHECKING:
+    from engine.text.tokenizers import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class PreparedData:
     classification: bool
     class_names: tuple[str, ...] | None
     scaling: dict[str, Any] | None  # fitted statistics; see engine.data.scaling
+    tokenizer: Tokenizer | None = None  # text: how it became token ids (saved with the weights)
+    unigram_loss: float | None = None  # text to continue: the loss of a context-blind model
 
     @property
     def train_samples(self) -> int:
@@ -117,9 +122,13 @@ def prepare_data(
     autoencoder = section.get("target") == "input"
     classification = settings.is_classification and not autoencoder
     labels = None if autoencoder else _labels(data, classification)
-    train_idx, val_idx = split_indices(
-        len(x), settings.validation_split, settings.seed, labels if classification else None
-    )
+    if data.validation is not None:  # the data says which samples validate (text)
+        order = np.random.default_rng(settings.seed).permutation(np.flatnonzero(~data.validation))
+        train_idx, val_idx = order, np.flatnonzero(data.validation)
+    else:
+        train_idx, val_idx = split_indices(
+            len(x), settings.validation_split, settings.seed, labels if classification else None
+        )
     method = section.get("scaling", "none" if io.tokens else "standard")
     stats = None if io.tokens else fit_scaling(method, x[train_idx])
     x = x if io.tokens else apply_scaling(x, stats)
@@ -218,6 +227,8 @@ def _targets(data: DataSet, y: np.ndarray, io: NetworkIO, settings: TrainingSett
     out = io.output_shape
     scores = int(np.prod(out)) if out else 1
     ids = y.dtype.kind in "iu" and y.ndim == 1
+    if settings.loss == "next_token":
+        return _next_tokens(data, y, io)
     if settings.is_classification:
         top = int(y.max()) if len(y) else 0
         if len(out) != 1 or top >= out[0]:
@@ -245,6 +256,29 @@ def _targets(data: DataSet, y: np.ndarray, io: NetworkIO, settings: TrainingSett
             code=1,
         )
     return y.astype(np.float32).reshape(len(y), *out)
+
+
+def _next_tokens(data: DataSet, y: np.ndarray, io: NetworkIO) -> np.ndarray:
+    """A language model's targets: the next token at every position of the window."""
+    out = io.output_shape
+    if y.dtype.kind not in "iu" or y.ndim != 2:
+        raise DataError(
+            f"{data.name}: the next_token loss learns the text that follows each window, but this "
+            "data has one target per sample; train on text:PATH (or builtin:python-source), or "
+            "choose cross_entropy",
+            code=1,
+        )
+    steps = y.shape[1]
+    top = int(y.max()) if y.size else 0
+    if len(out) != 2 or out[0] != steps or top >= out[1]:
+        raise DataError(
+            f"{data.name}: a language model gives, at each of its {steps} steps, a score for every "
+            f"token (up to id {top}), so the Output must receive {steps}x{top + 1} or wider, but "
+            f"it receives {_shape_text(out)}; end the network with "
+            f"Linear(out_features={top + 1}) applied to every step",
+            code=1,
+        )
+    return y.astype(np.int64)
 
 
 def _autoencoder_targets(data: DataSet, x: np.ndarray, io: NetworkIO) -> np.ndarray:

@@ -17,9 +17,12 @@ from engine.data.dataset import DataError, DataSet
 
 if TYPE_CHECKING:
     from engine.project import Project
+    from engine.text.corpus import TextCorpus
 
-KINDS = ("builtin", "csv", "npz", "images", "idx")
-SPEC_HELP = "use builtin:NAME, csv:PATH, npz:PATH, images:DIR or idx:IMAGES,LABELS"
+KINDS = ("builtin", "csv", "npz", "images", "idx", "text", "textcsv")
+SPEC_HELP = (
+    "use builtin:NAME, csv:PATH, npz:PATH, images:DIR, idx:IMAGES,LABELS, text:PATH or textcsv:PATH"
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,20 @@ def load_spec(
     target_column: str | int | None = None,
     classification: bool = True,
     need_targets: bool = True,
-) -> DataSet:
-    """Load the data a spec names. Image folders are resized to `input_shape` as they load."""
+    text_column: str | None = None,
+) -> DataSet | TextCorpus:
+    """Load the data a spec names. Image folders are resized to `input_shape` as they load;
+    text comes back as a TextCorpus, to be tokenized for the network (engine.text)."""
     from engine.data import files, images
 
     if spec.kind == "builtin":
         return load_builtin(spec.name)
+    if spec.kind in ("text", "textcsv"):
+        from engine.text.corpus import read_text_csv, read_text_path
+
+        if spec.kind == "text":
+            return read_text_path(spec.paths[0])
+        return read_text_csv(spec.paths[0], text_column, target_column)
     if spec.kind == "csv":
         return files.load_csv(spec.paths[0], target_column, classification)
     if spec.kind == "npz":
@@ -110,9 +121,12 @@ def dataset_problems(project: Project) -> list[Diagnostic]:
     except DataError as error:
         return [Diagnostic("error", str(error), None, "dataset.source", SPEC_HELP)]
     for path in spec.paths:
-        exists = path.is_dir() if spec.kind == "images" else path.is_file()
-        if not exists:
+        if spec.kind == "text":
+            exists, what = path.exists(), "file or folder"
+        else:
+            exists = path.is_dir() if spec.kind == "images" else path.is_file()
             what = "folder" if spec.kind == "images" else "file"
+        if not exists:
             problems.append(
                 Diagnostic(
                     "error",
@@ -133,6 +147,20 @@ def dataset_problems(project: Project) -> list[Diagnostic]:
                 "use standard, minmax, symmetric (-1..1) or none",
             )
         )
+    tokenizer = section.get("tokenizer")
+    if tokenizer is not None:
+        from engine.text.tokenizers import KINDS as TOKENIZERS
+
+        if tokenizer not in TOKENIZERS:
+            problems.append(
+                Diagnostic(
+                    "error",
+                    f"unknown tokenizer {tokenizer!r}",
+                    None,
+                    "dataset.tokenizer",
+                    "use " + ", ".join(TOKENIZERS),
+                )
+            )
     target = section.get("target")
     if target not in (None, "input"):
         problems.append(

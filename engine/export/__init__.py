@@ -8,10 +8,8 @@ Names are imported lazily so that importing the package does not load torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from engine.lazy import lazy_names
 
 _LAZY = {
     "ExportError": "engine.export.model",
@@ -22,10 +20,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'engine.export' has no attribute '{name}'")
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

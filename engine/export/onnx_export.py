@@ -32,33 +32,56 @@ from engine.atomic import atomic_write_bytes
 from engine.compiler import example_inputs
 from engine.export.model import ExportError, ExportResult, ready_model
 from engine.export.onnx_forms import onnx_forms
-from engine.export.options import DEFAULT_OPSET, MAX_OPSET, MIN_OPSET
+from engine.export.options import (
+    DEFAULT_EXPORTER,
+    DEFAULT_OPSET,
+    DYNAMO_MIN_OPSET,
+    EXPORTERS,
+    MAX_OPSET,
+    MIN_OPSET,
+    default_opset,
+)
 from engine.export.verify import VerificationError, check_structure, compare_with_onnxruntime
 from engine.project import Project
 
 PROTOBUF_LIMIT = 2**31 - 1
-DYNAMO_MIN_OPSET = 18  # the dynamo exporter writes nothing older
 
 
 def export_onnx(
     project: Project,
     out: str | Path,
     weights: str | Path | None = None,
-    opset: int = DEFAULT_OPSET,
+    opset: int | None = None,
     verify: bool = True,
+    exporter: str = DEFAULT_EXPORTER,
 ) -> ExportResult:
-    """Write `project`'s network to `out`; with `verify`, prove onnxruntime agrees with torch."""
+    """Write `project`'s network to `out`; with `verify`, prove onnxruntime agrees with torch.
+
+    `exporter` is torch's exporter to use: "torchscript" (falling back to dynamo when it
+    fails) or "dynamo" alone; `opset` None is the exporter's default (17; dynamo 18)."""
+    if exporter not in EXPORTERS:
+        raise ExportError(f"unknown exporter '{exporter}'; choose {' or '.join(EXPORTERS)}", code=2)
+    opset = default_opset(exporter) if opset is None else opset
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise ExportError(
             f"opset {opset} is not supported; choose one from {MIN_OPSET} to {MAX_OPSET} "
-            f"(the default is {DEFAULT_OPSET})",
+            f"(the default is {default_opset(exporter)})",
+            code=2,
+        )
+    if exporter == "dynamo" and opset < DYNAMO_MIN_OPSET:
+        raise ExportError(
+            f"the dynamo exporter writes opset {DYNAMO_MIN_OPSET} and newer, not {opset}; "
+            f"choose opset {DYNAMO_MIN_OPSET} or newer, or the torchscript exporter",
             code=2,
         )
     ready = ready_model(project, weights)
     graph, analysis = project.graph, ready.analysis
     input_ids, output_id = analysis.input_ids, str(analysis.output_id)
     example = example_inputs(graph, batch=2, seed=0, analysis=analysis)
-    model, exporter = _export(ready.module, example, input_ids, output_id, opset)
+    if exporter == "dynamo":
+        model = _dynamo_only(ready.module, example, input_ids, output_id, opset)
+    else:
+        model, exporter = _export(ready.module, example, input_ids, output_id, opset)
     _add_metadata(model, project, input_ids, output_id)
     data = model.SerializeToString()
     if len(data) > PROTOBUF_LIMIT:
@@ -84,9 +107,12 @@ def export_onnx(
     )
 
 
+Example = tuple[torch.Tensor, ...]  # one batch per Input, in the network's order
+
+
 def _export(
     module: torch.nn.Module,
-    example: tuple[torch.Tensor, ...],
+    example: Example,
     input_ids: tuple[str, ...],
     output_id: str,
     opset: int,
@@ -125,9 +151,25 @@ def _export(
             ) from None
 
 
+def _dynamo_only(
+    module: torch.nn.Module,
+    example: Example,
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
+) -> Any:
+    try:
+        return _export_dynamo(module, example, input_ids, output_id, opset)
+    except Exception as error:  # the dynamo exporter raises many kinds
+        raise ExportError(
+            f"torch's dynamo exporter could not export this network to ONNX opset {opset}: "
+            f"{_first_line(error)} (the torchscript exporter may)"
+        ) from None
+
+
 def _export_dynamo(
     module: torch.nn.Module,
-    example: tuple[torch.Tensor, ...],
+    example: Example,
     input_ids: tuple[str, ...],
     output_id: str,
     opset: int,
@@ -135,7 +177,7 @@ def _export_dynamo(
     batch = torch.export.Dim("batch")
     with _quiet():
         program = torch.onnx.export(
-            module,
+            _Wrapped(module),
             example,
             None,
             dynamo=True,
@@ -147,7 +189,40 @@ def _export_dynamo(
             verbose=False,
         )
     assert program is not None
-    return program.model_proto
+    return _unwrapped_names(program.model_proto)
+
+
+def _unwrapped_names(model: Any) -> Any:
+    """Weights named by their node again (``conv1.weight``, not ``network.conv1.weight``)."""
+    prefix = "network."
+    renamed = {
+        t.name: t.name[len(prefix) :] for t in model.graph.initializer if t.name.startswith(prefix)
+    }
+    taken = {n for node in model.graph.node for n in node.output} | {
+        i.name for i in model.graph.input
+    }
+    renamed = {old: new for old, new in renamed.items() if new not in taken}
+    for tensor in model.graph.initializer:
+        tensor.name = renamed.get(tensor.name, tensor.name)
+    for node in model.graph.node:
+        for index, name in enumerate(node.input):
+            if name in renamed:
+                node.input[index] = renamed[name]
+    for info in model.graph.value_info:
+        info.name = renamed.get(info.name, info.name)
+    return model
+
+
+class _Wrapped(torch.nn.Module):
+    """The network one level down: torch.export rebuilds it as a torch.fx GraphModule, whose
+    own attributes (`code`, `graph`, `meta`...) a layer named so would collide with."""
+
+    def __init__(self, network: torch.nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.network(*inputs)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
@@ -189,7 +264,9 @@ def _silenced_descriptors() -> Iterator[None]:
                 os.close(fd)
 
 
-def _add_metadata(model: Any, project: Project, input_ids: tuple[str, ...], output_id: str) -> None:
+def _add_metadata(
+    model: Any, project: Project, input_ids: tuple[str, ...], output_id: str
+) -> None:
     """Producer, project name, input/output names and class labels, for whoever opens the file
     (several inputs are named in order, separated by commas)."""
     model.producer_name = "netwright"

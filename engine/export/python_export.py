@@ -113,16 +113,15 @@ def _header(project: Project, name: str) -> str:
 
 
 def _custom_sources(names: set[str]) -> str:
-    """Source of each needed class of engine.modules, and of the classes of engine.modules it
-    builds on, in the order that file defines them (a base class before its subclasses)."""
-    needed = set(names)
-    for name in names:
-        needed.update(
-            base.__name__
-            for base in getattr(modules, name).__mro__
-            if base.__module__ == modules.__name__
-        )
-    ordered = [n for n, _ in inspect.getmembers(modules, inspect.isclass) if n in needed]
+    """Source of each needed class of engine.modules, and of the classes of engine.modules
+    they build on (the masks attention layers share), in the order that file defines them."""
+    names = {
+        base.__name__
+        for name in names
+        for base in inspect.getmro(getattr(modules, name))
+        if base.__module__ == modules.__name__
+    }
+    ordered = [n for n, _ in inspect.getmembers(modules, inspect.isclass) if n in names]
     position = {n: inspect.getsourcelines(getattr(modules, n))[1] for n in ordered}
     chunks = [
         inspect.getsource(getattr(modules, n)) for n in sorted(ordered, key=lambda n: position[n])

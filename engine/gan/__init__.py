@@ -9,8 +9,7 @@ this package (the window does, before its first paint) does not load torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from engine.lazy import lazy_names
 
 _WHERE = {
     "GanStep": "engine.gan.step",
@@ -20,10 +19,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'engine.gan' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)
 
 
 __all__ = ["GanStep", "Modes", "SampleQuality", "gan_epoch_line"]

@@ -18,7 +18,7 @@ import torch
 from engine.analysis import Analysis
 from engine.compiler import GraphModule, compile_graph
 from engine.data.batches import InMemoryBatches
-from engine.data.dataset import DataError
+from engine.data.dataset import DataError, DataSet
 from engine.data.prepare import network_io
 from engine.data.scaling import apply_scaling, fit_scaling
 from engine.data.spec import DataSpec, load_spec, project_spec
@@ -114,6 +114,8 @@ def gan_parts(
 
 def _real_samples(spec: DataSpec, shape: tuple[int, ...], input_id: str) -> np.ndarray:
     data = load_spec(spec, input_shape=shape, classification=False, need_targets=False)
+    if not isinstance(data, DataSet):
+        raise DataError(f"{data.name}: text; a GAN here learns to make numbers, not text", code=1)
     wanted, have = int(np.prod(shape)), int(np.prod(data.sample_shape))
     if have != wanted:
         raise DataError(

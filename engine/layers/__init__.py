@@ -10,6 +10,7 @@ from engine.layers import (
     elementwise,
     merge,
     norm,
+    padding,
     reduction,
     sequence,
     shaping,
@@ -39,6 +40,7 @@ CATALOGUE: dict[str, LayerType] = {
     for module in (
         core,
         conv,
+        padding,
         reduction,
         norm,
         activation,

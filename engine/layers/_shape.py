@@ -37,19 +37,28 @@ def sliding_window(
 
 
 def window_output(
-    spatial: Shape, p: dict[str, Any], axes: int, ceil: bool = False, dilated: bool = True
+    spatial: Shape, p: dict[str, Any], axes: int, ceil: bool = False, pooling: bool = False
 ) -> Shape:
+    """Output size of a sliding window per spatial axis; `pooling` adds torch's rule that a
+    pooling window's padding is at most half its kernel."""
     kernel = per_axis(p["kernel_size"], axes)
     stride = per_axis(p["stride"] if p.get("stride") is not None else p["kernel_size"], axes)
     padding = per_axis(p.get("padding", 0), axes)
-    dilation = per_axis(p.get("dilation", 1), axes) if dilated else (1,) * axes
-    for name, values in (("kernel_size", kernel), ("stride", stride), ("padding", padding)):
+    dilation = per_axis(p.get("dilation", 1), axes)
+    for name, values in (
+        ("kernel_size", kernel),
+        ("stride", stride),
+        ("padding", padding),
+        ("dilation", dilation),
+    ):
         if len(values) != axes:
             raise ShapeError(f"'{name}' needs {axes} numbers, one per axis", param=name)
     for k, pad in zip(kernel, padding):
-        if pad * 2 > k and not dilated:
+        if pad * 2 > k and pooling:
             raise ShapeError(
-                "padding must be at most half the kernel size", param="padding", hint="lower it"
+                f"padding ({pad}) must be at most half the kernel size ({k})",
+                param="padding",
+                hint="lower it, or pad with a Pad layer first",
             )
     out = tuple(
         sliding_window(n, k, s, pad, d, ceil)

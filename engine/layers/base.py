@@ -148,11 +148,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Port:
-    """A named socket on a node. `multiple` ports take any number of wires."""
+    """A named socket on a node. `multiple` ports take any number of wires; an `optional`
+    one (always after the required ones) may be left unwired. `kind` is what numbers the
+    port takes, when it differs from the layer's `input_kind` (a mask of token ids)."""
 
     name: str
     help: str = ""
     multiple: bool = False
+    optional: bool = False
+    kind: InputKind | None = None
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,14 @@ class LayerType:
             "category": self.category,
             "icon": self.icon,
             "help": self.help,
-            "inputs": [{"name": p.name, "multiple": p.multiple} for p in self.inputs],
+            "inputs": [
+                {
+                    "name": p.name,
+                    "multiple": p.multiple,
+                    **({"optional": True} if p.optional else {}),
+                }
+                for p in self.inputs
+            ],
             "outputs": [p.name for p in self.outputs],
             "parameters": [p.to_json() for p in self.params],
             "exports_onnx": self.exports_onnx,

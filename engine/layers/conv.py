@@ -1,4 +1,8 @@
-"""Convolutions, pooling, upsampling and padding for 1-D signals and 2-D images."""
+"""Convolutions, pooling and upsampling for 1-D signals, 2-D images and 3-D volumes.
+
+One factory per kind of layer makes its 1-D, 2-D and 3-D variants, so the three
+can never drift apart in parameters, checks or help.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 
 from engine.layers._shape import expect_rank, fmt, window_output
 from engine.layers.base import (
+    Call,
     LayerType,
     Param,
     Params,
@@ -16,8 +21,14 @@ from engine.layers.base import (
     per_axis,
 )
 
-_AXES_NAME = {1: "signals C x L", 2: "images C x H x W"}
-_CONV_SHAPES = {1: "C x L -> out_channels x L'", 2: "C x H x W -> out_channels x H' x W'"}
+_AXES_NAME = {1: "signals C x L", 2: "images C x H x W", 3: "volumes C x D x H x W"}
+_CONV_SHAPES = {
+    1: "C x L -> out_channels x L'",
+    2: "C x H x W -> out_channels x H' x W'",
+    3: "C x D x H x W -> out_channels x D' x H' x W'",
+}
+_WHAT = {1: "a signal", 2: "an image", 3: "a volume (a video clip, a CT or MRI scan)"}
+_ICON = {1: "mdi6.chart-timeline-variant", 2: "mdi6.grid", 3: "mdi6.cube-outline"}
 
 
 def _kernel_params(default_kernel: int) -> tuple[Param, ...]:
@@ -70,9 +81,9 @@ def _conv(axes: int) -> LayerType:
     return LayerType(
         name=name,
         category="Convolution",
-        icon="mdi6.grid" if axes == 2 else "mdi6.chart-timeline-variant",
+        icon=_ICON[axes],
         help=(
-            f"Slides learned filters over {'an image' if axes == 2 else 'a signal'}: "
+            f"Slides learned filters over {_WHAT[axes]}: "
             f"{_CONV_SHAPES[axes]}. "
             "Finds local patterns wherever they are; padding = kernel_size // 2 keeps the size."
         ),
@@ -178,6 +189,40 @@ CONV_TRANSPOSE_2D = LayerType(
 )
 
 
+def _pool_params(kind: str) -> tuple[Param, ...]:
+    """Max pooling can spread its window (dilation); an average can leave padding out."""
+    common = (
+        Param("kernel_size", "size", 2, "Window size.", minimum=1, badge="k {}"),
+        Param(
+            "stride",
+            "size",
+            None,
+            "Step between windows (empty = kernel_size).",
+            minimum=1,
+            optional=True,
+        ),
+        Param("padding", "size", 0, "Padding on each side (at most half the kernel).", minimum=0),
+        Param("ceil_mode", "bool", False, "Round the output size up instead of down."),
+    )
+    if kind == "Max":
+        return (
+            *common,
+            Param(
+                "dilation", "size", 1, "Spacing between window taps (widens the view).", minimum=1
+            ),
+        )
+    return (
+        *common,
+        Param(
+            "count_include_pad",
+            "bool",
+            True,
+            "Count the padding in each average (off: average only the real values under the "
+            "window, as ONNX files usually do).",
+        ),
+    )
+
+
 def _pool(kind: str, axes: int) -> LayerType:
     name = f"{kind}Pool{axes}d"
 
@@ -185,41 +230,37 @@ def _pool(kind: str, axes: int) -> LayerType:
         expect_rank(ins[0], (axes + 1,), _AXES_NAME[axes])
         return (
             ins[0][0],
-            *window_output(ins[0][1:], dict(p), axes, ceil=p["ceil_mode"], dilated=False),
+            *window_output(ins[0][1:], dict(p), axes, ceil=p["ceil_mode"], pooling=True),
         )
 
-    what = "largest" if kind == "Max" else "average"
-    return LayerType(
-        name=name,
-        category="Pooling",
-        icon="mdi6.arrow-collapse-all" if kind == "Max" else "mdi6.blur",
-        help=(
-            f"Keeps the {what} value of each window, shrinking the {'image' if axes == 2 else 'signal'}: "
-            "with kernel 2, H x W -> H/2 x W/2; channels unchanged. Adds tolerance to small shifts."
-        ),
-        params=(
-            Param("kernel_size", "size", 2, "Window size.", minimum=1, badge="k {}"),
-            Param(
-                "stride",
-                "size",
-                None,
-                "Step between windows (empty = kernel_size).",
-                minimum=1,
-                optional=True,
-            ),
-            Param(
-                "padding", "size", 0, "Padding on each side (at most half the kernel).", minimum=0
-            ),
-            Param("ceil_mode", "bool", False, "Round the output size up instead of down."),
-        ),
-        infer=infer,
-        module=lambda p, ins: call(
+    def module(p: Params, ins: list[Shape]) -> Call:
+        extra = (
+            {"dilation": p["dilation"]}
+            if kind == "Max"
+            else {"count_include_pad": p["count_include_pad"]}
+        )
+        return call(
             f"nn.{name}",
             kernel_size=p["kernel_size"],
             stride=p["stride"] if p["stride"] is not None else p["kernel_size"],
             padding=p["padding"],
             ceil_mode=p["ceil_mode"],
+            **extra,
+        )
+
+    what = "largest" if kind == "Max" else "average"
+    halves = {1: "L -> L/2", 2: "H x W -> H/2 x W/2", 3: "D x H x W -> D/2 x H/2 x W/2"}
+    return LayerType(
+        name=name,
+        category="Pooling",
+        icon="mdi6.arrow-collapse-all" if kind == "Max" else "mdi6.blur",
+        help=(
+            f"Keeps the {what} value of each window, shrinking {_WHAT[axes]}: "
+            f"with kernel 2, {halves[axes]}; channels unchanged. Adds tolerance to small shifts."
         ),
+        params=_pool_params(kind),
+        infer=infer,
+        module=module,
         macs=lambda p, ins, out: numel(out) * math.prod(per_axis(p["kernel_size"], axes)),
         summary=("kernel_size",),
     )
@@ -241,7 +282,8 @@ def _adaptive(axes: int) -> LayerType:
         icon="mdi6.image-size-select-small",
         help=(
             "Averages each channel down to a fixed size whatever the input size; output_size 1 gives "
-            "global average pooling (C x H x W -> C x 1 x 1), as ResNets use before their classifier."
+            "global average pooling (C x H x W -> C x 1 x 1), as ResNets use before their "
+            "classifier."
         ),
         params=(
             Param(
@@ -289,44 +331,19 @@ UPSAMPLE = LayerType(
 )
 
 
-def _pad_shape(p: Params, ins: list[Shape]) -> Shape:
-    expect_rank(ins[0], (3,), _AXES_NAME[2])
-    left, right, top, bottom = p["padding"]
-    c, h, w = ins[0]
-    return (c, h + top + bottom, w + left + right)
-
-
-PAD2D = LayerType(
-    name="ZeroPad2d",
-    category="Convolution",
-    icon="mdi6.border-outside",
-    help="Adds rows and columns of zeros around each feature map: [left, right, top, bottom].",
-    params=(
-        Param(
-            "padding",
-            "ints",
-            [1, 1, 1, 1],
-            "Zeros to add: left, right, top, bottom.",
-            minimum=0,
-            length=4,
-            badge="pad {}",
-        ),
-    ),
-    infer=_pad_shape,
-    module=lambda p, ins: call("nn.ZeroPad2d", tuple(p["padding"])),
-    summary=("padding",),
-)
-
 LAYERS = (
     _conv(1),
     _conv(2),
+    _conv(3),
     CONV_TRANSPOSE_2D,
     _pool("Max", 1),
     _pool("Avg", 1),
     _pool("Max", 2),
     _pool("Avg", 2),
+    _pool("Max", 3),
+    _pool("Avg", 3),
     _adaptive(1),
     _adaptive(2),
+    _adaptive(3),
     UPSAMPLE,
-    PAD2D,
 )

@@ -1,4 +1,4 @@
-"""Normalization layers: batch, layer, group and local response normalization."""
+"""Normalization layers: batch, instance, layer, group and local response normalization."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ _MOMENTUM = Param(
 
 def _batch_norm(axes: int) -> LayerType:
     name = f"BatchNorm{axes}d"
-    ranks = (1, 2) if axes == 1 else (3,)
-    what = "features N or channels C x L" if axes == 1 else "images C x H x W"
+    ranks = {1: (1, 2), 2: (3,), 3: (4,)}[axes]
+    what = {
+        1: "features N or channels C x L",
+        2: "images C x H x W",
+        3: "volumes C x D x H x W",
+    }[axes]
 
     def infer(p: Params, ins: list[Shape]) -> Shape:
         expect_rank(ins[0], ranks, what)
@@ -126,4 +130,38 @@ LOCAL_RESPONSE_NORM = LayerType(
     summary=("size",),
 )
 
-LAYERS = (_batch_norm(1), _batch_norm(2), LAYER_NORM, GROUP_NORM, LOCAL_RESPONSE_NORM)
+INSTANCE_NORM = LayerType(
+    name="InstanceNorm",
+    category="Normalization",
+    icon="mdi6.image-filter-center-focus-weak",
+    help=(
+        "Normalizes each channel of each sample on its own, over its length, height and width "
+        "(or depth too): no batch statistics, so a sample's result never depends on the others "
+        "in its batch. Shape unchanged; for channels-first signals, images and volumes. The "
+        "normalization of style transfer and many image-to-image networks; with affine on, "
+        "it learns a scale and shift per channel."
+    ),
+    params=(
+        _EPS,
+        Param("affine", "bool", False, "Learn a scale and shift per channel."),
+    ),
+    infer=lambda p, ins: expect_rank(
+        ins[0], (2, 3, 4), "channels first: C x L, C x H x W or C x D x H x W"
+    ),
+    module=lambda p, ins: call(
+        f"nn.InstanceNorm{len(ins[0]) - 1}d", ins[0][0], eps=p["eps"], affine=p["affine"]
+    ),
+    count_params=lambda p, ins: 2 * ins[0][0] if p["affine"] else 0,
+    macs=lambda p, ins, out: 2 * numel(out),
+    channel_axis=0,
+)
+
+LAYERS = (
+    _batch_norm(1),
+    _batch_norm(2),
+    _batch_norm(3),
+    INSTANCE_NORM,
+    LAYER_NORM,
+    GROUP_NORM,
+    LOCAL_RESPONSE_NORM,
+)

@@ -5,8 +5,8 @@ Sequences are ``steps x features`` per sample (batch first), as users draw them.
 
 from __future__ import annotations
 
-from engine.layers._shape import expect_rank
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call
+from engine.layers._shape import expect_rank, fmt
+from engine.layers.base import Call, LayerType, Param, Params, Port, Shape, ShapeError, call
 
 _SEQUENCE = "a sequence steps x features"
 _GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -108,7 +108,69 @@ def _heads_fit(p: Params, ins: list[Shape]) -> None:
 
 def _attention_shape(p: Params, ins: list[Shape]) -> Shape:
     _heads_fit(p, ins)
+    if len(ins) > 1 and ins[1] != (ins[0][0],):
+        raise ShapeError(
+            f"the 'padding' input needs one value per step ({ins[0][0]}), but gets {fmt(ins[1])}",
+            hint="wire the token ids the sequence was embedded from (steps), or a mask of "
+            "that length",
+        )
     return ins[0]
+
+
+# causal and key-padding masks: the same parameters and port on both attention layers
+_CAUSAL = Param(
+    "causal",
+    "bool",
+    False,
+    "Each step attends only to itself and earlier steps (GPT-style language models).",
+    badge="causal {}",
+)
+_PADDING_ID = Param(
+    "padding_id",
+    "int",
+    0,
+    "With the 'padding' input wired: steps whose value there equals this are ignored as "
+    "keys (a padding token's id; 0 also reads an attention mask of 1 = token, 0 = padding).",
+    minimum=0,
+)
+_PORTS = (
+    Port("in", "the sequence, steps x features"),
+    Port(
+        "padding",
+        "optional: one value per step (the token ids, or an attention mask); steps whose "
+        "value is padding_id are not attended to",
+        optional=True,
+        kind="any",
+    ),
+)
+_MASKS_HELP = (
+    " With causal on, each step sees only itself and the steps before it (a GPT-style "
+    "block); wire the token ids into the optional 'padding' input and steps whose id is "
+    "padding_id are ignored (a BERT-style block on padded batches)."
+)
+
+
+def _mask_options(p: Params, ins: list[Shape]) -> dict[str, object]:
+    """Only what differs from plain attention, so plain layers export as they always have."""
+    options: dict[str, object] = {}
+    if p["causal"]:
+        options["causal"] = True
+    if len(ins) > 1:
+        options["padding_id"] = p["padding_id"]
+    return options
+
+
+def _encoder_module(p: Params, ins: list[Shape]) -> Call:
+    shared = {
+        "dim_feedforward": p["dim_feedforward"],
+        "dropout": p["dropout"],
+        "activation": p["activation"],
+        "norm_first": p["norm_first"],
+    }
+    masks = _mask_options(p, ins)
+    if masks:
+        return call("MaskedEncoderLayer", ins[0][1], p["num_heads"], **shared, **masks)
+    return call("nn.TransformerEncoderLayer", ins[0][1], p["num_heads"], **shared, batch_first=True)
 
 
 def _attention_weights(dim: int, bias: bool) -> int:
@@ -126,20 +188,28 @@ ATTENTION = LayerType(
     help=(
         "Self-attention: every step looks at every other step and mixes in what is relevant, "
         "through several heads at once. Shape unchanged (steps x features); features must be "
-        "divisible by num_heads."
+        "divisible by num_heads." + _MASKS_HELP
     ),
     params=(
         Param("num_heads", "int", 4, "Number of attention heads.", minimum=1, badge="{} heads"),
         Param("dropout", "float", 0.0, "Dropout on the attention weights.", 0.0, 0.99),
         Param("bias", "bool", True, "Learn biases in the projections."),
+        _CAUSAL,
+        _PADDING_ID,
     ),
     infer=_attention_shape,
     module=lambda p, ins: call(
-        "SelfAttention", ins[0][1], p["num_heads"], dropout=p["dropout"], bias=p["bias"]
+        "SelfAttention",
+        ins[0][1],
+        p["num_heads"],
+        dropout=p["dropout"],
+        bias=p["bias"],
+        **_mask_options(p, ins),
     ),
+    inputs=_PORTS,
     count_params=lambda p, ins: _attention_weights(ins[0][1], p["bias"]),
     macs=lambda p, ins, out: _attention_macs(*ins[0]),
-    summary=("num_heads",),
+    summary=("num_heads", "causal"),
 )
 
 
@@ -155,7 +225,7 @@ TRANSFORMER_ENCODER = LayerType(
     help=(
         "One Transformer encoder block: self-attention and a feed-forward network, each with a residual "
         "connection and LayerNorm. Shape unchanged (steps x features). Stack a few after an Embedding "
-        "and a PositionalEncoding."
+        "and a PositionalEncoding." + _MASKS_HELP
     ),
     params=(
         Param(
@@ -182,23 +252,17 @@ TRANSFORMER_ENCODER = LayerType(
             False,
             "Normalize before each sub-block (steadier for deep stacks).",
         ),
+        _CAUSAL,
+        _PADDING_ID,
     ),
     infer=_attention_shape,
-    module=lambda p, ins: call(
-        "nn.TransformerEncoderLayer",
-        ins[0][1],
-        p["num_heads"],
-        dim_feedforward=p["dim_feedforward"],
-        dropout=p["dropout"],
-        activation=p["activation"],
-        norm_first=p["norm_first"],
-        batch_first=True,
-    ),
+    module=_encoder_module,
+    inputs=_PORTS,
     count_params=_encoder_weights,
     macs=lambda p, ins, out: (
         _attention_macs(*ins[0]) + 2 * ins[0][0] * ins[0][1] * p["dim_feedforward"]
     ),
-    summary=("num_heads", "dim_feedforward"),
+    summary=("num_heads", "dim_feedforward", "causal"),
 )
 
 

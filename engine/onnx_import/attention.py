@@ -10,18 +10,24 @@ projected input, the chain forward from ``attention . v`` through the output
 projection. Embedding width and biases come from the projection weights, the
 number of heads from the size of the attention scores.
 
+A mask added to the scores (or chosen in with Where) is kept with the subgraph:
+one computed from constants or sizes only (a causal mask, an all-zero mask), or
+one computed from the model's input (token ids: key padding), which becomes the
+layer's second input. The NaN guard the dynamo exporter writes after the Softmax
+(``Where(IsNaN(p), 0, p)``) is looked through.
+
 What is found is then checked, never assumed (`attention_layer.py`): the
-subgraph alone is run in onnxruntime and compared with torch's
-``MultiheadAttention`` holding the weights found. A mask, another scale,
-cross-attention or an unusual packing of q/k/v does not match or does not
-compute the same, and is refused by name.
+subgraph alone is run in onnxruntime and compared with the MultiheadAttention
+layer holding the weights found, plain, causal, or blind to padding. Another
+mask, another scale, cross-attention or an unusual packing of q/k/v does not
+match or does not compute the same, and is refused by name.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,11 +61,15 @@ class AttentionMatch:
     out: Projection
     opset: int
     ir_version: int
+    masked: bool = False  # a mask is added to (or chosen into) the scores
+    padding: str | None = None  # the model input a key-padding mask is computed from
+    padding_type: int = 7  # its ONNX element type (int64)
+    padding_ids: tuple[float, ...] = (0.0,)  # values the mask compares it with: the padding id
 
 
 NEAR_MISS = (
-    "attention that is not plain self-attention of one input (a mask, cross-attention, "
-    "returned attention weights) has no layer"
+    "attention that is not self-attention of one input (a mask that is neither causal nor "
+    "key padding, cross-attention, returned attention weights) has no layer"
 )
 
 
@@ -72,29 +82,31 @@ def recognise_attention(
 
     graph = _Graph(nodes, constants, entries, {o.name for o in model.graph.output})
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    entry_types = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
     found: dict[str, AttentionMatch] = {}
     removed: set[int] = set()
+    support: dict[int, Any] = {}  # mask computations, removed once nothing else reads them
     placed: dict[int, Any] = {}
     missed: list[str] = []
     for softmax in nodes:
         if softmax.op_type != "Softmax" or id(softmax) in removed:
             continue
-        match = graph.match(softmax, opset, model.ir_version)
+        match = graph.match(softmax, opset, model.ir_version, entry_types)
         region = [] if match is None else [n for n in match.nodes if graph.kind(n) is not None]
-        if (
-            match is None
-            or any(id(n) in removed for n in region)
-            or not graph.closed(region, match.y)
-        ):
+        own = [] if match is None else graph.depending_on(region, match.x)
+        if match is None or any(id(n) in removed for n in own) or not graph.closed(own, match.y):
             if graph.attention_like(softmax):
                 missed.append(softmax.name or softmax.op_type)
             continue
         last = graph.producer[match.y]
         prefix = last.name.rsplit("/", 1)[0] + "/" if "/" in last.name else ""
-        fused = helper.make_node(FUSED_OP, [match.x], [match.y], name=prefix + FUSED_OP)
-        removed.update(id(n) for n in region)
+        inputs = [match.x] + ([match.padding] if match.padding else [])
+        fused = helper.make_node(FUSED_OP, inputs, [match.y], name=prefix + FUSED_OP)
+        removed.update(id(n) for n in own)
+        support.update((id(n), n) for n in region if id(n) not in removed)
         placed[id(last)] = fused
         found[match.y] = match
+    removed |= graph.unread(support, removed)
     kept = [placed.get(id(n), n) for n in nodes if id(n) not in removed or id(n) in placed]
     return kept, found, missed
 
@@ -115,6 +127,7 @@ class _Graph:
         self.producer = {out: node for node in nodes for out in node.output if out}
         self.order = {id(node): index for index, node in enumerate(nodes)}
         self.readers: dict[str, list[Any]] = defaultdict(list)
+        self.entries = entries  # the model's inputs
         self.kinds: dict[str, str] = dict.fromkeys(entries, "data")
         for node in nodes:
             for name in node.input:
@@ -147,12 +160,20 @@ class _Graph:
         return self.constants.get(name)
 
     # ------------------------------------------------------------------ the pattern
-    def match(self, softmax: Any, opset: int, ir_version: int) -> AttentionMatch | None:
-        scores = self._scores(softmax)
-        context = self._sole_data_reader(softmax.output[0])
-        if scores is None or context is None or context.op_type != "MatMul":
+    def match(
+        self,
+        softmax: Any,
+        opset: int,
+        ir_version: int,
+        entry_types: dict[str, int] | None = None,
+    ) -> AttentionMatch | None:
+        found = self._scores(softmax)
+        probabilities = self._past_nan_guard(softmax.output[0])
+        context = self._sole_data_reader(probabilities)
+        if found is None or context is None or context.op_type != "MatMul":
             return None
-        if context.input[0] != softmax.output[0] or self.kinds.get(context.input[1]) != "data":
+        scores, masks = found
+        if context.input[0] != probabilities or self.kinds.get(context.input[1]) != "data":
             return None
         chains = [self._chain_back(v) for v in (*scores.input[:2], context.input[1])]
         projections = [self._first_projection(chain) for chain in chains]
@@ -167,14 +188,18 @@ class _Graph:
             return None
         out, y = ends
         x = sources.pop()
-        nodes = self._ancestors(y, x)
+        padding = self._padding_source(masks, x)
+        if padding is False:
+            return None
+        stops = {x} if padding is None else {x, padding}
+        nodes = self._ancestors(y, stops)
         if nodes is None:
             return None
         shared = q[0] is k[0] is v[0]
         if not shared and len({id(q[0]), id(k[0]), id(v[0])}) != 3:
             return None  # two of q, k, v packed together: not torch's self-attention
         produced = {o for n in nodes for o in n.output}
-        read = {i for n in nodes for i in n.input if i and i not in produced and i != x}
+        read = {i for n in nodes for i in n.input if i and i not in produced and i not in stops}
         initializers = {name: self.constants[name] for name in sorted(read)}
         return AttentionMatch(
             x,
@@ -189,23 +214,102 @@ class _Graph:
             out[1],
             opset,
             ir_version,
+            masked=bool(masks),
+            padding=padding,
+            padding_type=(entry_types or {}).get(padding or "", 7),
+            padding_ids=self._compared_with(nodes) if padding else (0.0,),
         )
 
-    def _scores(self, softmax: Any) -> Any:
-        """The MatMul of two computed tensors feeding the Softmax (through scalings)."""
+    def _scores(self, softmax: Any) -> tuple[Any, list[str]] | None:
+        """The MatMul of two computed tensors feeding the Softmax (through scalings), and
+        the masks added to the scores (or chosen in with Where) on the way."""
         value = softmax.input[0]
-        for _ in range(3):
+        masks: list[str] = []
+        for _ in range(5):
             node = self.producer.get(value)
             if node is None:
                 return None
+            data = self.data_inputs(node)
             if node.op_type == "MatMul":
-                return node if len(self.data_inputs(node)) == 2 else None
-            if node.op_type not in ("Mul", "Div") or len(self.data_inputs(node)) != 1:
+                return (node, masks) if len(data) == 2 else None
+            if node.op_type in ("Add", "Where"):
+                offered = node.input[:2] if node.op_type == "Add" else node.input[1:3]
+                scores = [i for i in offered if self._leads_to_scores(i)]
+                if len(scores) != 1:
+                    return None
+                masks += [i for i in node.input if i and i != scores[0]]
+                value = scores[0]
+                continue
+            if node.op_type not in ("Mul", "Div") or len(data) != 1:
                 return None
-            if node.op_type == "Div" and node.input[0] != self.data_inputs(node)[0]:
+            if node.op_type == "Div" and node.input[0] != data[0]:
                 return None
-            value = self.data_inputs(node)[0]
+            value = data[0]
         return None
+
+    def _leads_to_scores(self, value: str, depth: int = 5) -> bool:
+        """True when `value` is a MatMul of two computed tensors, maybe scaled and masked."""
+        node = self.producer.get(value)
+        if node is None or depth == 0 or self.kinds.get(value) != "data":
+            return False
+        data = self.data_inputs(node)
+        if node.op_type == "MatMul":
+            return len(data) == 2
+        if node.op_type in ("Add", "Where"):
+            offered = node.input[:2] if node.op_type == "Add" else node.input[1:3]
+            return any(self._leads_to_scores(i, depth - 1) for i in offered)
+        if node.op_type not in ("Mul", "Div") or len(data) != 1:
+            return False
+        return self._leads_to_scores(data[0], depth - 1)
+
+    def _past_nan_guard(self, value: str) -> str:
+        """``Where(IsNaN(p), 0, p)`` after a Softmax (the dynamo exporter's guard for rows
+        that are all masked) is looked through: the value the next MatMul reads."""
+        readers = [r for r in self.readers.get(value, []) if r.op_type not in _SHAPE_OPS]
+        guard = next((r for r in readers if r.op_type == "IsNaN"), None)
+        where = next((r for r in readers if r.op_type == "Where"), None)
+        if len(readers) != 2 or guard is None or where is None:
+            return value
+        if list(where.input) != [guard.output[0], where.input[1], value]:
+            return value
+        zero = self.static(where.input[1])
+        return where.output[0] if zero is not None and not np.any(zero) else value
+
+    def _padding_source(self, masks: list[str], x: str) -> str | Literal[False] | None:
+        """None when every mask is computed from constants and sizes; the model's input
+        when a mask is computed from it (key padding from token ids); False otherwise
+        (a mask computed from the attention's own input)."""
+        pending = [m for m in masks if self.kinds.get(m) == "data"]
+        if not pending:
+            return None
+        seen: set[str] = set()
+        while pending:
+            value = pending.pop()
+            if value in seen:
+                continue
+            seen.add(value)
+            if value == x:
+                return False
+            if value in self.entries:
+                continue
+            node = self.producer.get(value)
+            if node is None:
+                return False
+            pending += self.data_inputs(node)
+        return next((entry for entry in self.entries if entry in seen), False)
+
+    def _compared_with(self, nodes: list[Any]) -> tuple[float, ...]:
+        """The constants an Equal in the mask's computation compares with: the padding id
+        candidates (0 when there are none: an attention mask of 1 = token, 0 = padding)."""
+        found: list[float] = []
+        for node in nodes:
+            if node.op_type != "Equal":
+                continue
+            for name in node.input:
+                value = self.static(name)
+                if value is not None and value.size == 1:
+                    found.append(float(value.reshape(-1)[0]))
+        return tuple(dict.fromkeys(found)) or (0.0,)
 
     def attention_like(self, softmax: Any) -> bool:
         """A Softmax over a MatMul of two computed tensors, maybe masked or scaled on the way."""
@@ -316,13 +420,13 @@ class _Graph:
                 break
         return found, y
 
-    def _ancestors(self, y: str, x: str) -> list[Any] | None:
-        """Every operator `y` depends on, stopping at `x`; None if it reads another input."""
+    def _ancestors(self, y: str, stops: set[str]) -> list[Any] | None:
+        """Every operator `y` depends on, stopping at `stops`; None if it reads another input."""
         seen: dict[int, Any] = {}
         pending = [y]
         while pending:
             value = pending.pop()
-            if value == x or not value:
+            if value in stops or not value:
                 continue
             node = self.producer.get(value)
             if node is None:
@@ -333,6 +437,34 @@ class _Graph:
                 seen[id(node)] = node
                 pending.extend(node.input)
         return sorted(seen.values(), key=lambda n: self.order[id(n)])
+
+    def depending_on(self, region: list[Any], x: str) -> list[Any]:
+        """The operators of `region` that read `x`, directly or through others (sizes too):
+        the attention's own; the rest compute its mask and may be shared."""
+        reached = {x}
+        own = []
+        for node in region:  # in file order, so producers come first
+            if any(i in reached for i in node.input):
+                own.append(node)
+                reached.update(o for o in node.output if o)
+        return own
+
+    def unread(self, candidates: dict[int, Any], removed: set[int]) -> set[int]:
+        """Of `candidates` (mask computations), those nothing left reads any more."""
+        gone = set(removed)
+        changed = True
+        while changed:
+            changed = False
+            for key, node in candidates.items():
+                if key in gone:
+                    continue
+                outputs = [o for o in node.output if o]
+                if any(o in self.outputs for o in outputs):
+                    continue
+                if all(id(r) in gone for o in outputs for r in self.readers[o]):
+                    gone.add(key)
+                    changed = True
+        return gone - removed
 
     def closed(self, region: list[Any], y: str) -> bool:
         """True when nothing outside the subgraph reads a value computed inside it but `y`."""

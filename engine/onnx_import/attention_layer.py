@@ -1,13 +1,17 @@
 """A recognised self-attention subgraph -> a checked MultiheadAttention layer.
 
 The subgraph `attention.py` found is run alone in onnxruntime and compared with
-torch's ``MultiheadAttention`` holding the weights found, at two batch sizes;
-the size of its attention scores gives the number of heads. Only a subgraph
-that computes the same becomes a layer; any other is refused with the difference.
+the MultiheadAttention layer's own module holding the weights found, at two
+batch sizes; the size of its attention scores gives the number of heads. A
+subgraph with a mask is compared with the layer plain, then causal; one whose
+mask reads the token ids, with the layer blind to each padding id the mask
+compares them with. Only a subgraph that computes the same as one of them
+becomes a layer; any other is refused with the difference.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,16 +52,50 @@ def self_attention(
         else np.concatenate([_bias(p, width) for p in (match.q, match.k, match.v)])
     )
     batches = [ctx.fixed_batch] if ctx.fixed_batch else [2, 3]
-    heads = _check(match, steps, width, batches, in_weight, in_bias, has_bias)
-    weights: dict[str, np.ndarray | None] = {
-        "attention.in_proj_weight": in_weight,
-        "attention.out_proj.weight": match.out.weight,
-    }
+    padding = None
+    if match.padding is not None:
+        padding = tensor(ins[1], "padding mask")
+        if padding.shape != (steps,):
+            raise Unsupported(f"its key-padding mask reads {padding.shape}, not one value per step")
+    state = _state(in_weight, in_bias, match.out, width, has_bias)
+    heads, masks = _check(match, steps, width, batches, state, has_bias)
+    weights: dict[str, np.ndarray | None] = {f"attention.{k}": v for k, v in state.items()}
+    params: dict[str, Any] = {"num_heads": heads, "dropout": 0.0, "bias": has_bias}
+    if masks.causal:
+        params["causal"] = True
+    if padding is not None:
+        params["padding_id"] = masks.padding_id
+    inputs = [x] if padding is None else [x, padding]
+    return [ctx.add_layer("MultiheadAttention", params, inputs, weights)]
+
+
+@dataclass(frozen=True)
+class _Masks:
+    """One way the layer can mask: what a subgraph is compared with."""
+
+    causal: bool = False
+    padding_id: int | None = None  # None: no key-padding input
+
+
+def _candidates(match: AttentionMatch) -> list[_Masks]:
+    if match.padding is not None:
+        ids = [int(i) for i in match.padding_ids if float(i).is_integer() and i >= 0] or [0]
+        return [_Masks(causal, i) for causal in (False, True) for i in ids]
+    return [_Masks(), _Masks(causal=True)] if match.masked else [_Masks()]
+
+
+def _state(
+    in_weight: np.ndarray,
+    in_bias: np.ndarray,
+    out: Projection,
+    width: int,
+    has_bias: bool,
+) -> dict[str, np.ndarray]:
+    """torch's MultiheadAttention weights, by its names."""
+    state = {"in_proj_weight": in_weight, "out_proj.weight": out.weight}
     if has_bias:
-        weights["attention.in_proj_bias"] = in_bias
-        weights["attention.out_proj.bias"] = _bias(match.out, width)
-    params = {"num_heads": heads, "dropout": 0.0, "bias": has_bias}
-    return [ctx.add_layer("MultiheadAttention", params, [x], weights)]
+        state |= {"in_proj_bias": in_bias, "out_proj.bias": _bias(out, width)}
+    return state
 
 
 def _bias(projection: Projection, size: int) -> np.ndarray:
@@ -73,41 +111,85 @@ def _check(
     steps: int,
     width: int,
     batches: list[int],
-    in_weight: np.ndarray,
-    in_bias: np.ndarray,
+    state: dict[str, np.ndarray],
     has_bias: bool,
-) -> int:
-    """The number of heads, once the subgraph is known to compute torch's self-attention."""
-    import torch
-
+) -> tuple[int, _Masks]:
+    """The number of heads and the masks, once the subgraph is known to compute what the
+    MultiheadAttention layer computes with them."""
     session = _session(match, steps, width)
     rng = np.random.default_rng(0)
+    candidates = _candidates(match)
+    worst = dict.fromkeys(candidates, 0.0)  # largest difference, absolute
+    fits = dict.fromkeys(candidates, True)
     heads = 0
     for batch in batches:
         x = rng.standard_normal((batch, steps, width)).astype(np.float32)
+        ids = _token_ids(rng, batch, steps, match)
+        feed = {match.x: x} if ids is None else {match.x: x, str(match.padding): ids}
         try:
-            expected, scores = session.run([match.y, match.scores], {match.x: x})
+            expected, scores = session.run([match.y, match.scores], feed)
         except Exception as error:  # onnxruntime raises its own kinds
             raise Unsupported(f"its attention subgraph does not run alone ({error})") from None
         heads = scores.size // (batch * steps * steps)
         if heads < 1 or heads * batch * steps * steps != scores.size or width % heads:
             raise Unsupported(f"its attention scores {scores.shape} are not one per head and step")
-        layer = torch.nn.MultiheadAttention(width, heads, bias=has_bias, batch_first=True)
-        state = {"in_proj_weight": in_weight, "out_proj.weight": match.out.weight}
-        if has_bias:
-            state |= {"in_proj_bias": in_bias, "out_proj.bias": _bias(match.out, width)}
-        layer.load_state_dict(
-            {k: torch.from_numpy(np.array(v, np.float32)) for k, v in state.items()}
+        tolerance = _TOLERANCE * max(1.0, float(np.abs(expected).max()))
+        for masks in candidates:
+            got = _layer_output(state, width, heads, has_bias, masks, x, ids)
+            same_shape = got.shape == expected.shape
+            difference = float(np.abs(got - expected).max()) if same_shape else np.inf
+            difference = difference if np.isfinite(difference) else np.inf
+            worst[masks] = max(worst[masks], difference)
+            fits[masks] = fits[masks] and difference <= tolerance
+    found = [m for m in candidates if fits[m]]
+    if not found:
+        what = "a mask that is neither causal nor key padding, " if match.masked else "a mask, "
+        raise Unsupported(
+            "the attention found here computes something else than MultiheadAttention "
+            f"({what}another scale or head layout; largest difference "
+            f"{min(worst.values()):.3g})"
         )
-        with torch.no_grad():
-            got = layer.eval()(*(torch.from_numpy(x),) * 3, need_weights=False)[0].numpy()
-        difference = float(np.abs(got - expected).max()) if got.shape == expected.shape else np.inf
-        if not difference <= _TOLERANCE * max(1.0, float(np.abs(expected).max())):
-            raise Unsupported(
-                "the attention found here computes something else than MultiheadAttention "
-                f"(a mask, another scale or head layout; largest difference {difference:.3g})"
-            )
-    return heads
+    return heads, found[0]
+
+
+def _token_ids(
+    rng: np.random.Generator, batch: int, steps: int, match: AttentionMatch
+) -> np.ndarray | None:
+    """Token ids with each padding candidate among them, never at the first step (a row
+    that is all padding has no defined attention)."""
+    if match.padding is None:
+        return None
+    from onnx import helper
+
+    pool = np.array([*match.padding_ids, 1.0, 2.0, 3.0])
+    ids = rng.choice(pool, size=(batch, steps))
+    first = next(v for v in (1.0, 2.0, 3.0, 4.0) if v not in match.padding_ids)
+    ids[:, 0] = first
+    return ids.astype(helper.tensor_dtype_to_np_dtype(match.padding_type))
+
+
+def _layer_output(
+    state: dict[str, np.ndarray],
+    width: int,
+    heads: int,
+    has_bias: bool,
+    masks: _Masks,
+    x: np.ndarray,
+    ids: np.ndarray | None,
+) -> np.ndarray:
+    """What the MultiheadAttention layer with `masks` computes for `x` (and `ids`)."""
+    import torch
+
+    from engine.modules import SelfAttention
+
+    padding_id = 0 if masks.padding_id is None else masks.padding_id
+    layer = SelfAttention(width, heads, bias=has_bias, causal=masks.causal, padding_id=padding_id)
+    layer.attention.load_state_dict(
+        {k: torch.from_numpy(np.array(v, np.float32)) for k, v in state.items()}
+    )
+    padding = None if ids is None else torch.from_numpy(ids)
+    with torch.no_grad():
+        return layer.eval()(torch.from_numpy(x), padding).numpy()  # type: ignore[no-any-return]
 
 
 def _session(match: AttentionMatch, steps: int, width: int) -> Any:
@@ -120,10 +202,15 @@ def _session(match: AttentionMatch, steps: int, width: int) -> Any:
     problem = too_big(sum(array.nbytes for array in match.initializers.values()) * 2)
     if problem is not None:
         raise Unsupported(f"checking its attention alone takes {problem}")
+    inputs = [helper.make_tensor_value_info(match.x, TensorProto.FLOAT, ["batch", steps, width])]
+    if match.padding is not None:
+        inputs.append(
+            helper.make_tensor_value_info(match.padding, match.padding_type, ["batch", steps])
+        )
     graph = helper.make_graph(
         match.nodes,
         "attention",
-        [helper.make_tensor_value_info(match.x, TensorProto.FLOAT, ["batch", steps, width])],
+        inputs,
         [
             helper.make_tensor_value_info(match.y, TensorProto.FLOAT, None),
             helper.make_tensor_value_info(match.scores, TensorProto.FLOAT, None),

@@ -73,6 +73,7 @@ class Importer:
         sources = self._distinct_sources(inputs) if one_port else [t.ref for t in inputs]
         self.graph.add_node(type_name, node_id, params)
         for index, source in enumerate(sources):
+            # one port takes every wire (a merge); several take one wire each, in order
             self.graph.connect(source, PortRef(node_id, ports[0] if one_port else ports[index]))
         if weights:
             self.weights[node_id] = {

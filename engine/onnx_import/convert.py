@@ -13,43 +13,41 @@ from engine.onnx_import import (  # noqa: F401 (they register converters)
     attention_layer,
     ops_math,
     ops_norm,
+    ops_pad,
     ops_select,
     ops_shape,
 )
-from engine.onnx_import.attention import NEAR_MISS, recognise_attention
+from engine.onnx_import.attention import FUSED_OP, NEAR_MISS, recognise_attention
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.errors import OnnxImportError
 from engine.onnx_import.folding import fold_values, has_batch, shape_op
 from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
 from engine.onnx_import.per_sample import fold_per_sample
+from engine.onnx_import.primitives import attention_as_primitives
 from engine.onnx_import.reader import model_inputs
 from engine.onnx_import.recurrent import view_op
 from engine.onnx_import.refusals import gap_message, no_place
 from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
 from engine.onnx_import.values import (
     BATCH,
+    SKIPPED,
     Const,
     Merged,
     ShapeVec,
+    Skipped,
     Tensor,
     Unavailable,
     Value,
 )
 
-
-class _Skipped:
-    """The output of a node that could not be converted: its readers are skipped quietly."""
-
-
-SKIPPED = _Skipped()
 # operators that only ever fold away or compute shapes: never a gap by themselves
 _STRUCTURAL = {"Constant", "Shape", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Cast"}
 
 
 def convert(model: Any, path: Path) -> Importer:
     """The importer holding the new graph and weights; raises OnnxImportError listing every gap."""
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     opset = default_opset(model)
     if opset < OLDEST_OPSET:  # build_project upgrades such files first
@@ -60,7 +58,7 @@ def convert(model: Any, path: Path) -> Importer:
     fixed = next((e.fixed_batch for e in entries if e.fixed_batch is not None), None)
     importer = Importer(opset=opset, fixed_batch=fixed)
     graph = importer.graph
-    values: dict[str, Value | _Skipped] = {}
+    values: dict[str, Value | Skipped] = {}
     for entry in entries:  # one Input node per input, in the file's order
         input_id = graph.unique_id(entry.name or "input")
         graph.add_node(
@@ -93,7 +91,7 @@ def convert(model: Any, path: Path) -> Importer:
             gaps[f"{node.op_type} (domain '{node.domain}')"].append(node.name or node.op_type)
             _skip(values, node)
             continue
-        inputs: list[Value | _Skipped | None] = []
+        inputs: list[Value | Skipped | None] = []
         for name in node.input:
             if not name:
                 inputs.append(None)
@@ -105,16 +103,20 @@ def convert(model: Any, path: Path) -> Importer:
                 )
             else:
                 inputs.append(values[name])
-        if any(isinstance(v, _Skipped) for v in inputs):
+        if any(isinstance(v, Skipped) for v in inputs):
             if node.op_type not in CONVERTERS and node.op_type not in _STRUCTURAL:
                 gaps[f"{node.op_type}: no layer computes it"].append(node.name or node.op_type)
             _skip(values, node)
             continue
-        attrs = {a.name: _attribute(helper.get_attribute_value(a)) for a in node.attribute}
+        attrs = _attributes(node)
         importer.current = node
         try:
             outputs = _convert_node(importer, node, inputs, attrs, opset)  # type: ignore[arg-type]
         except Unsupported as reason:
+            if node.op_type == FUSED_OP and attention_as_primitives(
+                importer, node, values, _convert_node, _attributes
+            ):
+                continue  # not MultiheadAttention, but layers compute its operators
             gaps[f"{node.op_type}: {reason}"].append(node.name or node.op_type)
             _skip(values, node)
             continue
@@ -212,6 +214,12 @@ def _constant_nodes(model: Any) -> dict[str, np.ndarray]:
             except Unsupported:
                 continue
     return found
+
+
+def _attributes(node: Any) -> dict[str, Any]:
+    from onnx import helper
+
+    return {a.name: _attribute(helper.get_attribute_value(a)) for a in node.attribute}
 
 
 def _attribute(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -87,11 +88,13 @@ def pads_for(
     return begins, ends
 
 
-def pre_pad(ctx: Importer, x: Tensor, begins: list[int], ends: list[int]) -> Tensor:
-    """Asymmetric padding becomes a ZeroPad2d in front (only images have one)."""
-    if len(begins) != 2:
-        raise Unsupported("it pads unevenly, which Netwright only does for images")
-    return ctx.add_layer("ZeroPad2d", {"padding": [begins[1], ends[1], begins[0], ends[0]]}, [x])
+def pre_pad(
+    ctx: Importer, x: Tensor, begins: list[int], ends: list[int], mode: str = "constant"
+) -> Tensor:
+    """Padding a window cannot do itself (uneven sides) becomes a Pad layer in front."""
+    from engine.onnx_import.ops_pad import pad_layer
+
+    return pad_layer(ctx, x, begins, ends, mode)
 
 
 # ------------------------------------------------------------------ dense and convolution
@@ -121,8 +124,8 @@ def conv(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
     w = const(ins[1], "weight")
     bias = optional_const(ins, 2, "bias")
     axes = w.ndim - 2
-    if axes not in (1, 2):
-        raise Unsupported(f"{axes}-D convolutions have no layer yet (1-D and 2-D do)")
+    if axes not in (1, 2, 3):
+        raise Unsupported(f"{axes}-D convolutions have no layer (1-D, 2-D and 3-D do)")
     kernel = list(w.shape[2:])
     strides = list(attrs.get("strides", [1] * axes))
     dilations = list(attrs.get("dilations", [1] * axes))
@@ -176,32 +179,93 @@ def pool(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
         raise Unsupported("the indices output of MaxPool has no layer")
     kernel = list(attrs["kernel_shape"])
     axes = len(kernel)
-    if axes not in (1, 2):
-        raise Unsupported(f"{axes}-D pooling has no layer yet")
-    if any(d != 1 for d in attrs.get("dilations", [1] * axes)):
-        raise Unsupported("dilated pooling has no layer")
-    strides = list(attrs.get("strides", [1] * axes))
-    begins, ends = pads_for(attrs, x.shape[1:], kernel, strides, [1] * axes)
+    if axes not in (1, 2, 3):
+        raise Unsupported(f"{axes}-D pooling has no layer (1-D, 2-D and 3-D do)")
     average = node.op_type == "AveragePool"
+    dilations = list(attrs.get("dilations", [1] * axes))
+    if average and any(d != 1 for d in dilations):
+        raise Unsupported("a dilated average has no layer (max pooling takes a dilation)")
+    strides = list(attrs.get("strides", [1] * axes))
+    begins, ends = pads_for(attrs, x.shape[1:], kernel, strides, dilations)
     counted = bool(attrs.get("count_include_pad", 0))
     ceil = bool(attrs.get("ceil_mode", 0))
+    crop: tuple[list[int], list[int]] | None = None
     if begins != ends:
-        if average and counted:  # the zeros are averaged in: pad them in front
-            x, begins = pre_pad(ctx, x, begins, ends), [0] * axes
-        elif not ceil and _ceil_mode_covers(x.shape[1:], kernel, strides, begins, ends, average):
-            ceil = True
-        else:
-            raise Unsupported("uneven padding of a pooling window has no layer")
-    elif average and any(begins) and not counted:
-        raise Unsupported("averages that leave padding out of the count have no layer")
-    params = {
+        window = _Window(kernel, strides, dilations, average, counted)
+        x, begins, ceil, crop = _uneven_window(ctx, x, window, begins, ends, ceil)
+    params: dict[str, Any] = {
         "kernel_size": size(kernel),
         "stride": size(strides),
         "padding": size(begins),
         "ceil_mode": ceil,
     }
+    if average:
+        params["count_include_pad"] = counted or not any(begins)
+    else:
+        params["dilation"] = size(dilations)
     kind = "Avg" if average else "Max"
-    return [ctx.add_layer(f"{kind}Pool{axes}d", params, [x])]
+    pooled = ctx.add_layer(f"{kind}Pool{axes}d", params, [x])
+    if crop is None:
+        return [pooled]
+    from engine.onnx_import.ops_pad import pad_layer
+
+    return [pad_layer(ctx, pooled, [-c for c in crop[0]], [-c for c in crop[1]])]
+
+
+@dataclass(frozen=True)
+class _Window:
+    kernel: list[int]
+    strides: list[int]
+    dilations: list[int]
+    average: bool
+    counted: bool  # an average's divisor counts the padding
+
+
+def _uneven_window(
+    ctx: Importer, x: Tensor, window: _Window, begins: list[int], ends: list[int], ceil: bool
+) -> tuple[Tensor, list[int], bool, tuple[list[int], list[int]] | None]:
+    """A pooling window padded more on one side, in what computes the same with torch's
+    even padding: the (maybe padded) input, the padding left for the window, its ceil_mode,
+    and the outputs to crop off after it (before and after, per axis), if any."""
+    kernel, strides, average = window.kernel, window.strides, window.average
+    axes = len(kernel)
+    if average and window.counted:  # the zeros are averaged in: pad them in front
+        return pre_pad(ctx, x, begins, ends), [0] * axes, ceil, None
+    if not ceil and _ceil_mode_covers(x.shape[1:], kernel, strides, begins, ends, average):
+        return x, begins, True, None
+    if not average and set(window.dilations) == {1} and max(*begins, *ends) < min(kernel):
+        # every window that reaches into the padding also covers the edge value the padding
+        # repeats, so copies of the edge change no maximum
+        return pre_pad(ctx, x, begins, ends, "replicate"), [0] * axes, ceil, None
+    crop = None if ceil else _crop_after_even_padding(x.shape[1:], window, begins, ends)
+    if crop is None:
+        raise Unsupported("uneven padding of a pooling window has no layer")
+    return x, [max(b, e) for b, e in zip(begins, ends)], False, crop
+
+
+def _crop_after_even_padding(
+    spatial: tuple[int, ...], window: _Window, begins: list[int], ends: list[int]
+) -> tuple[list[int], list[int]] | None:
+    """With the larger side's padding on both sides, the windows are the file's plus a few
+    more at the edges (padding that max ignores and this average leaves out of the count):
+    how many to crop off before and after, per axis; None when the windows do not line up."""
+    from engine.layers._shape import sliding_window
+
+    front, back = [], []
+    for n, k, s, d, b, e in zip(
+        spatial, window.kernel, window.strides, window.dilations, begins, ends
+    ):
+        even = max(b, e)
+        if 2 * even > k or (even - b) % s:
+            return None
+        before = (even - b) // s
+        wanted = sliding_window(n + b + e, k, s, 0, d)
+        after = sliding_window(n, k, s, even, d) - before - wanted
+        if after < 0 or wanted < 1:
+            return None
+        front.append(before)
+        back.append(after)
+    return front, back
 
 
 def _ceil_mode_covers(
@@ -231,7 +295,7 @@ def global_pool(
 ) -> list[Value]:
     x = tensor(ins[0])
     axes = len(x.shape) - 1
-    if axes not in (1, 2):
+    if axes not in (1, 2, 3):
         raise Unsupported(f"global pooling over {axes} axes has no layer")
     if node.op_type == "GlobalAveragePool":
         return [ctx.add_layer(f"AdaptiveAvgPool{axes}d", {"output_size": 1}, [x])]

@@ -24,7 +24,9 @@ def batch_norm(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
 ) -> list[Value]:
     x = tensor(ins[0])
-    kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d"}.get(len(x.shape))
+    kind = {1: "BatchNorm1d", 2: "BatchNorm1d", 3: "BatchNorm2d", 4: "BatchNorm3d"}.get(
+        len(x.shape)
+    )
     if kind is None:
         raise Unsupported(f"batch normalization of {len(x.shape)}-axis samples has no layer")
     scale, shift, mean, var = (
@@ -209,40 +211,48 @@ def cast(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
 def instance_norm(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
 ) -> list[Value]:
-    """Per-channel normalization is GroupNorm with one group per channel; torch spells
-    GroupNorm itself as Reshape(groups, -1) -> InstanceNormalization -> Reshape back."""
+    """Per-channel normalization of each sample is InstanceNorm. torch spells GroupNorm as
+    Reshape(groups, -1) -> InstanceNormalization -> Reshape back: that comes back a GroupNorm."""
     x = tensor(ins[0])
     scale, shift = const(ins[1], "scale"), const(ins[2], "bias")
     eps = epsilon(attrs)
+    grouped = _group_norm_spelling(ctx, node, x, scale, shift, eps)
+    if grouped is not None:
+        return [grouped]
+    if not 2 <= len(x.shape) <= 4:
+        raise Unsupported(
+            f"instance normalization of {len(x.shape)}-axis samples has no layer "
+            "(channels and one to three more axes do)"
+        )
+    plain = bool(np.all(scale == 1.0) and np.all(shift == 0.0))
+    weights: dict[str, np.ndarray | None] | None = (
+        None if plain else {"weight": scale, "bias": shift}
+    )
+    return [ctx.add_layer("InstanceNorm", {"eps": eps, "affine": not plain}, [x], weights)]
+
+
+def _group_norm_spelling(
+    ctx: Importer, node: Any, x: Tensor, scale: np.ndarray, shift: np.ndarray, eps: float
+) -> Tensor | None:
+    """torch's GroupNorm (Reshape to groups, instance-normalize, Reshape back), as one layer."""
     source = ctx.graph.nodes[x.node]
-    if (
+    if not (
         source.type == "Reshape"
         and len(x.shape) == 2
         and np.all(scale == 1.0)
         and np.all(shift == 0.0)
         and ctx.sole_reader(x, node.input[0])
     ):
-        (edge,) = ctx.graph.edges_into(x.node)
-        original = ctx.shapes[edge.source.node]
-        if original[0] % x.shape[0] == 0:
-            ctx.graph.remove_node(x.node)
-            grouped = Tensor(edge.source.node, original, port=edge.source.port)
-            channels = original[0]
-            return [
-                ctx.add_layer(
-                    "GroupNorm",
-                    {"num_groups": x.shape[0], "eps": eps},
-                    [grouped],
-                    {"weight": np.ones(channels), "bias": np.zeros(channels)},
-                )
-            ]
-    if len(x.shape) < 2:
-        raise Unsupported("instance normalization needs channels and at least one more axis")
-    return [
-        ctx.add_layer(
-            "GroupNorm",
-            {"num_groups": x.shape[0], "eps": eps},
-            [x],
-            {"weight": scale, "bias": shift},
-        )
-    ]
+        return None
+    (edge,) = ctx.graph.edges_into(x.node)
+    original = ctx.shapes[edge.source.node]
+    if original[0] % x.shape[0]:
+        return None
+    ctx.graph.remove_node(x.node)
+    channels = original[0]
+    return ctx.add_layer(
+        "GroupNorm",
+        {"num_groups": x.shape[0], "eps": eps},
+        [Tensor(edge.source.node, original, port=edge.source.port)],
+        {"weight": np.ones(channels), "bias": np.zeros(channels)},
+    )

@@ -133,7 +133,7 @@ def reduce(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, A
     if len(x.shape) == 2 and axes == [0] and not keep and mode in ("mean", "max"):
         return [ctx.add_layer("SequencePool", {"mode": mode}, [x])]
     spatial = list(range(1, len(x.shape)))
-    if mode == "mean" and axes == spatial and len(spatial) in (1, 2):
+    if mode == "mean" and axes == spatial and len(spatial) in (1, 2, 3):
         pooled = ctx.add_layer(f"AdaptiveAvgPool{len(spatial)}d", {"output_size": 1}, [x])
         return [pooled if keep else ctx.add_layer("Flatten", {}, [pooled])]
     params = {"mode": mode, "axes": axes, "keep_axes": keep}

@@ -133,30 +133,6 @@ def _constant(value: Value) -> Const:
     return value
 
 
-@converter("Pad")
-def pad(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    if attrs.get("mode", "constant") != "constant":
-        raise Unsupported(f"'{attrs.get('mode')}' padding has no layer (zero padding does)")
-    pads = attrs.get("pads")
-    if pads is None:
-        pads = [int(p) for p in const(ins[1], "pads").reshape(-1)]
-    value = attrs.get("value", 0.0)
-    if len(ins) > 2 and ins[2] is not None:
-        value = float(const(ins[2], "value").reshape(-1)[0]) if const(ins[2], "value").size else 0.0
-    if len(ins) > 3 and ins[3] is not None:
-        raise Unsupported("padding selected axes only is not supported")
-    if value != 0.0:
-        raise Unsupported("padding with a value other than zero has no layer")
-    rank = x.full_rank
-    begins, ends = list(pads[:rank]), list(pads[rank:])
-    if rank != 4 or begins[:2] != [0, 0] or ends[:2] != [0, 0] or min(pads) < 0:
-        raise Unsupported("only zero padding of image height and width maps to ZeroPad2d")
-    if not any(pads):
-        return [x]
-    return [ctx.add_layer("ZeroPad2d", {"padding": [begins[3], ends[3], begins[2], ends[2]]}, [x])]
-
-
 @converter("Resize", "Upsample")
 def resize(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
     x = tensor(ins[0])

@@ -113,3 +113,10 @@ class Unavailable:
 
 
 Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Merged | Unavailable
+
+
+class Skipped:
+    """The output of a node that could not be converted: its readers are skipped quietly."""
+
+
+SKIPPED = Skipped()

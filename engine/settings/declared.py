@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SettingKind = Literal["choice", "int", "float", "bool", "device"]
+SettingKind = Literal["choice", "int", "float", "bool", "device", "text"]
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -80,23 +80,25 @@ class Setting:
         if self.kind == "bool":
             ok = isinstance(value, bool)
             return None if ok else (f"{self.name} must be true or false (got {value!r})", None)
+        if self.kind == "text":
+            ok = isinstance(value, str)
+            return None if ok else (f"{self.name} must be text in quotes (got {value!r})", None)
         return self._number_problem(value)
 
     def _number_problem(self, value: Any) -> tuple[str, str | None] | None:
         low = self.minimum if self.minimum is not None else -math.inf
         high = self.maximum if self.maximum is not None else math.inf
         whole = self.kind == "int"
-        fits = (
-            is_number(value)
-            and (not whole or isinstance(value, int))
-            and low <= value <= high
-        )
+        fits = is_number(value) and (not whole or isinstance(value, int)) and low <= value <= high
         if fits:
             return None
         if self.refusal is not None:
             return self.refusal, None
         if whole:
-            return f"{self.name} must be a whole number from {low:,.0f} to {high:,.0f} (got {value!r})", None
+            return (
+                f"{self.name} must be a whole number from {low:,.0f} to {high:,.0f} (got {value!r})",
+                None,
+            )
         return f"{self.name} must be a number from {low:g} to {high:g} (got {value!r})", None
 
     def read(self, section: Mapping[str, Any], report: Report, prefix: str = "") -> Any:
@@ -136,6 +138,8 @@ class Setting:
             return "auto, cpu, cuda, cuda:N or mps"
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "text":
+            return "text"
         spell = (lambda v: f"{v:,.0f}") if self.kind == "int" else (lambda v: f"{v:g}")
         low = "" if self.minimum is None else spell(self.minimum)
         high = "" if self.maximum is None else spell(self.maximum)
@@ -191,7 +195,11 @@ def read_table(
             parts[section.key] = value
         else:
             nothing = ", or null" if section.off is not None else ""
-            report(prefix + section.key, f"{section.key} must be an object such as {section.example}{nothing}", None)
+            report(
+                prefix + section.key,
+                f"{section.key} must be an object such as {section.example}{nothing}",
+                None,
+            )
             parts[section.key] = {}
     values: dict[str, Any] = {}
     for setting in settings:
@@ -199,7 +207,9 @@ def read_table(
         if group in off:
             values[setting.key] = setting.default
             continue
-        values[setting.key] = setting.read(parts.get(group, data) if group else data, report, prefix)
+        values[setting.key] = setting.read(
+            parts.get(group, data) if group else data, report, prefix
+        )
     return values, off
 
 

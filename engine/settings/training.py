@@ -36,6 +36,7 @@ LOSSES = {
     "mse": "Mean squared error",
     "l1": "Mean absolute error (L1)",
     "huber": "Huber",
+    "next_token": "Next token (language model)",
 }
 OPTIMIZERS = {
     "sgd": "SGD (momentum)",
@@ -59,7 +60,9 @@ STOP_METRICS = {
 CLASSIFICATION_LOSSES = ("cross_entropy",)
 
 
-def optimizer_settings(name: str = "adam", lr: float = 0.001, label: bool = True) -> tuple[Setting, ...]:
+def optimizer_settings(
+    name: str = "adam", lr: float = 0.001, label: bool = True
+) -> tuple[Setting, ...]:
     """An optimizer's settings (the training section's, and each network's of a GAN recipe)."""
     return (
         Setting(
@@ -168,7 +171,14 @@ TRAINING: tuple[Setting, ...] = (
         "LR schedule",
         choices=SCHEDULES,
     ),
-    Setting("schedule.step_size", "int", 10, "step: epochs between decays.", minimum=1, maximum=1_000_000),
+    Setting(
+        "schedule.step_size",
+        "int",
+        10,
+        "step: epochs between decays.",
+        minimum=1,
+        maximum=1_000_000,
+    ),
     Setting(
         "schedule.gamma",
         "float",
@@ -340,7 +350,6 @@ class TrainingSettings:
         return _parse(_overridden(data, overrides), [])
 
 
-
 def _overridden(data: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     chosen = copy.deepcopy(dict(data)) if isinstance(data, Mapping) else {}
     for key, value in (overrides or {}).items():
@@ -367,7 +376,27 @@ def settings_problems(project: Project, analysis: Analysis | None = None) -> lis
                     "end the network with Flatten and Linear(number of classes), or choose mse",
                 )
             )
+        if out is not None and settings.loss == "next_token" and not _continues_text(analysis):
+            problems.append(
+                Diagnostic(
+                    "error",
+                    "the next_token loss needs a score for every token at every step: the Input "
+                    "reads steps token ids and the Output receives steps x vocabulary, but they "
+                    f"are {'x'.join(map(str, analysis.input_shape or ())) or 'one value'} and "
+                    f"{'x'.join(map(str, out))}",
+                    None,
+                    "training.loss",
+                    "end the network with a Linear(out_features=vocabulary) on every step, or "
+                    "choose cross_entropy",
+                )
+            )
     return problems
+
+
+def _continues_text(analysis: Analysis) -> bool:
+    """A language model's shapes: token ids (steps,) in, (steps, vocabulary) scores out."""
+    shape_in, out = tuple(analysis.input_shape or ()), tuple(analysis.output_shape or ())
+    return analysis.reads_tokens and len(shape_in) == 1 and len(out) == 2 and out[0] == shape_in[0]
 
 
 def _parse(data: Any, problems: list[Diagnostic]) -> TrainingSettings:
@@ -378,6 +407,8 @@ def _parse(data: Any, problems: list[Diagnostic]) -> TrainingSettings:
     return TrainingSettings(
         **top_level(values),
         optimizer=OptimizerSettings(**group(values, "optimizer")),
-        early_stopping=None if "early_stopping" in off else EarlyStopping(**group(values, "early_stopping")),
+        early_stopping=None
+        if "early_stopping" in off
+        else EarlyStopping(**group(values, "early_stopping")),
         schedule=Schedule(**group(values, "schedule")),
     )

@@ -19,9 +19,11 @@ from engine.training.callbacks import Callback
 from engine.weights import WeightsError, load_weights, save_weights
 
 if TYPE_CHECKING:
+    from engine.text.tokenizers import Tokenizer
     from engine.training.trainer import Trainer
 
 SCALING_KEY = "netwright.scaling"
+TOKENIZER_KEY = "netwright.tokenizer"
 
 
 def save_checkpoint(
@@ -32,12 +34,17 @@ def save_checkpoint(
     epoch: int | None = None,
     status: str = "",
     scaling: dict[str, Any] | None = None,
+    tokenizer: Tokenizer | None = None,
 ) -> Path:
+    """`tokenizer`: how the text a language model or text classifier reads became token ids;
+    generation and resumed training read it back (`checkpoint_tokenizer`)."""
     metadata = {"netwright.project": project, "netwright.status": status}
     if epoch is not None:
         metadata["netwright.epoch"] = str(epoch)
     if scaling is not None:
         metadata[SCALING_KEY] = json.dumps(scaling)
+    if tokenizer is not None:
+        metadata[TOKENIZER_KEY] = json.dumps(tokenizer.to_json())
     return save_weights(module, path, metadata)
 
 
@@ -90,6 +97,18 @@ def checkpoint_scaling(path: str | Path) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
 
+def checkpoint_tokenizer(path: str | Path) -> Tokenizer | None:
+    """The tokenizer a checkpoint's network reads text with, or None (not text, or absent)."""
+    if not Path(path).is_file():
+        return None
+    text = checkpoint_metadata(path).get(TOKENIZER_KEY)
+    if not text:
+        return None
+    from engine.text.tokenizers import tokenizer_from_json
+
+    return tokenizer_from_json(text)
+
+
 def load_checkpoint(module: nn.Module, path: str | Path) -> dict[str, str]:
     """Load weights into `module` (refusing ones that do not fit); returns the metadata."""
     load_weights(module, path)
@@ -107,11 +126,13 @@ class CheckpointEachEpoch(Callback):
         only_improved: bool = True,
         project: str = "",
         scaling: dict[str, Any] | None = None,
+        tokenizer: Tokenizer | None = None,
     ) -> None:
         self.path = Path(path)
         self.only_improved = only_improved
         self.project = project
         self.scaling = scaling
+        self.tokenizer = tokenizer
         self.best: float | None = None
         self.saved_epochs: list[int] = []
 
@@ -128,5 +149,6 @@ class CheckpointEachEpoch(Callback):
             epoch=epoch,
             status="running",
             scaling=self.scaling,
+            tokenizer=self.tokenizer,
         )
         self.saved_epochs.append(epoch)

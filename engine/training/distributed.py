@@ -26,7 +26,7 @@ import torch.distributed as dist
 from torch import nn
 
 from engine.training.devices import DeviceError, select_device
-from engine.training.metrics import Meter
+from engine.training.metrics import NEXT_TOKEN, Meter
 
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 JOIN_TIMEOUT = timedelta(minutes=10)  # how long a rank waits for the others in a collective
@@ -133,6 +133,10 @@ def combine_meter(meter: Meter, stop: bool) -> bool:
     meter.loss_sum = torch.tensor(loss_sum, dtype=torch.float64, device=device)
     meter.correct = torch.tensor(round(correct), dtype=torch.int64, device=device)
     meter.samples = round(samples)
+    if meter.task == NEXT_TOKEN:  # a rank that saw no batch does not know the window length
+        positions = torch.tensor(meter.positions, device=device)
+        dist.all_reduce(positions, op=dist.ReduceOp.MAX)
+        meter.positions = int(positions.item())
     return stops > 0
 
 

@@ -7,6 +7,7 @@ validation figures with a single transfer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,43 +18,62 @@ from torch import nn
 CLASSIFICATION = "classification"  # cross-entropy over class scores
 BINARY = "binary"  # BCE with logits on 0/1 targets
 REGRESSION = "regression"
+NEXT_TOKEN = "next_token"  # a language model: a class (the next token) at every position
 
 
 def task_for(loss: str, classification: bool) -> str:
+    if loss == NEXT_TOKEN:
+        return NEXT_TOKEN
     if classification:
         return CLASSIFICATION
     return BINARY if loss == "bce_with_logits" else REGRESSION
 
 
 class Meter:
-    """Running loss and correct-prediction sums of one epoch, kept on the device."""
+    """Running loss and correct-prediction sums of one epoch, kept on the device.
+
+    For a language model the accuracy is over tokens: every window has the same number of
+    positions, so correct tokens / (samples x positions)."""
 
     def __init__(self, device: torch.device, task: str) -> None:
         self.task = task
         self.loss_sum = torch.zeros((), device=device)
         self.correct = torch.zeros((), device=device, dtype=torch.int64)
         self.samples = 0
+        self.positions = 1
 
     def add(self, loss: torch.Tensor, output: torch.Tensor, target: torch.Tensor) -> None:
         count = len(target)
         self.loss_sum += loss.detach().float() * count
         self.samples += count
+        if self.task == NEXT_TOKEN:
+            self.positions = int(target[0].numel()) if count else 1
         if self.task != REGRESSION:
             self.correct += correct_count(output.detach(), target, self.task)
 
     def figures(self, prefix: str) -> dict[str, float]:
-        """The epoch's mean loss (and accuracy): one device read."""
+        """The epoch's mean loss (and accuracy; a language model's perplexity): one device read."""
         if self.samples == 0:
             return {}
         values = torch.stack([self.loss_sum.double(), self.correct.double()]).cpu().tolist()
         result = {f"{prefix}_loss": values[0] / self.samples}
         if self.task != REGRESSION:
-            result[f"{prefix}_accuracy"] = values[1] / self.samples
+            result[f"{prefix}_accuracy"] = values[1] / (self.samples * self.positions)
+        if self.task == NEXT_TOKEN:
+            result[f"{prefix}_perplexity"] = perplexity(result[f"{prefix}_loss"])
         return result
 
 
+def perplexity(loss: float) -> float:
+    """exp(mean cross-entropy per token): as if choosing among that many tokens at random."""
+    return math.exp(min(loss, 700.0))
+
+
 def correct_count(output: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
-    """Correct predictions in a batch: the top class, or every 0/1 output on the right side of 0."""
+    """Correct predictions in a batch: the top class (at every position, for a language
+    model), or every 0/1 output on the right side of 0."""
+    if task == NEXT_TOKEN:
+        return (output.argmax(dim=-1) == target).sum()
     if task == CLASSIFICATION:
         return (output.argmax(dim=1) == target).sum()
     hits = (output > 0) == (target > 0.5)

@@ -25,11 +25,13 @@ import torch
 from engine.analysis import Analysis
 from engine.compiler import GraphModule, compile_graph
 from engine.data.loading import load_training_data
+from engine.data.prepare import PreparedData
 from engine.problems import project_problems
 from engine.project import Project
 from engine.settings import TrainingSettings
+from engine.text.tokenizers import Tokenizer
 from engine.training.callbacks import Callback
-from engine.training.checkpoints import load_networks, save_networks
+from engine.training.checkpoints import checkpoint_tokenizer, load_networks, save_networks
 from engine.training.devices import select_device
 from engine.training.distributed import Distributed
 from engine.training.errors import PlanError, refuse_problems
@@ -139,11 +141,42 @@ class TrainingPlan:
             epoch=result.final.get("epoch"),
             status=result.status,
             scaling=self.data.scaling,
+            tokenizer=self.tokenizer,
         )
+
+    @property
+    def tokenizer(self) -> Tokenizer | None:
+        """How text became token ids, for a run on text (saved with the weights)."""
+        return getattr(self.data, "tokenizer", None)
 
     def run(self, callbacks: Sequence[Callback] = ()) -> tuple[Trainer, FitResult]:
         trainer = self.trainer(callbacks)
         return trainer, trainer.fit(*self.batches())
+
+
+def _supervised_step(
+    model: GraphModule,
+    settings: TrainingSettings,
+    data: TrainingData,
+    distributed: Distributed | None,
+) -> SupervisedStep:
+    """A classifier's, regressor's or autoencoder's step; a language model's for text."""
+    tokenizer = getattr(data, "tokenizer", None)
+    if settings.loss == "next_token" and tokenizer is not None:
+        from engine.text.step import LanguageModelStep
+
+        assert isinstance(data, PreparedData)
+        return LanguageModelStep(
+            model,
+            settings,
+            tokenizer,
+            int(data.train_x.shape[1]),
+            unigram_loss=data.unigram_loss,
+            distributed=distributed,
+        )
+    return SupervisedStep(
+        model, settings, classification=data.classification, distributed=distributed
+    )
 
 
 def plan_training(
@@ -177,11 +210,10 @@ def plan_training(
         analyses = {name: report.analyses[name] for name in networks}
     else:
         analysis = report.main
-        data = load_training_data(project, settings, analysis, dataset)
+        saved = checkpoint_tokenizer(weights) if weights is not None else None
+        data = load_training_data(project, settings, analysis, dataset, saved)
         model = compile_graph(project.graph, settings.seed, analysis)
-        step = SupervisedStep(
-            model, settings, classification=data.classification, distributed=distributed
-        )
+        step = _supervised_step(model, settings, data, distributed)
         networks, analyses = {"network": model}, {"network": analysis}
     if weights is not None:
         load_networks(dict(networks), weights)

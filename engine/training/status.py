@@ -18,6 +18,10 @@ def epoch_line(metrics: dict[str, Any], epochs: int | None = None, width: int = 
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         if metrics.get(key) is not None:
             parts.append(f"{key} {metrics[key]:.4f}")
-    if "samples_per_s" in metrics:
+    if metrics.get("val_perplexity") is not None:  # a language model's
+        parts.append(f"val_perplexity {metrics['val_perplexity']:.2f}")
+    if "tokens_per_s" in metrics:
+        parts.append(f"{metrics['tokens_per_s']:,.0f} tokens/s")
+    elif "samples_per_s" in metrics:
         parts.append(f"{metrics['samples_per_s']:,.0f} samples/s")
     return "  ".join(parts)

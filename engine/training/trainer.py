@@ -196,9 +196,9 @@ class Trainer(RunControl):
             if val is not None:
                 metrics.update(step.validate(val))
                 self._call("on_validation_end", self, epoch, metrics)
-            step.after_epoch(metrics)
             metrics["samples_per_s"] = samples / max(train_seconds, 1e-9)
             metrics["seconds"] = time.perf_counter() - epoch_start
+            step.after_epoch(metrics)
             if stopper.update(epoch, metrics) and stopper.restore_best:
                 best.take(epoch)
             last_good.take(epoch)
@@ -246,7 +246,9 @@ class Trainer(RunControl):
             done = step.train_batch(batch, index, index % check_every == 0)
             samples += done.samples
             if batch_hooks:
-                info = BatchEnd(epoch, index, self.global_step, done.samples, done.loss, done.losses)
+                info = BatchEnd(
+                    epoch, index, self.global_step, done.samples, done.loss, done.losses
+                )
                 for callback in batch_hooks:
                     callback.on_batch_end(self, info)
             self.global_step += 1

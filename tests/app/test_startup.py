@@ -8,7 +8,7 @@ from windows import shown_window
 
 import app.recovery as recovery
 import app.welcome as welcome
-from app.startup import FirstPaint, TorchWarmUp, after_first_paint
+from app.startup import TorchWarmUp, after_first_paint
 from engine.project import load_project
 from engine.resources import example
 
@@ -54,15 +54,24 @@ def test_a_project_named_on_the_command_line_is_never_greeted(qtbot, window, ste
     assert steps == ["recovery", "torch"]
 
 
-def test_first_paint_waits_for_the_window_to_paint(qtbot, window):
+def test_what_can_wait_starts_after_the_first_paint_and_once(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(load_project(example("digits-mlp").path), settings)
     called: list[int] = []
-    FirstPaint(window, lambda: called.append(1))
-    assert called == []
-    window.repaint()
+    window.first_painted.connect(lambda: called.append(1))
+    assert called == [] and not window.training.dashboard.is_built
+    window.show()
     qtbot.waitUntil(lambda: called == [1], timeout=5000)
+    assert window.training.dashboard.is_built  # the charts come right after
     window.repaint()
     qtbot.wait(50)
     assert called == [1]  # once
+    window.document.mark_saved()
+    window.close()
 
 
 def test_the_warm_up_lists_the_devices_when_torch_is_in(qtbot, window):

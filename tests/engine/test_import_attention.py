@@ -157,26 +157,108 @@ def test_hand_written_attention_with_separate_projections_imports_as_one_layer(
     assert relative(expected, run(again, x)) <= 1e-4
 
 
-def test_attention_with_another_scale_is_refused_not_guessed(tmp_path: Path) -> None:
-    export(randomised(HandWritten(scale=0.1)), torch.randn(2, 6, 8), tmp_path / "s.onnx")
-    with pytest.raises(OnnxImportError, match="computes something else than Multihead") as caught:
-        import_onnx(tmp_path / "s.onnx", tmp_path / "s.netwright.json")
+def test_attention_with_another_scale_comes_in_as_its_operators_not_guessed(
+    tmp_path: Path,
+) -> None:
+    """Not MultiheadAttention (its scale is 0.1, not 1/sqrt(d)): its MatMuls, scale and
+    Softmax come in as layers of their own, and compute what the file does."""
+    model = randomised(HandWritten(scale=0.1))
+    export(model, torch.randn(2, 6, 8), tmp_path / "s.onnx")
+    layers, again = reimported(tmp_path / "s.onnx", tmp_path)
+    types = [kind for kind, _ in layers]
+    assert "MultiheadAttention" not in types
+    assert types.count("MatMul") == 2 and "Softmax" in types
+    x = np.random.default_rng(3).standard_normal((4, 6, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert relative(expected, run(again, x)) <= 1e-4
+
+
+class Masked(nn.Module):
+    """torch's MultiheadAttention with a fixed mask buffer, as users write causal attention."""
+
+    def __init__(self, mask: torch.Tensor) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+
+
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
+def test_torch_attention_with_a_causal_mask_imports_as_causal_attention(
+    dynamo: bool, tmp_path: Path
+) -> None:
+    model = randomised(Masked(torch.triu(torch.full((5, 5), -math.inf), diagonal=1)))
+    export(model, torch.randn(2, 5, 8), tmp_path / "c.onnx", dynamo=dynamo)
+    layers, again = reimported(tmp_path / "c.onnx", tmp_path)
+    assert layers[1] == (
+        "MultiheadAttention",
+        {"num_heads": 2, "dropout": 0.0, "bias": True, "causal": True},
+    )
+    x = np.random.default_rng(5).standard_normal((3, 5, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert relative(expected, run(again, x)) <= 1e-4
+
+
+def test_attention_with_a_mask_that_is_neither_causal_nor_padding_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    mask = torch.zeros(5, 5)
+    mask[:, 0] = -math.inf  # nobody may look at the first step
+    export(randomised(Masked(mask)), torch.randn(2, 5, 8), tmp_path / "m.onnx")
+    with pytest.raises(OnnxImportError, match="neither causal nor key padding") as caught:
+        import_onnx(tmp_path / "m.onnx", tmp_path / "m.netwright.json")
     assert caught.value.code == 1
-    assert not (tmp_path / "s.netwright.json").exists()
+    assert not (tmp_path / "m.netwright.json").exists()
 
 
-def test_attention_with_a_causal_mask_is_refused_by_name(tmp_path: Path) -> None:
-    class Causal(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
-            self.register_buffer("mask", torch.triu(torch.full((5, 5), -math.inf), diagonal=1))
+class HandWrittenMasked(nn.Module):
+    """Attention spelled in primitives (MatMul, scale, mask, Softmax, MatMul) over token ids,
+    causal with masked_fill (ONNX Where), key padding with an additive -1e9 (ONNX Add)."""
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.attention(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+    def __init__(self, causal: bool, padding: bool) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.attention = HandWritten()
+        self.causal, self.padding = causal, padding
 
-    export(randomised(Causal()), torch.randn(2, 5, 8), tmp_path / "c.onnx")
-    with pytest.raises(OnnxImportError, match="Softmax: attention that is not plain") as caught:
-        import_onnx(tmp_path / "c.onnx", tmp_path / "c.netwright.json")
-    assert caught.value.code == 1
-    assert not (tmp_path / "c.netwright.json").exists()
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.embed(tokens)
+        batch, steps, width = x.shape
+        a = self.attention
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(batch, steps, a.heads, width // a.heads).transpose(1, 2)
+
+        q, k, v = split(a.q(x)), split(a.k(x)), split(a.v(x))
+        scores = q @ k.transpose(-2, -1) * a.scale
+        if self.padding:
+            scores = scores + (tokens == 0).float()[:, None, None, :] * -1e9
+        if self.causal:
+            later = torch.ones(steps, steps, dtype=torch.bool).triu(1)
+            scores = scores.masked_fill(later, float("-inf"))
+        merged = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(batch, steps, width)
+        return a.out(merged)
+
+
+@pytest.mark.parametrize(
+    ("causal", "padding"), [(True, False), (False, True), (True, True)], ids=str
+)
+def test_hand_written_masked_attention_imports_as_one_masked_layer(
+    causal: bool, padding: bool, tmp_path: Path
+) -> None:
+    model = randomised(HandWrittenMasked(causal, padding))
+    tokens = torch.tensor([[3, 1, 4, 0, 0, 0], [5, 9, 2, 6, 5, 0]])
+    export(model, tokens, tmp_path / "m.onnx")
+    layers, again = reimported(tmp_path / "m.onnx", tmp_path)
+    assert [kind for kind, _ in layers] == ["Input", "Embedding", "MultiheadAttention", "Output"]
+    params = layers[2][1]
+    assert params.get("causal", False) is causal
+    assert params.get("padding_id") == (0 if padding else None)
+    other = torch.tensor([[7, 0, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6], [8, 8, 0, 8, 0, 8]])
+    with torch.no_grad():
+        expected = model(other).numpy()
+    assert relative(expected, run(again, other.numpy())) <= 1e-4

@@ -134,18 +134,31 @@ def test_a_torch_recurrent_network_imports_as_one_layer_per_onnx_operator(
     assert_close(expected, outputs(tmp_path / "again.onnx", x))
 
 
-def test_instance_norm_imports_as_group_norm_with_one_group_per_channel(tmp_path: Path) -> None:
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.InstanceNorm2d(4, affine=True))
-    with torch.no_grad():
-        model[1].weight.uniform_(0.5, 1.5)
-        model[1].bias.uniform_(-0.5, 0.5)
+@pytest.mark.parametrize("affine", [True, False])
+def test_torch_instance_norm_imports_as_an_instance_norm_layer(
+    affine: bool, tmp_path: Path
+) -> None:
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.InstanceNorm2d(4, affine=affine))
+    if affine:
+        with torch.no_grad():
+            model[1].weight.uniform_(0.5, 1.5)
+            model[1].bias.uniform_(-0.5, 0.5)
     model.eval()
     onnx_file = torch_export(model, torch.randn(2, 3, 8, 8), tmp_path / "n.onnx")
     result = import_onnx(onnx_file, tmp_path / "n.netwright.json")
     graph = load_project(result.project_path).graph
-    norm = next(n for n in graph if n.type == "GroupNorm")
-    assert norm.params["num_groups"] == 4
+    assert [n.type for n in graph] == ["Input", "Conv2d", "InstanceNorm", "Output"]
+    norm = next(n for n in graph if n.type == "InstanceNorm")
+    assert norm.params["affine"] is affine
     assert result.max_abs_difference is not None and result.max_abs_difference < 1e-4
+
+
+def test_torch_group_norm_still_imports_as_one_group_norm(tmp_path: Path) -> None:
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), torch.nn.GroupNorm(2, 6)).eval()
+    onnx_file = torch_export(model, torch.randn(2, 3, 8, 8), tmp_path / "g.onnx")
+    graph = load_project(import_onnx(onnx_file, tmp_path / "g.netwright.json").project_path).graph
+    assert [n.type for n in graph] == ["Input", "Conv2d", "GroupNorm", "Output"]
+    assert next(n for n in graph if n.type == "GroupNorm").params["num_groups"] == 2
 
 
 def test_local_response_norm_exports_as_the_onnx_lrn_operator(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ STARTS: dict[str, st.SearchStrategy[list[int]]] = {
     "image": st.tuples(st.integers(1, 6), st.integers(4, 12), st.integers(4, 12)).map(list),
     "signal": st.tuples(st.integers(1, 6), st.integers(4, 20)).map(list),
     "sequence": st.tuples(st.integers(2, 8), st.sampled_from([4, 8, 12, 16])).map(list),
+    "volume": st.tuples(
+        st.integers(1, 4), st.integers(2, 6), st.integers(4, 8), st.integers(4, 8)
+    ).map(list),
 }
 MIDDLE = sorted(
     name for name in CATALOGUE if name not in ("Input", "Output", "Add", "Multiply", "Concat")
@@ -155,7 +158,7 @@ def test_token_models_match_torch(length: int, vocab: int, heads: int) -> None:
     check_against_torch(graph)
 
 
-PROTOTYPES = ([24], [3, 12, 12], [4, 16], [6, 16])
+PROTOTYPES = ([24], [3, 12, 12], [4, 16], [6, 16], [2, 4, 6, 6])
 
 
 def default_graph(name: str, shape: list[int]) -> Graph:
