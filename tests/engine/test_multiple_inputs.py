@@ -87,6 +87,16 @@ def test_both_exports_read_every_input_by_name(tmp_path: Path) -> None:
     assert "output shape: (2, 4, 4, 4)" in done.stdout
 
 
+def test_the_dynamo_exporter_reads_every_input_too(tmp_path: Path) -> None:
+    result = export_onnx(
+        Project("two-inputs", image_and_scale()), tmp_path / "two.onnx", exporter="dynamo"
+    )
+    assert result.exporter == "dynamo"
+    assert result.max_abs_difference is not None and result.max_abs_difference < 1e-5
+    session = ort.InferenceSession(str(tmp_path / "two.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["image", "scale"]
+
+
 def test_a_file_with_two_inputs_imports_as_two_input_nodes(tmp_path: Path) -> None:
     class Gated(torch.nn.Module):
         def __init__(self) -> None:
