@@ -60,6 +60,8 @@ def ports_text(layer: LayerType) -> str:
     """What wires a layer takes and gives, e.g. "Takes any number of inputs · gives one output"."""
     takes = _ports(layer.inputs, "input")
     gives = _ports(layer.outputs, "output")
+    if not layer.inputs and layer.sized_by_batch:
+        return f"Takes no wire (the same tensor for every sample) · gives {gives}"
     if not layer.inputs:
         return f"Data enters here · gives {gives}"
     if not layer.outputs:

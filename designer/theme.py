@@ -32,6 +32,8 @@ CATEGORY_COLOURS = {
     "Attention": "#c96bd6",
     "Sequence": "#47b8a0",
     "Merge": "#7fbf4d",
+    "Math": "#5fb7e5",
+    "Tensor": "#c4a35a",
     "Reshape": "#9c8f7a",
 }
 UNKNOWN_CATEGORY_COLOUR = "#888888"

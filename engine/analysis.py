@@ -86,6 +86,7 @@ class Analysis:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     order: list[str] = field(default_factory=list)  # topological order of the acyclic part
     input_id: str | None = None  # the Input node (the first, when there are several)
+    input_ids: tuple[str, ...] = ()  # every Input node, in the order the network reads them
     output_id: str | None = None  # the Output node
     used: frozenset[str] = frozenset()  # nodes whose result reaches the Output
     vocabulary: Vocabulary | None = None  # for token-id inputs
@@ -172,7 +173,8 @@ def analyse(graph: Graph, memory_limit: int | None = None) -> Analysis:
                 hint="remove one of the wires that leads back",
             )
         )
-    result.input_id, result.output_id = _check_endpoints(graph, report)
+    result.input_ids, result.output_id = _check_endpoints(graph, report)
+    result.input_id = result.input_ids[0] if result.input_ids else None
     for node_id in result.order:
         result.nodes[node_id] = _infer_node(
             graph.nodes[node_id], types.get(node_id), incoming, result, report
@@ -312,30 +314,35 @@ def _topological_order(graph: Graph, edges: list[Edge]) -> tuple[list[str], set[
     return order, {n for n in graph.nodes if n not in ordered}
 
 
-def _check_endpoints(graph: Graph, report: Any) -> tuple[str | None, str | None]:
-    """The Input and Output nodes' ids; a missing or second one is a problem."""
-    ends: dict[str, str | None] = {}
-    for kind, role in (("Input", "data enters"), ("Output", "predictions leave")):
-        found = [n.id for n in graph if n.type == kind]
-        ends[kind] = found[0] if found else None
-        if not found:
-            report(
-                Diagnostic(
-                    "error",
-                    f"the network has no {kind} node",
-                    hint=f"add an {kind} node where {role}",
-                )
+def _check_endpoints(graph: Graph, report: Any) -> tuple[tuple[str, ...], str | None]:
+    """The Input nodes' ids (a network may read several, in graph order) and the Output's;
+    a missing Input or Output, or a second Output, is a problem."""
+    inputs = tuple(n.id for n in graph if n.type == "Input")
+    outputs = [n.id for n in graph if n.type == "Output"]
+    if not inputs:
+        report(
+            Diagnostic(
+                "error", "the network has no Input node", hint="add an Input node where data enters"
             )
-        for extra in found[1:]:
-            report(
-                Diagnostic(
-                    "error",
-                    f"the network has more than one {kind} node ('{found[0]}' and '{extra}')",
-                    extra,
-                    hint=f"keep a single {kind}",
-                )
+        )
+    if not outputs:
+        report(
+            Diagnostic(
+                "error",
+                "the network has no Output node",
+                hint="add an Output node where predictions leave",
             )
-    return ends["Input"], ends["Output"]
+        )
+    for extra in outputs[1:]:
+        report(
+            Diagnostic(
+                "error",
+                f"the network has more than one Output node ('{outputs[0]}' and '{extra}')",
+                extra,
+                hint="keep a single Output",
+            )
+        )
+    return inputs, outputs[0] if outputs else None
 
 
 def _infer_node(
@@ -447,7 +454,8 @@ def _wrong_number_kind(
 def _check_reachability(
     graph: Graph, edges: list[Edge], result: Analysis, report: Any
 ) -> frozenset[str]:
-    """The nodes whose result reaches the Output; a warning for each other layer (wasted work)."""
+    """The nodes whose result reaches the Output; a warning for each other layer (wasted work),
+    and an error when the Output reads no Input at all (it would give the same for any data)."""
     outputs = [n.id for n in graph if n.type == "Output"]
     if not outputs:
         return frozenset()
@@ -460,16 +468,30 @@ def _check_reachability(
         if current not in reached:
             reached.add(current)
             stack.extend(parents[current])
+    several = len(result.input_ids) > 1
     for node in graph:
-        if node.id not in reached and node.type != "Input" and not result.for_node(node.id):
-            report(
-                Diagnostic(
-                    "warning",
-                    "does not lead to the Output, so it has no effect",
-                    node.id,
-                    hint="wire its output onward, or delete it",
-                )
+        if node.id in reached or result.for_node(node.id):
+            continue
+        if node.type != "Input":
+            hint = "wire its output onward, or delete it"
+        elif several:
+            hint = "the network still reads it (inputs are read in order): wire it in, or delete it"
+        else:
+            continue
+        report(
+            Diagnostic(
+                "warning", "does not lead to the Output, so it has no effect", node.id, hint=hint
             )
+        )
+    if result.input_ids and not reached & set(result.input_ids) and not result.for_node(outputs[0]):
+        report(
+            Diagnostic(
+                "error",
+                "the Output does not depend on any Input, so it would give the same for any data",
+                outputs[0],
+                hint="wire the Input through the layers to the Output",
+            )
+        )
     return frozenset(reached)
 
 

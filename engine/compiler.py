@@ -1,7 +1,8 @@
 """Graph -> a real `nn.Module`: one submodule per node, named by the node's id.
 
 The module runs its layers in topological order, so branches and merges work
-as drawn. Initialization draws from the project seed inside a forked RNG, so
+as drawn. A network may read several inputs: `forward` takes them in the order
+of the Input nodes in the graph, each named by its node. Initialization draws from the project seed inside a forked RNG, so
 the same project always starts from the same weights and the caller's random
 state is left alone.
 """
@@ -49,17 +50,28 @@ class GraphModule(nn.Module):
     """The network a graph describes. Submodules are attributes named by node id."""
 
     def __init__(
-        self, steps: list[Step], input_id: str, output_source: str, layers: dict[str, nn.Module]
+        self,
+        steps: list[Step],
+        input_ids: tuple[str, ...],
+        output_source: str,
+        layers: dict[str, nn.Module],
     ):
         super().__init__()
         for node_id, module in layers.items():
             self.add_module(node_id, module)
         self.steps = steps
-        self.input_id = input_id
+        self.input_ids = tuple(input_ids)
+        self.input_id = self.input_ids[0]  # the first (for callers that feed one)
         self.output_source = output_source
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        values: dict[str, torch.Tensor] = {self.input_id: x}
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        if len(inputs) != len(self.input_ids):
+            names = ", ".join(self.input_ids)
+            raise TypeError(
+                f"the network reads {len(self.input_ids)} input(s) ({names}), "
+                f"but {len(inputs)} were given"
+            )
+        values: dict[str, torch.Tensor] = dict(zip(self.input_ids, inputs))
         for step in self.steps:
             layer = getattr(self, step.node)
             out = layer(*(values[i] for i in step.inputs))
@@ -90,18 +102,38 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
             outputs = (
                 tuple(f"{node_id}:{port}" for port in info.shapes) if layer.multi_output else ()
             )
-            steps.append(Step(node_id, tuple(value_name(s, graph) for s in info.sources), outputs))
+            # a layer with no wire in (a Parameter) reads the first input for the batch size
+            reads = (
+                (analysis.input_id,)
+                if layer.sized_by_batch
+                else tuple(value_name(s, graph) for s in info.sources)
+            )
+            steps.append(Step(node_id, reads, outputs))
     (output_source,) = analysis.nodes[analysis.output_id].sources
-    return GraphModule(steps, analysis.input_id, value_name(output_source, graph), layers)
+    return GraphModule(steps, analysis.input_ids, value_name(output_source, graph), layers)
+
+
+def example_inputs(
+    graph: Graph, batch: int = 2, seed: int = 0, analysis: Analysis | None = None
+) -> tuple[torch.Tensor, ...]:
+    """A random batch for each Input, in the network's order, shaped (and typed) as it says:
+    token ids below the vocabulary for int64 inputs, normal values for the others."""
+    analysis = analysis or analyse(graph)
+    generator = torch.Generator().manual_seed(seed)
+    batches = []
+    for node_id in analysis.input_ids:
+        info = analysis.nodes.get(node_id)
+        shape = (batch, *(info.shape or () if info is not None else ()))
+        if info is not None and info.resolved.get("dtype") == "int64":
+            vocabulary = analysis.vocabulary.size if analysis.vocabulary is not None else 2
+            batches.append(torch.randint(0, vocabulary, shape, generator=generator))
+        else:
+            batches.append(torch.randn(shape, generator=generator))
+    return tuple(batches)
 
 
 def example_input(
     graph: Graph, batch: int = 2, seed: int = 0, analysis: Analysis | None = None
 ) -> torch.Tensor:
-    """A random batch shaped like the Input node says (token ids for int64 inputs)."""
-    analysis = analysis or analyse(graph)
-    shape = (batch, *(analysis.input_shape or ()))
-    generator = torch.Generator().manual_seed(seed)
-    if analysis.token_ids is not None:
-        return torch.randint(0, analysis.token_ids, shape, generator=generator)
-    return torch.randn(shape, generator=generator)
+    """A random batch shaped like the (first) Input node says (token ids for int64 inputs)."""
+    return example_inputs(graph, batch, seed, analysis)[0]

@@ -22,7 +22,7 @@ NODE_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 RESERVED_IDS = frozenset(
     "T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda "
     "double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter "
-    "get_submodule half input_id ipu load_state_dict modules mtia named_buffers named_children "
+    "get_submodule half input_id input_ids ipu load_state_dict modules mtia named_buffers named_children "
     "named_modules named_parameters output_source parameters register_backward_hook register_buffer "
     "register_forward_hook register_forward_pre_hook register_full_backward_hook "
     "register_full_backward_pre_hook register_load_state_dict_post_hook "

@@ -187,24 +187,93 @@ class SequencePool(nn.Module):
         return x[:, 0] if self.mode == "first" else x[:, -1]
 
 
-class Add(nn.Module):
-    """Element-wise sum of all inputs (a residual connection)."""
+class Broadcasting(nn.Module):
+    """What the layers that combine wires element by element share: each sample's axes are
+    lined up from the last, as numpy broadcasts them, so a 32x1x1 gate scales a 32x8x8 map
+    and a vector of 8 is added to every row of a 5x8 sequence (the batch axis stays first)."""
+
+    @staticmethod
+    def line_up(xs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+        rank = max(x.dim() for x in xs)
+        lined = []
+        for x in xs:
+            while x.dim() < rank:
+                x = x.unsqueeze(1)
+            lined.append(x)
+        return lined
+
+
+class Add(Broadcasting):
+    """Element-wise sum of all inputs (a residual connection), broadcast."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        total = xs[0]
-        for x in xs[1:]:
+        first, *rest = self.line_up(xs)
+        total = first
+        for x in rest:
             total = total + x
         return total
 
 
-class Multiply(nn.Module):
-    """Element-wise product of all inputs (gating)."""
+class Multiply(Broadcasting):
+    """Element-wise product of all inputs (gating), broadcast."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        product = xs[0]
-        for x in xs[1:]:
+        first, *rest = self.line_up(xs)
+        product = first
+        for x in rest:
             product = product * x
         return product
+
+
+class Binary(Broadcasting):
+    """a - b, a / b, a ** b, the larger or the smaller of a and b: element-wise, broadcast."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__()
+        self.operation = operation
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        a, b = self.line_up((a, b))
+        if self.operation == "subtract":
+            return a - b
+        if self.operation == "divide":
+            return a / b
+        if self.operation == "power":
+            return torch.pow(a, b)
+        if self.operation == "maximum":
+            return torch.maximum(a, b)
+        return torch.minimum(a, b)
+
+
+class MatMul(Broadcasting):
+    """Matrix product of each sample's last two axes (a: n x k, b: k x m -> n x m)."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        a, b = self.line_up((a, b))
+        return torch.matmul(a, b)
+
+
+class Elementwise(nn.Module):
+    """One of torch's element-wise functions by name: exp, log, sqrt, abs, neg, reciprocal, erf."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self.function = function
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return getattr(torch, self.function)(x)  # type: ignore[no-any-return]
+
+
+class HardSigmoid(nn.Module):
+    """clamp(alpha * x + beta, 0, 1); torch's nn.Hardsigmoid is alpha 1/6, beta 0.5."""
+
+    def __init__(self, alpha: float, beta: float) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.beta = beta
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(x * self.alpha + self.beta, 0.0, 1.0)
 
 
 class Concat(nn.Module):
@@ -229,3 +298,130 @@ class Split(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         dim = self.axis + 1 if self.axis >= 0 else self.axis
         return tuple(torch.split(x, list(self.sizes), dim=dim))
+
+
+class Slice(nn.Module):
+    """Keep every `step`-th entry from `start` up to (not including) `end` along one axis."""
+
+    def __init__(self, axis: int, start: int, end: int | None, step: int = 1) -> None:
+        super().__init__()
+        self.dim = axis + 1 if axis >= 0 else axis
+        self.start, self.end, self.step = start, end, step
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        index = [slice(None)] * x.dim()
+        index[self.dim] = slice(self.start, self.end, self.step)
+        return x[tuple(index)]
+
+
+class Select(nn.Module):
+    """The entry at `index` along one axis, that axis dropped (the class token of a ViT)."""
+
+    def __init__(self, axis: int, index: int) -> None:
+        super().__init__()
+        self.dim = axis + 1 if axis >= 0 else axis
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.select(self.dim, self.index)
+
+
+class Squeeze(nn.Module):
+    """Drop the given axes of size 1 (counted with the batch axis as 0)."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.squeeze(x, self.dims)
+
+
+class Unsqueeze(nn.Module):
+    """Insert axes of size 1 at the given places of the result (the batch axis is 0)."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = tuple(sorted(dims))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for dim in self.dims:
+            x = x.unsqueeze(dim)
+        return x
+
+
+class Expand(nn.Module):
+    """Stretch axes of size 1 to `shape` without copying; missing leading axes are added."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        while x.dim() < len(self.shape) + 1:
+            x = x.unsqueeze(1)
+        return x.expand(-1, *self.shape)
+
+
+class Tile(nn.Module):
+    """Repeat each sample `repeats[i]` times along axis i."""
+
+    def __init__(self, repeats: tuple[int, ...]) -> None:
+        super().__init__()
+        self.repeats = tuple(repeats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.repeat(1, *self.repeats)
+
+
+class Reduce(nn.Module):
+    """The mean, sum, largest or smallest value over some axes of each sample."""
+
+    def __init__(self, mode: str, dims: tuple[int, ...], keep: bool = False) -> None:
+        super().__init__()
+        self.mode, self.dims, self.keep = mode, tuple(dims), keep
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "mean":
+            return x.mean(dim=self.dims, keepdim=self.keep)
+        if self.mode == "sum":
+            return x.sum(dim=self.dims, keepdim=self.keep)
+        if self.mode == "max":
+            return x.amax(dim=self.dims, keepdim=self.keep)
+        return x.amin(dim=self.dims, keepdim=self.keep)
+
+
+class LearnableTensor(nn.Module):
+    """A learned tensor that reads no input (a ViT's class token and position embeddings, a
+    layer scale), handed out once per sample of the batch it is called with."""
+
+    def __init__(self, shape: tuple[int, ...], init: str = "normal", scale: float = 0.02) -> None:
+        super().__init__()
+        self.value = nn.Parameter(torch.empty(1, *shape))
+        with torch.no_grad():
+            if init == "zeros":
+                self.value.zero_()
+            elif init == "ones":
+                self.value.fill_(1.0)
+            elif init == "constant":
+                self.value.fill_(scale)
+            elif init == "normal":
+                self.value.normal_(0.0, scale)
+            else:
+                self.value.uniform_(-scale, scale)
+
+    def forward(self, like: torch.Tensor) -> torch.Tensor:
+        return self.value.expand(like.shape[0], *self.value.shape[1:])
+
+
+class ConstantTensor(nn.Module):
+    """A fixed tensor (saved with the weights, never trained), once per sample of the batch."""
+
+    def __init__(self, shape: tuple[int, ...], value: float = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("value", torch.full((1, *shape), float(value)))
+
+    value: torch.Tensor
+
+    def forward(self, like: torch.Tensor) -> torch.Tensor:
+        return self.value.expand(like.shape[0], *self.value.shape[1:])

@@ -39,7 +39,25 @@ def project_problems(project: Project) -> ProjectReport:
         problems += [replace(d, network=tag) for d in analysis.diagnostics]
     single = None if project.is_multi_network else next(iter(analyses.values()))
     problems += settings_problems(project, single)
+    problems += [
+        several_inputs(a, name if project.is_multi_network else None)
+        for name, a in analyses.items()
+        if len(a.input_ids) > 1
+    ]
     problems += recipe_problems(project, analyses)
     problems += dataset_problems(project)
     problems += generation_problems(project)
     return ProjectReport(analyses, problems)
+
+
+def several_inputs(analysis: Analysis, network: str | None) -> Diagnostic:
+    """A network reading several Inputs checks and exports, but a data set feeds one Input."""
+    inputs = ", ".join(f"'{i}'" for i in analysis.input_ids)
+    return Diagnostic(
+        "warning",
+        f"the network reads {len(analysis.input_ids)} inputs ({inputs}): it checks and exports, "
+        "but training needs data for each of them, which a data set does not give",
+        analysis.input_ids[1],
+        hint="keep one Input to train it",
+        network=network,
+    )

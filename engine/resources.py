@@ -43,8 +43,10 @@ _ORDER = (
     "paper-ball",
     "digits-cnn",
     "residual-cnn",
+    "digits-se-cnn",
     "digits-lstm",
     "sine-gru",
     "transformer-marker",
+    "digits-vit",
     "digits-autoencoder",
 )

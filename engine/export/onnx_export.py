@@ -33,7 +33,7 @@ import torch
 
 from engine import __version__
 from engine.atomic import atomic_write_bytes
-from engine.compiler import example_input
+from engine.compiler import example_inputs
 from engine.export.model import ExportError, ExportResult, ready_model
 from engine.export.onnx_forms import onnx_forms
 from engine.export.options import (
@@ -80,13 +80,13 @@ def export_onnx(
         )
     ready = ready_model(project, weights)
     graph, analysis = project.graph, ready.analysis
-    input_id, output_id = str(analysis.input_id), str(analysis.output_id)
-    example = example_input(graph, batch=2, seed=0, analysis=analysis)
+    input_ids, output_id = analysis.input_ids, str(analysis.output_id)
+    example = example_inputs(graph, batch=2, seed=0, analysis=analysis)
     if exporter == "dynamo":
-        model = _dynamo_only(ready.module, example, input_id, output_id, opset)
+        model = _dynamo_only(ready.module, example, input_ids, output_id, opset)
     else:
-        model, exporter = _export(ready.module, example, input_id, output_id, opset)
-    _add_metadata(model, project, input_id, output_id)
+        model, exporter = _export(ready.module, example, input_ids, output_id, opset)
+    _add_metadata(model, project, input_ids, output_id)
     data = model.SerializeToString()
     if len(data) > PROTOBUF_LIMIT:
         raise ExportError("the network's weights exceed the 2 GiB an ONNX file can hold")
@@ -111,23 +111,31 @@ def export_onnx(
     )
 
 
+Example = tuple[torch.Tensor, ...]  # one batch per Input, in the network's order
+
+
 def _export(
-    module: torch.nn.Module, example: torch.Tensor, input_id: str, output_id: str, opset: int
+    module: torch.nn.Module,
+    example: Example,
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
 ) -> tuple[Any, str]:
     """The ONNX model proto and the name of the exporter that made it."""
     import onnx
 
+    batch_axes = {name: {0: "batch"} for name in (*input_ids, output_id)}
     try:
         buffer = io.BytesIO()
         with _quiet(), onnx_forms(module):
             torch.onnx.export(
                 module,
-                (example,),
+                example,
                 buffer,  # type: ignore[arg-type]
                 dynamo=False,
-                input_names=[input_id],
+                input_names=list(input_ids),
                 output_names=[output_id],
-                dynamic_axes={input_id: {0: "batch"}, output_id: {0: "batch"}},
+                dynamic_axes=batch_axes,
                 opset_version=opset,
                 do_constant_folding=True,
             )
@@ -139,7 +147,7 @@ def _export(
                 f"(a newer opset, such as {DEFAULT_OPSET}, may work)"
             ) from None
         try:
-            return _export_dynamo(module, example, input_id, output_id, opset), "dynamo"
+            return _export_dynamo(module, example, input_ids, output_id, opset), "dynamo"
         except Exception as second:
             raise ExportError(
                 f"torch could not export this network to ONNX opset {opset}: "
@@ -148,10 +156,14 @@ def _export(
 
 
 def _dynamo_only(
-    module: torch.nn.Module, example: torch.Tensor, input_id: str, output_id: str, opset: int
+    module: torch.nn.Module,
+    example: Example,
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
 ) -> Any:
     try:
-        return _export_dynamo(module, example, input_id, output_id, opset)
+        return _export_dynamo(module, example, input_ids, output_id, opset)
     except Exception as error:  # the dynamo exporter raises many kinds
         raise ExportError(
             f"torch's dynamo exporter could not export this network to ONNX opset {opset}: "
@@ -160,19 +172,23 @@ def _dynamo_only(
 
 
 def _export_dynamo(
-    module: torch.nn.Module, example: torch.Tensor, input_id: str, output_id: str, opset: int
+    module: torch.nn.Module,
+    example: Example,
+    input_ids: tuple[str, ...],
+    output_id: str,
+    opset: int,
 ) -> Any:
     batch = torch.export.Dim("batch")
     with _quiet():
         program = torch.onnx.export(
             _Wrapped(module),
-            (example,),
+            example,
             None,
             dynamo=True,
             external_data=False,
-            input_names=[input_id],
+            input_names=list(input_ids),
             output_names=[output_id],
-            dynamic_shapes=({0: batch},),
+            dynamic_shapes=(tuple({0: batch} for _ in input_ids),),
             opset_version=opset,
             verbose=False,
         )
@@ -209,8 +225,8 @@ class _Wrapped(torch.nn.Module):
         super().__init__()
         self.network = network
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.network(x)  # type: ignore[no-any-return]
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.network(*inputs)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
@@ -252,15 +268,18 @@ def _silenced_descriptors() -> Iterator[None]:
                 os.close(fd)
 
 
-def _add_metadata(model: Any, project: Project, input_id: str, output_id: str) -> None:
-    """Producer, project name, input/output names and class labels, for whoever opens the file."""
+def _add_metadata(
+    model: Any, project: Project, input_ids: tuple[str, ...], output_id: str
+) -> None:
+    """Producer, project name, input/output names and class labels, for whoever opens the file
+    (several inputs are named in order, separated by commas)."""
     model.producer_name = "netwright"
     model.producer_version = __version__
     model.doc_string = f"Exported by Netwright {__version__} from project '{project.name}'."
     props = {
         "producer": f"netwright {__version__}",
         "project": project.name,
-        "input_name": input_id,
+        "input_name": ",".join(input_ids),
         "output_name": output_id,
     }
     classes = project.dataset.get("classes")

@@ -14,10 +14,11 @@ import inspect
 import keyword
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine import __version__, modules
-from engine.analysis import analyse
+from engine.analysis import Analysis, analyse
 from engine.atomic import atomic_write_text
 from engine.compiler import GraphModule
 from engine.export.model import ExportError, ExportResult, ready_model
@@ -70,9 +71,8 @@ def python_source(project: Project, module: GraphModule) -> str:
         layers.append(f"        self.{node.id} = {constructor.code()}")
         if constructor.custom_module is not None:
             custom.add(constructor.custom_module)
-    input_shape = analysis.input_shape or ()
+    entries = _entries(analysis, module)
     output_shape = analysis.output_shape or ()
-    integer = analysis.reads_tokens
     sources = _custom_sources(custom)
     parts = [
         _header(project, name),
@@ -80,9 +80,9 @@ def python_source(project: Project, module: GraphModule) -> str:
         *(["import math"] if "math." in sources else []),
         "import json\nimport sys\n\nimport torch\nfrom torch import nn\n",
         sources,
-        _class(name, project, layers, _forward_lines(module), input_shape, output_shape, integer),
+        _class(name, layers, _forward_lines(module, entries), entries, output_shape),
         _LOADER,
-        _main(name, input_shape, analysis.token_ids, next(iter(project.networks), None)),
+        _main(name, entries, analysis.token_ids, next(iter(project.networks), None)),
     ]
     text = "\n".join(p for p in parts if p)
     return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
@@ -129,38 +129,66 @@ def _custom_sources(names: set[str]) -> str:
     return "\n\n".join(chunks) + "\n\n" if chunks else ""
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One input of the exported `forward`: the argument's name and what one sample is."""
+
+    variable: str
+    shape: tuple[int, ...]
+    tokens: bool  # int64 token ids rather than float32 values
+
+    def described(self) -> str:
+        kind = "token ids (int64)" if self.tokens else "float32 values"
+        return f"a batch of samples of {fmt(self.shape)} {kind}"
+
+
+def _entries(analysis: Analysis, module: GraphModule) -> list[_Entry]:
+    """`x` for a network of one input; several are named after their Input nodes."""
+    entries = []
+    for node_id in module.input_ids:
+        info = analysis.nodes[node_id]
+        if len(module.input_ids) == 1:
+            variable = "x"
+        else:
+            variable = node_id if node_id not in _TAKEN - {"x"} else f"{node_id}_in"
+        tokens = info.resolved.get("dtype") == "int64"
+        entries.append(_Entry(variable, tuple(info.shape or ()), tokens))
+    return entries
+
+
 def _class(
     name: str,
-    project: Project,
     layers: list[str],
     forward: list[str],
-    input_shape: tuple[int, ...],
+    entries: list[_Entry],
     output_shape: tuple[int, ...],
-    integer: bool,
 ) -> str:
-    kind = "token ids (int64)" if integer else "float32 values"
-    doc = (
-        f'    """Input: a batch of samples of {fmt(input_shape)} {kind}. '
-        f'Output: {fmt(output_shape)} values per sample."""\n'
-    )
+    if len(entries) == 1:
+        reads = f"Input: {entries[0].described()}."
+    else:
+        reads = "Inputs, in order: " + "; ".join(f"{e.variable}, {e.described()}" for e in entries)
+        reads += "."
+    doc = f'    """{reads} Output: {fmt(output_shape)} values per sample."""\n'
     body = "\n".join(layers) if layers else "        pass"
+    arguments = ", ".join(f"{e.variable}: torch.Tensor" for e in entries)
     return (
         f"\n\nclass {name}(nn.Module):\n{doc}\n"
         f"    def __init__(self) -> None:\n        super().__init__()\n{body}\n\n"
-        f"    def forward(self, x: torch.Tensor) -> torch.Tensor:\n"
+        f"    def forward(self, {arguments}) -> torch.Tensor:\n"
         + "\n".join(f"        {line}" for line in forward)
         + "\n"
     )
 
 
-def _forward_lines(module: GraphModule) -> list[str]:
+def _forward_lines(module: GraphModule, entries: list[_Entry]) -> list[str]:
     """`x = self.conv1(x)` along chains; a named variable where a branch keeps a value alive;
     `split_out1, split_out2 = self.split(x)` for a layer with several outputs."""
     remaining = Counter(source for step in module.steps for source in step.inputs)
     remaining[module.output_source] += 1
-    holder: dict[str, str] = {module.input_id: "x"}  # value -> variable
-    holds: dict[str, str | None] = {"x": module.input_id}  # variable -> value it holds
-    taken = set(_TAKEN) | {step.node for step in module.steps}
+    holder = {i: e.variable for i, e in zip(module.input_ids, entries)}  # value -> variable
+    holds: dict[str, str | None] = {"x": None}  # variable -> value it holds; x runs along chains
+    holds.update({e.variable: i for i, e in zip(module.input_ids, entries)})
+    taken = set(_TAKEN) | {step.node for step in module.steps} | set(holds)
     lines = []
     for step in module.steps:
         args = ", ".join(holder[s] for s in step.inputs)
@@ -227,13 +255,14 @@ def load_safetensors(path: str, network: str | None = None) -> dict[str, torch.T
 '''
 
 
-def _main(
-    name: str, input_shape: tuple[int, ...], vocabulary: int | None, network: str | None
-) -> str:
-    if vocabulary is not None:
-        make = f"torch.randint(0, {vocabulary}, (2, {', '.join(map(str, input_shape))}))"
-    else:
-        make = f"torch.randn(2, {', '.join(map(str, input_shape))})"
+def _main(name: str, entries: list[_Entry], vocabulary: int | None, network: str | None) -> str:
+    makes = []
+    for entry in entries:
+        size = ", ".join(map(str, (2, *entry.shape)))
+        if entry.tokens:
+            makes.append(f"torch.randint(0, {vocabulary or 2}, ({size}))")
+        else:
+            makes.append(f"torch.randn({size})")
     return (
         '\n\nif __name__ == "__main__":\n'
         f"    model = {name}()\n"
@@ -241,7 +270,7 @@ def _main(
         f"        model.load_state_dict(load_safetensors(sys.argv[1]{f', {network!r}' if network else ''}))\n"
         "    model.eval()\n"
         "    with torch.no_grad():\n"
-        f"        output = model({make})\n"
+        f"        output = model({', '.join(makes)})\n"
         '    print("output shape:", tuple(output.shape))\n'
         "    print(output)\n"
     )

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.compiler import example_input
+from engine.analysis import analyse
+from engine.compiler import example_inputs
 from engine.graph import Graph
 
 CHECK_BATCHES = (1, 3)
@@ -47,14 +48,16 @@ def compare_with_onnxruntime(
 ) -> Verification:
     """Run the ONNX model and the torch module on the same inputs; raise if they disagree."""
     session = _session(model_bytes)
-    input_name = session.get_inputs()[0].name
+    names = {entry.name for entry in session.get_inputs()}  # an unused input may be left out
+    input_ids = analyse(graph).input_ids
     worst, scale = 0.0, 1.0
     for batch in CHECK_BATCHES:
-        x = example_input(graph, batch=batch, seed=seed + batch)
+        xs = example_inputs(graph, batch=batch, seed=seed + batch)
         with torch.no_grad():
-            expected = module(x).detach().cpu().numpy()
+            expected = module(*xs).detach().cpu().numpy()
         try:
-            (got, *_) = session.run(None, {input_name: x.numpy()})
+            feed = {name: x.numpy() for name, x in zip(input_ids, xs) if name in names}
+            (got, *_) = session.run(None, feed)
         except Exception as error:  # onnxruntime raises its own untyped errors
             raise VerificationError(
                 f"onnxruntime could not run the exported file on a batch of {batch}: "

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from engine.layers import activation, conv, core, merge, norm, padding, sequence, shaping
+from engine.layers import (
+    activation,
+    arithmetic,
+    conv,
+    core,
+    elementwise,
+    merge,
+    norm,
+    padding,
+    reduction,
+    sequence,
+    shaping,
+    tensors,
+)
 from engine.layers.base import LayerType, Param, Port, Shape, ShapeError
 
 CATEGORY_ORDER = (
@@ -17,12 +30,27 @@ CATEGORY_ORDER = (
     "Attention",
     "Sequence",
     "Merge",
+    "Math",
+    "Tensor",
     "Reshape",
 )
 
 CATALOGUE: dict[str, LayerType] = {
     layer.name: layer
-    for module in (core, conv, padding, norm, activation, sequence, merge, shaping)
+    for module in (
+        core,
+        conv,
+        padding,
+        reduction,
+        norm,
+        activation,
+        sequence,
+        merge,
+        arithmetic,
+        elementwise,
+        tensors,
+        shaping,
+    )
     for layer in module.LAYERS
 }
 

@@ -78,17 +78,6 @@ def fmt(shape: Shape | tuple[int, ...]) -> str:
     return "x".join(str(s) for s in shape) if shape else "scalar"
 
 
-def same_shapes(ins: list[Shape], what: str) -> Shape:
-    first = ins[0]
-    for other in ins[1:]:
-        if other != first:
-            raise ShapeError(
-                f"{what} needs inputs of the same shape, but gets {fmt(first)} and {fmt(other)}",
-                hint="make both branches produce the same shape (a 1x1 convolution or Linear can match them)",
-            )
-    return first
-
-
 def resolve_reshape(target: tuple[int, ...], size: int) -> Shape:
     """Resolve one -1 in a reshape target so the element count is kept."""
     unknown = [i for i, v in enumerate(target) if v == -1]
@@ -112,3 +101,34 @@ def resolve_reshape(target: tuple[int, ...], size: int) -> Shape:
             hint="the sizes must multiply to the number of values coming in",
         )
     return tuple(target)
+
+
+def sample_axis(axis: int, shape: Shape, param: str = "axis") -> int:
+    """A sample axis (negative counts from the end) as an index into `shape`; ShapeError if none."""
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(
+            f"axis {axis} does not exist in a {len(shape)}-axis sample ({fmt(shape)})",
+            param=param,
+            hint="0 is the first axis after the batch, -1 the last",
+        )
+    return axis % len(shape)
+
+
+def broadcast(ins: list[Shape], what: str) -> Shape:
+    """numpy's broadcasting of per-sample shapes: axes lined up from the last, each the same
+    size everywhere or 1 (which stretches). A mismatch names the axis and the sizes."""
+    rank = max(len(shape) for shape in ins)
+    padded = [(1,) * (rank - len(shape)) + tuple(shape) for shape in ins]
+    out = []
+    for axis in range(rank):
+        sizes = sorted({shape[axis] for shape in padded} - {1})
+        if len(sizes) > 1:
+            listed = " and ".join(fmt(shape) for shape in ins)
+            raise ShapeError(
+                f"{what} cannot broadcast {listed}: axis {axis} has sizes "
+                f"{', '.join(str(s) for s in sizes[:-1])} and {sizes[-1]}",
+                hint="axes are lined up from the last; each must have the same size in every "
+                "input, or 1 (which stretches to fit)",
+            )
+        out.append(sizes[0] if sizes else 1)
+    return tuple(out)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from engine.layers.base import LayerType, Param, Params, Shape, ShapeError, call, numel
+from collections.abc import Callable
+
+from engine.layers.base import Call, LayerType, Param, Params, Shape, ShapeError, call, numel
 
 
 def _same(p: Params, ins: list[Shape]) -> Shape:
@@ -15,6 +17,7 @@ def _activation(
     help_text: str,
     params: tuple[Param, ...] = (),
     rectifier: bool = False,
+    infer: Callable[[Params, list[Shape]], Shape] = _same,
 ) -> LayerType:
     return LayerType(
         name=name,
@@ -22,7 +25,7 @@ def _activation(
         icon=icon,
         help=help_text + " Shape unchanged.",
         params=params,
-        infer=_same,
+        infer=infer,
         module=lambda p, ins: call(f"nn.{name}", **{q.name: p[q.name] for q in params}),
         macs=lambda p, ins, out: numel(out),
         summary=tuple(q.name for q in params),
@@ -86,6 +89,42 @@ _PRELU = LayerType(
     macs=lambda p, ins, out: numel(out),
 )
 
+
+def _hardsigmoid_call(p: Params, ins: list[Shape]) -> Call:
+    if abs(p["alpha"] - 1 / 6) < 1e-9 and p["beta"] == 0.5:
+        return call("nn.Hardsigmoid")
+    return call("HardSigmoid", p["alpha"], p["beta"])
+
+
+_HARDSIGMOID = LayerType(
+    name="HardSigmoid",
+    category="Activation",
+    icon="mdi6.math-integral",
+    help=(
+        "clamp(alpha * x + beta, 0, 1): a cheap, piecewise-linear Sigmoid, the gate of "
+        "MobileNetV3's squeeze-and-excitation blocks (torch's alpha is 1/6; ONNX's default "
+        "is 0.2). Shape unchanged."
+    ),
+    params=(
+        Param("alpha", "float", 1 / 6, "Slope of the linear part.", minimum=0.0, maximum=1e6),
+        Param("beta", "float", 0.5, "Value at x = 0.", minimum=-1e6, maximum=1e6),
+    ),
+    infer=_same,
+    module=_hardsigmoid_call,
+    macs=lambda p, ins, out: numel(out),
+)
+
+
+def _check_bounds(p: Params, ins: list[Shape]) -> Shape:
+    if p["min_val"] >= p["max_val"]:
+        raise ShapeError(
+            f"min_val ({p['min_val']}) must be below max_val ({p['max_val']})",
+            param="min_val",
+            hint="lower min_val or raise max_val",
+        )
+    return ins[0]
+
+
 LAYERS = (
     _activation(
         "ReLU",
@@ -129,7 +168,18 @@ LAYERS = (
     _activation(
         "GELU",
         "mdi6.sine-wave",
-        "A smooth ReLU weighted by the Gaussian CDF; standard in Transformers.",
+        "A smooth ReLU weighted by the Gaussian CDF; standard in Transformers. GPT-2 and BERT's "
+        "originals use the tanh approximation.",
+        (
+            Param(
+                "approximate",
+                "choice",
+                "none",
+                "none: exact, with erf; tanh: the tanh approximation GPT-2 uses.",
+                choices=("none", "tanh"),
+                badge="{}",
+            ),
+        ),
     ),
     _activation("SiLU", "mdi6.sine-wave", 'x * sigmoid(x) ("swish"): smooth and non-monotonic.'),
     _activation(
@@ -139,6 +189,25 @@ LAYERS = (
     _activation("Softplus", "mdi6.chart-line", "log(1 + e^x): a smooth ReLU that stays positive."),
     _activation(
         "Hardswish", "mdi6.chart-line", "A cheap piecewise approximation of SiLU (MobileNetV3)."
+    ),
+    _activation(
+        "Mish",
+        "mdi6.sine-wave",
+        "x * tanh(softplus(x)): smooth and non-monotonic, like SiLU (YOLOv4).",
+    ),
+    _activation(
+        "Softsign", "mdi6.math-integral", "x / (1 + |x|): like Tanh, approaching -1 and 1 slowly."
+    ),
+    _HARDSIGMOID,
+    _activation(
+        "Hardtanh",
+        "mdi6.chart-line",
+        "Clips values to [min_val, max_val]: a hard Tanh, or any clip (ONNX Clip).",
+        (
+            Param("min_val", "float", -1.0, "The lowest value let through.", badge="{} .."),
+            Param("max_val", "float", 1.0, "The highest value let through.", badge="{}"),
+        ),
+        infer=_check_bounds,
     ),
     _PRELU,
     _softmax(

@@ -5,7 +5,9 @@ Python code export and `netwright layers` all read these declarations, so
 adding a layer means adding one declaration (and its tests).
 
 Shapes here are per sample, without the batch axis: a batch of 8x8 grey images
-is ``(1, 8, 8)``; a sequence of 20 steps of 16 features is ``(20, 16)``.
+is ``(1, 8, 8)``; a sequence of 20 steps of 16 features is ``(20, 16)``. Every
+wire carries one value per sample, even out of a layer with no input (a learned
+class token is given once per sample), so every layer can take every wire.
 """
 
 from __future__ import annotations
@@ -222,6 +224,9 @@ class LayerType:
     infer_outputs: Callable[[Params, list[Shape]], list[Shape]] | None = None
     rectifier: bool = False  # zero for negative inputs: its units can die (the probe counts them)
     channel_axis: int | None = None  # output axis it is affine along, per channel (import folding)
+    # no wire comes in (a Parameter, a Constant): the module is called with the network's first
+    # input, only to give one copy of its tensor per sample of the batch
+    sized_by_batch: bool = False
 
     @property
     def multi_output(self) -> bool:

@@ -1,11 +1,25 @@
-"""Layers that join branches: Add (residual), Multiply (gating), Concat."""
+"""Layers that join branches: Add (residual), Multiply (gating), Concat.
+
+Add and Multiply broadcast as numpy does, on each sample's shape: a squeeze-and-excitation
+gate of 32x1x1 scales a 32x8x8 map, a learned 8-vector shifts every step of a 5x8 sequence.
+"""
 
 from __future__ import annotations
 
-from engine.layers._shape import fmt, same_shapes
+from engine.layers._shape import broadcast, fmt
 from engine.layers.base import LayerType, Param, Params, Port, Shape, ShapeError, call, numel
 
-_MANY = (Port("in", "Any number of wires, all of the same shape.", multiple=True),)
+_MANY = (
+    Port("in", "Any number of wires; every axis but the joined one must match.", multiple=True),
+)
+_BROADCAST = (
+    Port(
+        "in",
+        "Any number of wires whose shapes broadcast: lined up from the last axis, each axis "
+        "the same size or 1.",
+        multiple=True,
+    ),
+)
 
 
 def _concat_shape(p: Params, ins: list[Shape]) -> Shape:
@@ -30,24 +44,30 @@ LAYERS = (
         category="Merge",
         icon="mdi6.plus-circle-outline",
         help=(
-            "Adds its inputs element by element; all must have the same shape, which is kept. "
-            "Wire a block's input around it into an Add to make a residual (skip) connection."
+            "Adds its inputs element by element. Wire a block's input around it into an Add to "
+            "make a residual (skip) connection. Shapes broadcast as in numpy, lined up from the "
+            "last axis: 5x8 plus a learned 8 (a Parameter) adds it to every step; an axis of "
+            "size 1 stretches to fit."
         ),
         params=(),
-        infer=lambda p, ins: same_shapes(ins, "Add"),
+        infer=lambda p, ins: broadcast(ins, "Add"),
         module=lambda p, ins: call("Add"),
-        inputs=_MANY,
+        inputs=_BROADCAST,
         macs=lambda p, ins, out: numel(out) * (len(ins) - 1),
     ),
     LayerType(
         name="Multiply",
         category="Merge",
         icon="mdi6.close-circle-outline",
-        help="Multiplies its inputs element by element (gating); all must have the same shape, which is kept.",
+        help=(
+            "Multiplies its inputs element by element (gating). Shapes broadcast as in numpy, "
+            "lined up from the last axis: a squeeze-and-excitation gate of 32x1x1 scales every "
+            "position of a 32x8x8 map; an axis of size 1 stretches to fit."
+        ),
         params=(),
-        infer=lambda p, ins: same_shapes(ins, "Multiply"),
+        infer=lambda p, ins: broadcast(ins, "Multiply"),
         module=lambda p, ins: call("Multiply"),
-        inputs=_MANY,
+        inputs=_BROADCAST,
         macs=lambda p, ins, out: numel(out) * (len(ins) - 1),
     ),
     LayerType(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -74,17 +74,15 @@ NEAR_MISS = (
 
 
 def recognise_attention(
-    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], entry: str
+    model: Any, nodes: list[Any], constants: dict[str, np.ndarray], entries: tuple[str, ...]
 ) -> tuple[list[Any], dict[str, AttentionMatch], list[str]]:
     """Replace each self-attention subgraph by one internal operator. Returns the operators,
     what was found (by output value), and the Softmax operators of attention that was not."""
     from onnx import helper
 
-    graph = _Graph(nodes, constants, entry, {o.name for o in model.graph.output})
+    graph = _Graph(nodes, constants, entries, {o.name for o in model.graph.output})
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-    entry_type = next(
-        (i.type.tensor_type.elem_type for i in model.graph.input if i.name == entry), 1
-    )
+    entry_types = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
     found: dict[str, AttentionMatch] = {}
     removed: set[int] = set()
     support: dict[int, Any] = {}  # mask computations, removed once nothing else reads them
@@ -93,7 +91,7 @@ def recognise_attention(
     for softmax in nodes:
         if softmax.op_type != "Softmax" or id(softmax) in removed:
             continue
-        match = graph.match(softmax, opset, model.ir_version, entry_type)
+        match = graph.match(softmax, opset, model.ir_version, entry_types)
         region = [] if match is None else [n for n in match.nodes if graph.kind(n) is not None]
         own = [] if match is None else graph.depending_on(region, match.x)
         if match is None or any(id(n) in removed for n in own) or not graph.closed(own, match.y):
@@ -118,15 +116,19 @@ class _Graph:
     shape (computed from the input's sizes only) or static (absent: weights, constants)."""
 
     def __init__(
-        self, nodes: list[Any], constants: dict[str, np.ndarray], entry: str, outputs: set[str]
+        self,
+        nodes: list[Any],
+        constants: dict[str, np.ndarray],
+        entries: tuple[str, ...],
+        outputs: set[str],
     ) -> None:
         self.constants = constants
-        self.entry = entry
         self.outputs = outputs
         self.producer = {out: node for node in nodes for out in node.output if out}
         self.order = {id(node): index for index, node in enumerate(nodes)}
         self.readers: dict[str, list[Any]] = defaultdict(list)
-        self.kinds: dict[str, str] = {entry: "data"}
+        self.entries = entries  # the model's inputs
+        self.kinds: dict[str, str] = dict.fromkeys(entries, "data")
         for node in nodes:
             for name in node.input:
                 if name:
@@ -159,7 +161,11 @@ class _Graph:
 
     # ------------------------------------------------------------------ the pattern
     def match(
-        self, softmax: Any, opset: int, ir_version: int, entry_type: int = 7
+        self,
+        softmax: Any,
+        opset: int,
+        ir_version: int,
+        entry_types: dict[str, int] | None = None,
     ) -> AttentionMatch | None:
         found = self._scores(softmax)
         probabilities = self._past_nan_guard(softmax.output[0])
@@ -185,7 +191,7 @@ class _Graph:
         padding = self._padding_source(masks, x)
         if padding is False:
             return None
-        stops = {x} if padding is None else {x, self.entry}
+        stops = {x} if padding is None else {x, padding}
         nodes = self._ancestors(y, stops)
         if nodes is None:
             return None
@@ -209,8 +215,8 @@ class _Graph:
             opset,
             ir_version,
             masked=bool(masks),
-            padding=None if padding is None else self.entry,
-            padding_type=entry_type,
+            padding=padding,
+            padding_type=(entry_types or {}).get(padding or "", 7),
             padding_ids=self._compared_with(nodes) if padding else (0.0,),
         )
 
@@ -269,7 +275,7 @@ class _Graph:
         zero = self.static(where.input[1])
         return where.output[0] if zero is not None and not np.any(zero) else value
 
-    def _padding_source(self, masks: list[str], x: str) -> str | bool | None:
+    def _padding_source(self, masks: list[str], x: str) -> str | Literal[False] | None:
         """None when every mask is computed from constants and sizes; the model's input
         when a mask is computed from it (key padding from token ids); False otherwise
         (a mask computed from the attention's own input)."""
@@ -284,13 +290,13 @@ class _Graph:
             seen.add(value)
             if value == x:
                 return False
-            if value == self.entry:
+            if value in self.entries:
                 continue
             node = self.producer.get(value)
             if node is None:
                 return False
             pending += self.data_inputs(node)
-        return self.entry if self.entry in seen else False
+        return next((entry for entry in self.entries if entry in seen), False)
 
     def _compared_with(self, nodes: list[Any]) -> tuple[float, ...]:
         """The constants an Equal in the mask's computation compares with: the padding id

@@ -42,6 +42,20 @@ class Importer:
         integer: bool = False,
     ) -> Tensor:
         """Add one catalogue layer fed by `inputs`; its output shape comes from the catalogue."""
+        return self.add_layer_outputs(type_name, params, inputs, weights, integer)[0]
+
+    def add_layer_outputs(
+        self,
+        type_name: str,
+        params: dict[str, Any],
+        inputs: list[Tensor],
+        weights: dict[str, np.ndarray | None] | None = None,
+        integer: bool = False,
+    ) -> list[Tensor]:
+        """`add_layer` for a layer with several outputs (a Split): one Tensor per output port.
+
+        The inputs go to the layer's ports in order (a Subtract's `a`, then `b`), or all to its
+        one port that takes many."""
         layer = layer_type(type_name)
         assert layer is not None, type_name
         node_id = self.graph.unique_id(self._name_hint(type_name))
@@ -51,32 +65,37 @@ class Importer:
             if problem:
                 raise Unsupported(f"maps to {type_name}, but {problem}")
         try:
-            shape = tuple(int(s) for s in layer.infer(resolved, [t.shape for t in inputs]))
+            shapes = layer.output_shapes(resolved, [t.shape for t in inputs])
         except ShapeError as error:
             raise Unsupported(f"maps to {type_name}, but {error.message}") from None
-        sources = self._distinct_sources(inputs)
+        ports = [p.name for p in layer.inputs]
+        one_port = len(ports) == 1
+        sources = self._distinct_sources(inputs) if one_port else [t.ref for t in inputs]
         self.graph.add_node(type_name, node_id, params)
-        ports = [p.name for p in layer.inputs] or ["in"]
         for index, source in enumerate(sources):
             # one port takes every wire (a merge); several take one wire each, in order
-            port = ports[index] if len(ports) > 1 else ports[0]
-            self.graph.connect(PortRef(source, "out"), PortRef(node_id, port))
+            self.graph.connect(source, PortRef(node_id, ports[0] if one_port else ports[index]))
         if weights:
             self.weights[node_id] = {
                 k: np.asarray(v, dtype=np.float32) for k, v in weights.items() if v is not None
             }
-        self.shapes[node_id] = shape
-        return Tensor(node_id, shape, integer)
+        outputs = layer.outputs_for(resolved)
+        self.shapes[node_id] = tuple(int(s) for s in shapes[0])
+        return [
+            Tensor(node_id, tuple(int(s) for s in shape), integer, port.name)
+            for port, shape in zip(outputs, shapes)
+        ]
 
-    def _distinct_sources(self, inputs: list[Tensor]) -> list[str]:
-        """Source nodes per input; a repeated one goes through an Identity (one wire per pair)."""
-        sources: list[str] = []
+    def _distinct_sources(self, inputs: list[Tensor]) -> list[PortRef]:
+        """Source ports per input; a repeated one goes through an Identity (one wire per pair)."""
+        sources: list[PortRef] = []
         for tensor in inputs:
-            source = tensor.node
+            source = tensor.ref
             if source in sources:
-                source = self.graph.unique_id(f"{source}_again")
-                self.graph.add_node("Identity", source)
-                self.graph.connect(PortRef(tensor.node, "out"), PortRef(source, "in"))
+                again = self.graph.unique_id(f"{tensor.node}_again")
+                self.graph.add_node("Identity", again)
+                self.graph.connect(tensor.ref, PortRef(again, "in"))
+                source = PortRef(again, "out")
             sources.append(source)
         return sources
 

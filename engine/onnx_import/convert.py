@@ -11,18 +11,21 @@ import numpy as np
 from engine.graph import PortRef
 from engine.onnx_import import (  # noqa: F401 (they register converters)
     attention_layer,
+    ops_math,
     ops_norm,
     ops_pad,
+    ops_select,
     ops_shape,
 )
 from engine.onnx_import.attention import FUSED_OP, NEAR_MISS, recognise_attention
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.errors import OnnxImportError
-from engine.onnx_import.folding import fold, has_batch, shape_op
+from engine.onnx_import.folding import fold_values, has_batch, shape_op
 from engine.onnx_import.fusion import fuse_patterns
 from engine.onnx_import.ops import CONVERTERS
+from engine.onnx_import.per_sample import fold_per_sample
 from engine.onnx_import.primitives import attention_as_primitives
-from engine.onnx_import.reader import model_input
+from engine.onnx_import.reader import model_inputs
 from engine.onnx_import.recurrent import view_op
 from engine.onnx_import.refusals import gap_message, no_place
 from engine.onnx_import.upgrade import OLDEST_OPSET, default_opset
@@ -30,6 +33,7 @@ from engine.onnx_import.values import (
     BATCH,
     SKIPPED,
     Const,
+    Merged,
     ShapeVec,
     Skipped,
     Tensor,
@@ -50,23 +54,27 @@ def convert(model: Any, path: Path) -> Importer:
         raise OnnxImportError(
             f"{path}: opset {opset} is older than Netwright reads ({OLDEST_OPSET} and newer)"
         )
-    entry = model_input(model, path)
-    importer = Importer(opset=opset, fixed_batch=entry.fixed_batch)
+    entries = model_inputs(model, path)
+    fixed = next((e.fixed_batch for e in entries if e.fixed_batch is not None), None)
+    importer = Importer(opset=opset, fixed_batch=fixed)
     graph = importer.graph
-    input_id = graph.unique_id(entry.name or "input")
-    graph.add_node(
-        "Input",
-        input_id,
-        {"shape": list(entry.shape), "dtype": "int64" if entry.integer else "float32"},
-    )
-    importer.shapes[input_id] = entry.shape
-    values: dict[str, Value | Skipped] = {entry.name: Tensor(input_id, entry.shape, entry.integer)}
+    values: dict[str, Value | Skipped] = {}
+    for entry in entries:  # one Input node per input, in the file's order
+        input_id = graph.unique_id(entry.name or "input")
+        graph.add_node(
+            "Input",
+            input_id,
+            {"shape": list(entry.shape), "dtype": "int64" if entry.integer else "float32"},
+        )
+        importer.shapes[input_id] = entry.shape
+        values[entry.name] = Tensor(input_id, entry.shape, entry.integer)
     for initializer in model.graph.initializer:
-        values[initializer.name] = Const(numpy_helper.to_array(initializer))
+        values[initializer.name] = Const(numpy_helper.to_array(initializer), trainable=True)
     constants = {k: v.value for k, v in values.items() if isinstance(v, Const)}
     constants.update(_constant_nodes(model))
     nodes = fuse_patterns(list(model.graph.node), constants)
-    nodes, importer.recognised, missed = recognise_attention(model, nodes, constants, entry.name)
+    names = tuple(e.name for e in entries)
+    nodes, importer.recognised, missed = recognise_attention(model, nodes, constants, names)
     for node in nodes:
         importer.consumers.update(name for name in node.input if name)
     importer.consumers.update(o.name for o in model.graph.output)
@@ -133,16 +141,26 @@ def _convert_node(
     present = [v for v in inputs if v is not None]
     if node.op_type == "Constant":
         return [Const(_constant_value(node))]
-    if node.op_type == "Shape" and isinstance(inputs[0], Tensor):
-        items = (BATCH, *inputs[0].shape)
-        start, end = attrs.get("start", 0), attrs.get("end")
-        return [ShapeVec(tuple(items[start:end]))]
+    if node.op_type == "Shape" and isinstance(inputs[0], (Tensor, Const)):
+        sized = inputs[0]
+        if isinstance(sized, Tensor) or sized.per_sample:
+            items = (BATCH, *(sized.shape if isinstance(sized, Tensor) else sized.value.shape[1:]))
+            start, end = attrs.get("start", 0), attrs.get("end")
+            return [ShapeVec(tuple(items[start:end]))]
     if all(isinstance(v, Const) or (isinstance(v, ShapeVec) and not has_batch(v)) for v in present):
-        arrays = [None if v is None else _as_array(v) for v in inputs]
-        return [Const(a) for a in fold(node, arrays, opset)]
+        if not any(isinstance(v, Const) and v.per_sample for v in present):
+            return fold_values(node, inputs, opset)
+    per_sample = fold_per_sample(node, inputs, attrs, opset)
+    if per_sample is not None:
+        return per_sample
     unavailable = next((v for v in present if isinstance(v, Unavailable)), None)
     if unavailable is not None:
         raise Unsupported(unavailable.reason)
+    merged = next((v for v in present if isinstance(v, Merged)), None)
+    if merged is not None and node.op_type not in ("Reshape", "Gemm", "MatMul"):
+        raise Unsupported(
+            f"it reads a tensor whose batch axis a Reshape merged with others ('{merged.reshape}')"
+        )
     symbolic = shape_op(node, inputs, attrs)
     if symbolic is not None:
         return [symbolic]
@@ -150,7 +168,7 @@ def _convert_node(
     if viewed is not None:
         return viewed
     if any(isinstance(v, ShapeVec) for v in present) and not any(
-        isinstance(v, Tensor) for v in present
+        isinstance(v, (Tensor, Merged)) for v in present
     ):
         raise Unsupported("it computes with the batch size")
     function = CONVERTERS.get(node.op_type)
@@ -167,15 +185,6 @@ def _track_producer(importer: Importer, node: Any, value: Tensor, name: str) -> 
         importer.producer_of[value.node] = name
     elif previous in node.input and importer.consumers[previous] == 1:
         importer.producer_of[value.node] = name
-
-
-def _as_array(value: Value) -> np.ndarray:
-    if isinstance(value, ShapeVec):
-        folded = value.const()
-        assert folded is not None
-        return folded.value
-    assert isinstance(value, Const)
-    return value.value
 
 
 def _constant_value(node: Any) -> np.ndarray:
@@ -242,4 +251,4 @@ def _connect_output(importer: Importer, model: Any, values: dict[str, Any], path
     graph = importer.graph
     output_id = graph.unique_id(outputs[0].name or "output")
     graph.add_node("Output", output_id)
-    graph.connect(PortRef(result.node, "out"), PortRef(output_id, "in"))
+    graph.connect(result.ref, PortRef(output_id, "in"))

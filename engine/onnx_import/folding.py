@@ -21,6 +21,25 @@ FOLDED_BYTES = 8  # per value, at worst (float64 or int64)
 _ALWAYS_FITS = 2**20  # values; smaller constants are not worth asking the system about
 
 
+def fold_values(node: Any, inputs: list[Value | None], opset: int) -> list[Value]:
+    """`fold` on constant values; a view of a weight (a Reshape, a Gather of rows) stays one."""
+    from engine.onnx_import.per_sample import VIEWS
+
+    arrays = [None if v is None else _as_array(v) for v in inputs]
+    first = inputs[0] if inputs else None
+    trainable = node.op_type in VIEWS and isinstance(first, Const) and first.trainable
+    return [Const(a, trainable=trainable) for a in fold(node, arrays, opset)]
+
+
+def _as_array(value: Value) -> np.ndarray:
+    if isinstance(value, ShapeVec):
+        folded = value.const()
+        assert folded is not None
+        return folded.value
+    assert isinstance(value, Const)
+    return value.value
+
+
 def fold(node: Any, inputs: list[np.ndarray | None], opset: int) -> list[np.ndarray]:
     """Evaluate `node` on constant inputs (None for an omitted optional input).
 
@@ -118,6 +137,20 @@ def shape_op(node: Any, values: list[Value | None], attrs: dict[str, Any]) -> Va
         return ShapeVec(values[0].items)
     if op == "Squeeze" and isinstance(values[0], ShapeVec) and len(values[0].items) == 1:
         return ShapeVec(values[0].items, scalar=True)
+    if op == "Shape" and isinstance(values[0], ShapeVec):
+        dims = [] if values[0].scalar else [len(values[0].items)]
+        return Const(np.array(dims, dtype=np.int64))
+    if op == "Reshape" and isinstance(values[0], ShapeVec) and isinstance(values[1], Const):
+        if values[1].value.reshape(-1).tolist() in ([-1], [len(values[0].items)]):
+            return ShapeVec(values[0].items)
+    if op == "Equal" and any(isinstance(v, ShapeVec) for v in values[:2]):
+        return _equal(values[0], values[1])
+    if (
+        op == "Where"
+        and isinstance(values[0], Const)
+        and any(isinstance(v, ShapeVec) for v in values)
+    ):
+        return _where(values[0].value, values[1], values[2])
     if op == "Concat" and any(isinstance(v, ShapeVec) for v in values):
         items: list[Any] = []
         for value in values:
@@ -129,6 +162,49 @@ def shape_op(node: Any, values: list[Value | None], attrs: dict[str, Any]) -> Va
                 return None
         return ShapeVec(tuple(items))
     return None
+
+
+def _items(value: Value | None) -> list[Any] | None:
+    if isinstance(value, ShapeVec):
+        return list(value.items)
+    if isinstance(value, Const) and value.value.ndim <= 1:
+        return [v.item() for v in value.value.reshape(-1)]
+    return None
+
+
+def _equal(first: Value | None, second: Value | None) -> Value | None:
+    """Entry by entry; the batch size is at least 1, so it equals no number below 1 (torch's
+    expand(batch, -1, -1) is exported as a comparison of its sizes with -1)."""
+    a, b = _items(first), _items(second)
+    if a is None or b is None:
+        return None
+    if len(a) == 1:
+        a = a * len(b)
+    if len(b) == 1:
+        b = b * len(a)
+    result = []
+    for x, y in zip(a, b):
+        if x is BATCH or y is BATCH:
+            other = y if x is BATCH else x
+            if other is BATCH or other >= 1:
+                return None  # depends on the batch size
+            result.append(False)
+        else:
+            result.append(x == y)
+    return Const(np.array(result, dtype=bool))
+
+
+def _where(condition: np.ndarray, first: Value | None, second: Value | None) -> Value | None:
+    """Entry by entry: from `first` where the condition holds, else from `second`."""
+    a, b = _items(first), _items(second)
+    flags: list[Any] = [bool(c) for c in condition.reshape(-1)]
+    if a is None or b is None:
+        return None
+    size = max(len(flags), len(a), len(b))
+    if any(len(v) not in (1, size) for v in (flags, a, b)):
+        return None
+    flags, a, b = (v * size if len(v) == 1 else v for v in (flags, a, b))
+    return ShapeVec(tuple(x if flag else y for flag, x, y in zip(flags, a, b)))
 
 
 def _slice(vector: ShapeVec, rest: list[Value | None], attrs: dict[str, Any]) -> Value | None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.onnx_import.context import Importer, Unsupported
-from engine.onnx_import.values import Const, ShapeVec, Tensor, Value
+from engine.onnx_import.values import Const, Merged, ShapeVec, Tensor, Value
 
 Converter = Callable[[Importer, Any, list[Value | None], dict[str, Any]], list[Value]]
 CONVERTERS: dict[str, Converter] = {}
@@ -100,8 +100,11 @@ def pre_pad(
 # ------------------------------------------------------------------ dense and convolution
 @converter("Gemm")
 def gemm(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    if len(x.shape) != 1 or attrs.get("transA", 0):
+    """x @ W (+ b) on flat features is a Linear; so is one on axes merged into one (Hugging
+    Face's Conv1D): then the Linear acts on the last axis and the axes stay merged."""
+    merged = ins[0] if isinstance(ins[0], Merged) else None
+    x = merged.tensor if merged is not None else tensor(ins[0])
+    if (len(x.shape) != 1 and merged is None) or attrs.get("transA", 0):
         raise Unsupported("only x @ W (+ b) on flat features maps to Linear")
     w = const(ins[1], "weight") * float(attrs.get("alpha", 1.0))
     w = w if attrs.get("transB", 0) else w.T
@@ -109,25 +112,10 @@ def gemm(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
     out = w.shape[0]
     if bias is not None:
         bias = np.broadcast_to(bias * float(attrs.get("beta", 1.0)), (1, out)).reshape(out)
-    return [
-        ctx.add_layer(
-            "Linear",
-            {"out_features": out, "bias": bias is not None},
-            [x],
-            {"weight": w, "bias": bias},
-        )
-    ]
-
-
-@converter("MatMul")
-def matmul(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    w = const(ins[1], "second operand")
-    if w.ndim != 2:
-        raise Unsupported("only a product with a constant matrix maps to Linear")
-    return [
-        ctx.add_layer("Linear", {"out_features": w.shape[1], "bias": False}, [x], {"weight": w.T})
-    ]
+    linear = ctx.add_layer(
+        "Linear", {"out_features": out, "bias": bias is not None}, [x], {"weight": w, "bias": bias}
+    )
+    return [Merged(linear, merged.reshape) if merged is not None else linear]
 
 
 @converter("Conv")
@@ -313,23 +301,3 @@ def global_pool(
         return [ctx.add_layer(f"AdaptiveAvgPool{axes}d", {"output_size": 1}, [x])]
     window = size(list(x.shape[1:]))
     return [ctx.add_layer(f"MaxPool{axes}d", {"kernel_size": window, "stride": window}, [x])]
-
-
-@converter("ReduceMean", "ReduceMax")
-def reduce(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    x = tensor(ins[0])
-    axes_value = attrs.get("axes")
-    if axes_value is None and len(ins) > 1 and ins[1] is not None:
-        axes_value = [int(a) for a in const(ins[1], "axes").reshape(-1)]
-    if axes_value is None:
-        raise Unsupported("reducing over every axis includes the batch axis")
-    axes = sorted(sample_axis(int(a), x) for a in axes_value)
-    keep = bool(attrs.get("keepdims", 1))
-    mean = node.op_type == "ReduceMean"
-    if len(x.shape) == 2 and axes == [0] and not keep:
-        return [ctx.add_layer("SequencePool", {"mode": "mean" if mean else "max"}, [x])]
-    spatial = list(range(1, len(x.shape)))
-    if mean and axes == spatial and len(spatial) in (1, 2, 3):
-        pooled = ctx.add_layer(f"AdaptiveAvgPool{len(spatial)}d", {"output_size": 1}, [x])
-        return [pooled if keep else ctx.add_layer("Flatten", {}, [pooled])]
-    raise Unsupported(f"this reduction (axes {list(axes_value)}) has no layer")

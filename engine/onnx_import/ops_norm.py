@@ -13,6 +13,12 @@ from engine.onnx_import.values import Tensor, Value
 
 
 # ------------------------------------------------------------------ normalization
+def epsilon(attrs: dict[str, Any]) -> float:
+    """The file's epsilon as it was written: ONNX keeps it as float32, where BERT's 1e-12
+    reads back as 9.99999996e-13 (below LayerNorm's smallest eps)."""
+    return float(f"{float(attrs.get('epsilon', 1e-5)):.7g}")
+
+
 @converter("BatchNormalization")
 def batch_norm(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
@@ -27,7 +33,7 @@ def batch_norm(
         const(ins[i], n) for i, n in enumerate(("scale", "bias", "mean", "variance"), start=1)
     )
     momentum = min(max(1.0 - float(attrs.get("momentum", 0.9)), 0.0), 1.0)
-    params = {"eps": float(attrs.get("epsilon", 1e-5)), "momentum": round(momentum, 6)}
+    params = {"eps": epsilon(attrs), "momentum": round(momentum, 6)}
     return [
         ctx.add_layer(
             kind,
@@ -49,7 +55,7 @@ def layer_norm(
     shift = optional_const(ins, 2, "bias")
     if shift is None:
         shift = np.zeros_like(scale)
-    params = {"eps": float(attrs.get("epsilon", 1e-5))}
+    params = {"eps": epsilon(attrs)}
     return [ctx.add_layer("LayerNorm", params, [x], {"weight": scale, "bias": shift})]
 
 
@@ -82,8 +88,12 @@ def simple(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, A
 
 @converter("Clip")
 def clip(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    """Clip(0, 6) is ReLU6 (how torch writes it) and Clip(0, none) a ReLU; other bounds have
-    no layer. The bounds are inputs from opset 11, attributes before."""
+    """Clip(0, 6) is ReLU6 (how torch writes it), Clip(0, none) a ReLU, any other two bounds a
+    Hardtanh, and one bound alone a Maximum or Minimum with a Constant. The bounds are inputs
+    from opset 11, attributes before."""
+    from engine.onnx_import.constants import constant_layer
+    from engine.onnx_import.values import Const
+
     low, high = (
         float(bound) if bound is not None else attrs.get(name)
         for bound, name in (
@@ -91,12 +101,19 @@ def clip(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
             (optional_const(ins, 2, "upper bound"), "max"),
         )
     )
+    low = None if low is not None and math.isinf(low) and low < 0 else low
+    high = None if high is not None and math.isinf(high) and high > 0 else high
     x = tensor(ins[0])
     if low == 0.0 and high == 6.0:
         return [ctx.add_layer("ReLU6", {}, [x])]
-    if low == 0.0 and (high is None or math.isinf(high)):
+    if low == 0.0 and high is None:
         return [ctx.add_layer("ReLU", {}, [x])]
-    raise Unsupported(f"clipping to [{low}, {high}] has no layer (ReLU6 is [0, 6])")
+    if low is not None and high is not None:
+        return [ctx.add_layer("Hardtanh", {"min_val": low, "max_val": high}, [x])]
+    if low is None and high is None:
+        return [x]
+    bound = constant_layer(ctx, Const(np.array([low if high is None else high])), x.full_rank)
+    return [ctx.add_layer("Maximum" if high is None else "Minimum", {}, [x, bound])]
 
 
 @converter("LeakyRelu")
@@ -123,9 +140,11 @@ def selu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any
 
 @converter("Gelu")
 def gelu(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    if attrs.get("approximate", "none") != "none":
-        raise Unsupported("the tanh approximation of GELU has no layer")
-    return [ctx.add_layer("GELU", {}, [tensor(ins[0])])]
+    approximate = str(attrs.get("approximate", "none"))
+    if approximate not in ("none", "tanh"):
+        raise Unsupported(f"GELU's '{approximate}' approximation has no layer")
+    params = {"approximate": approximate} if approximate != "none" else {}
+    return [ctx.add_layer("GELU", params, [tensor(ins[0])])]
 
 
 @converter("PRelu")
@@ -196,7 +215,7 @@ def instance_norm(
     Reshape(groups, -1) -> InstanceNormalization -> Reshape back: that comes back a GroupNorm."""
     x = tensor(ins[0])
     scale, shift = const(ins[1], "scale"), const(ins[2], "bias")
-    eps = float(attrs.get("epsilon", 1e-5))
+    eps = epsilon(attrs)
     grouped = _group_norm_spelling(ctx, node, x, scale, shift, eps)
     if grouped is not None:
         return [grouped]
@@ -234,6 +253,6 @@ def _group_norm_spelling(
     return ctx.add_layer(
         "GroupNorm",
         {"num_groups": x.shape[0], "eps": eps},
-        [Tensor(edge.source.node, original)],
+        [Tensor(edge.source.node, original, port=edge.source.port)],
         {"weight": np.ones(channels), "bias": np.zeros(channels)},
     )

@@ -9,7 +9,7 @@ import numpy as np
 
 from engine.onnx_import.context import Importer, Unsupported
 from engine.onnx_import.ops import const, converter, optional_const, sample_axis, tensor
-from engine.onnx_import.values import BATCH, Const, ShapeVec, Tensor, Value
+from engine.onnx_import.values import BATCH, Const, Merged, ShapeVec, Tensor, Value
 
 
 # ------------------------------------------------------------------ reshaping
@@ -38,7 +38,7 @@ def reshape_to(ctx: Importer, x: Tensor, shape: tuple[int, ...]) -> Tensor:
 def reshape(
     ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
 ) -> list[Value]:
-    x = tensor(ins[0])
+    x = ins[0].tensor if isinstance(ins[0], Merged) else tensor(ins[0])  # split again
     target = ins[1]
     if isinstance(target, Const):
         items: list[Any] = [int(v) for v in target.value.reshape(-1)]
@@ -54,6 +54,8 @@ def reshape(
         keeps_batch = True
     if not keeps_batch and isinstance(first, int) and first == ctx.fixed_batch and first > 0:
         keeps_batch = True
+    if not keeps_batch and len(x.shape) >= 2 and [first, *rest] == [-1, x.shape[-1]]:
+        return [Merged(x, node.name or "Reshape")]
     if not keeps_batch or any(v is BATCH for v in rest):
         raise Unsupported("it reshapes across the batch axis")
     if rest.count(-1) == 1:
@@ -107,11 +109,28 @@ def transpose(
 
 @converter("Concat")
 def concat(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]) -> list[Value]:
-    xs = [tensor(v, "inputs") for v in ins if v is not None]
+    """A constant among the pieces (ViT's class token before its patches) becomes a
+    Parameter or Constant of its own."""
+    from engine.onnx_import.constants import constant_layer
+
+    present = [v for v in ins if v is not None]
+    tensors = [v for v in present if isinstance(v, Tensor)]
+    if not tensors:
+        raise Unsupported("its inputs must be computed from the network's input")
+    rank = tensors[0].full_rank
+    xs = [v if isinstance(v, Tensor) else constant_layer(ctx, _constant(v), rank) for v in present]
     axis = sample_axis(int(attrs["axis"]), xs[0])
     if len(xs) == 1:
         return [xs[0]]
     return [ctx.add_layer("Concat", {"axis": axis}, xs, integer=all(x.integer for x in xs))]
+
+
+def _constant(value: Value) -> Const:
+    if isinstance(value, ShapeVec) and value.const() is not None:
+        return value.const()  # type: ignore[return-value]
+    if not isinstance(value, Const):
+        raise Unsupported("its inputs must be computed from the network's input")
+    return value
 
 
 @converter("Resize", "Upsample")
@@ -162,38 +181,8 @@ def gather(ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, A
         if position in (0, x.shape[0] - 1):
             mode = "first" if position == 0 else "last"
             return [ctx.add_layer("SequencePool", {"mode": mode}, [x])]
-    raise Unsupported("picking entries out of a computed tensor has no layer")
+    if index.ndim == 0:
+        from engine.onnx_import.ops_select import picked
 
-
-# ------------------------------------------------------------------ merges and constants
-@converter("Add", "Sum", "Mul", "Sub", "Div")
-def arithmetic(
-    ctx: Importer, node: Any, ins: list[Value | None], attrs: dict[str, Any]
-) -> list[Value]:
-    tensors = [v for v in ins if isinstance(v, Tensor)]
-    constants = [v for v in ins if not isinstance(v, Tensor)]
-    op = node.op_type
-    if not constants:
-        if op in ("Add", "Sum"):
-            return [ctx.add_layer("Add", {}, tensors) if len(tensors) > 1 else tensors[0]]
-        if op == "Mul":
-            return [ctx.add_layer("Multiply", {}, tensors)]
-        raise Unsupported(f"{op} of two computed tensors has no layer")
-    if len(ins) != 2 or len(tensors) != 1:
-        raise Unsupported("it combines constants with computed tensors in a way no layer does")
-    x = tensors[0]
-    c = const(constants[0], "operand").astype(np.float64)
-    if op in ("Sub", "Div") and not isinstance(ins[0], Tensor):
-        raise Unsupported(f"{op} of a constant by a computed tensor has no layer")
-    from engine.onnx_import.fusion import fold_into_producer, positional_encoding
-
-    if op in ("Add", "Sum") and positional_encoding(c, x):
-        return [ctx.add_layer("PositionalEncoding", {}, [x])]
-    shift = c if op in ("Add", "Sum") else (-c if op == "Sub" else None)
-    scale = c if op == "Mul" else (1.0 / c if op == "Div" else None)
-    onnx_input = node.input[0] if isinstance(ins[0], Tensor) else node.input[1]
-    folded = fold_into_producer(ctx, x, onnx_input, shift=shift, scale=scale)
-    if folded is None:
-        raise Unsupported("it applies a constant that cannot be folded into the layer before it")
-    ctx.producer_of[folded.node] = node.output[0]
-    return [folded]
+        return [picked(ctx, x, sample_axis(axis, x), index)]
+    raise Unsupported("picking several entries out of a computed tensor has no layer")

@@ -180,26 +180,37 @@ def _typed_values_fit(tensor: Any, count: int) -> bool:
     return held == count * (2 if complex_type else 1)
 
 
-def model_input(model: Any, path: Path) -> ModelInput:
-    """The single input the network reads, with its per-sample shape."""
+def model_inputs(model: Any, path: Path) -> list[ModelInput]:
+    """Every input the network reads, in the file's order, with its per-sample shape. All
+    must share one batch size: the first axis of each is the batch."""
+    weights = {t.name for t in model.graph.initializer}
+    values = [i for i in model.graph.input if i.name not in weights]
+    if not values:
+        raise OnnxImportError(f"{path}: the model has no inputs; a Netwright network reads one")
+    entries = [_model_input(value, path) for value in values]
+    fixed = {e.fixed_batch for e in entries if e.fixed_batch is not None}
+    if len(fixed) > 1:
+        sizes = ", ".join(f"'{e.name}' {e.fixed_batch}" for e in entries)
+        raise OnnxImportError(
+            f"{path}: the inputs have different batch sizes ({sizes}); Netwright reads the first "
+            "axis of every input as the batch, so they must agree (this file combines tensors "
+            "that are not batches of samples)"
+        )
+    return entries
+
+
+def _model_input(value: Any, path: Path) -> ModelInput:
     from onnx import TensorProto
 
-    weights = {t.name for t in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in weights]
-    if len(inputs) != 1:
-        names = ", ".join(i.name for i in inputs) or "none"
-        raise OnnxImportError(
-            f"{path}: the model has {len(inputs)} inputs ({names}); Netwright networks have exactly one"
-        )
-    (value,) = inputs
     tensor = value.type.tensor_type
     if not value.type.HasField("tensor_type") or not tensor.HasField("shape"):
         raise OnnxImportError(f"{path}: input '{value.name}' has no declared tensor shape")
     dims = list(tensor.shape.dim)
     if len(dims) < 2:
         raise OnnxImportError(
-            f"{path}: input '{value.name}' has {len(dims)} axes; Netwright needs a batch axis "
-            "and at least one more"
+            f"{path}: input '{value.name}' has {len(dims)} axes; Netwright reads the first axis "
+            "of every input as the batch, so it needs a batch axis and at least one more (this "
+            "file computes on one whole tensor, not on a batch of samples)"
         )
     batch = dims[0].dim_value if dims[0].HasField("dim_value") else None
     shape = []

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.graph import PortRef
+
 
 class _Batch:
     """The symbolic batch size inside a shape vector."""
@@ -27,7 +29,16 @@ BATCH = _Batch()
 
 @dataclass(frozen=True)
 class Const:
+    """A value known before the network runs.
+
+    `trainable`: a weight of the file (an initializer) or a view of one; kept as a layer of
+    its own it becomes a Parameter, which trains, where any other constant is a Constant.
+    `per_sample`: the first axis is the batch, its one entry standing for every sample (a
+    constant that the file expands to the batch size, such as ViT's class token)."""
+
     value: np.ndarray
+    trainable: bool = False
+    per_sample: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,11 @@ class Tensor:
     node: str  # id of the graph node computing it
     shape: tuple[int, ...]  # per sample
     integer: bool = False
+    port: str = "out"  # the node's output it leaves from (a Split has several)
+
+    @property
+    def ref(self) -> PortRef:
+        return PortRef(self.node, self.port)
 
     @property
     def full_rank(self) -> int:
@@ -79,13 +95,24 @@ class RecurrentOutput:
 
 
 @dataclass(frozen=True)
+class Merged:
+    """A tensor with every axis but the last merged into one, the batch among them: Hugging
+    Face's Conv1D (GPT-2) writes a Linear as Reshape(x, [-1, k]), Gemm, Reshape back. The
+    numbers keep their order, so only a product with a constant matrix (a Linear on the last
+    axis) and the Reshape that splits the axes again may read it."""
+
+    tensor: Tensor
+    reshape: str  # the ONNX node that merged them, for a refusal to name
+
+
+@dataclass(frozen=True)
 class Unavailable:
     """An output no layer provides (an RNN's final state); reading it is refused with `reason`."""
 
     reason: str
 
 
-Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Unavailable
+Value = Const | Tensor | ShapeVec | Zeros | TimeMajor | RecurrentOutput | Merged | Unavailable
 
 
 class Skipped:

@@ -195,6 +195,7 @@ def plan_training(
     ranks. `watched`: the window shows the run live (a GAN then refreshes its samples often)."""
     report = project_problems(project)
     refuse_problems(report, dataset)
+    _refuse_several_inputs(report.analyses, project.is_multi_network)
     settings = settings or TrainingSettings.from_project(project)
     try:
         device = select_device(settings.device) if distributed is None else distributed.device
@@ -221,3 +222,18 @@ def plan_training(
     else:
         project.dataset.pop("scaling_statistics", None)
     return TrainingPlan(project, settings, analyses, networks, step, data, device, distributed)
+
+
+def _refuse_several_inputs(analyses: dict[str, Analysis], named: bool) -> None:
+    """A data set feeds one Input: a network reading several checks and exports, but training
+    it would need data for each of them, which no data source gives yet."""
+    for name, analysis in analyses.items():
+        if len(analysis.input_ids) > 1:
+            inputs = ", ".join(f"'{i}'" for i in analysis.input_ids)
+            where = f"network '{name}' " if named else "the network "
+            raise PlanError(
+                f"{where}reads {len(analysis.input_ids)} inputs ({inputs}), but a data set "
+                "feeds one Input: training needs data for each of them, which Netwright cannot "
+                "give yet. Keep one Input to train it (checking and exporting work with several)",
+                1,
+            )

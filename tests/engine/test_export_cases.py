@@ -73,29 +73,81 @@ LAYER_CASES: dict[str, tuple[list[int], dict[str, Any]]] = {
     "Softmax": ([6], {}),
     "LogSoftmax": ([2, 6], {"axis": 0}),
     "Split": ([6, 4], {"sizes": [2, 4]}),
+    "Slice": ([6, 5], {"axis": -1, "start": 1, "end": -1, "step": 2}),
+    "Select": ([4, 6], {"axis": 0, "index": -1}),
+    "Squeeze": ([3, 1, 4], {"axes": [1]}),
+    "Unsqueeze": ([3, 4], {"axes": [0, 2]}),
+    "Expand": ([1, 4], {"shape": [2, 3, -1]}),
+    "Tile": ([2, 3], {"repeats": [2, 1]}),
+    "Reduce": ([3, 4, 5], {"mode": "max", "axes": [0, -1], "keep_axes": True}),
+    "Subtract": ([3, 4], {}),
+    "Divide": ([3, 4], {}),
+    "Power": ([3, 4], {}),
+    "Maximum": ([3, 4], {}),
+    "Minimum": ([3, 4], {}),
+    "MatMul": ([4, 4], {}),
+    "Exp": ([6], {}),
+    "Log": ([6], {}),
+    "Sqrt": ([6], {}),
+    "Abs": ([6], {}),
+    "Neg": ([6], {}),
+    "Reciprocal": ([6], {}),
+    "Erf": ([6], {}),
+    "Mish": ([6], {}),
+    "Softsign": ([6], {}),
+    "HardSigmoid": ([6], {"alpha": 0.2, "beta": 0.4}),
+    "Hardtanh": ([6], {"min_val": -0.5, "max_val": 0.25}),
+    "Parameter": ([3, 4], {"shape": [1, 4], "init": "normal", "scale": 1.0}),
+    "Constant": ([3, 4], {"shape": [4], "value": 0.5}),
 }
+# the values a case's layer reads, where plain random numbers would not do (a logarithm of
+# negative numbers is NaN, which no comparison can check): Input -> this layer -> the case
+FEEDS = {"Log": "Sigmoid", "Sqrt": "Sigmoid", "Reciprocal": "Softplus", "Power": "Sigmoid"}
+# a layer with no input joined with the Input, so the network reads it: the joining layer
+JOINED = {"Parameter": "Concat", "Constant": "Add"}
 # cases whose ONNX file does not import back yet (the importer does not map them)
-NOT_IMPORTED = {"Split": "ONNX Split: a layer with several outputs (issue 14, phase 2)"}
+NOT_IMPORTED: dict[str, str] = {}
 MERGES = ("Add", "Multiply", "Concat")
 ENDPOINTS = ("Input", "Output")
 
 
 def layer_graph(name: str) -> Graph:
-    """Input -> the layer -> Output; merges get a second branch through a Tanh."""
+    """Input -> the layer -> Output. Merges get a second branch through a Tanh; a layer of
+    two ports reads the Input on `a` and a Softplus of it on `b`; a layer with no input is
+    joined with the Input."""
     shape, params = LAYER_CASES[name]
+    layer = CATALOGUE[name]
     graph = Graph()
-    dtype = "int64" if CATALOGUE[name].input_kind == "int" else "float32"
+    dtype = "int64" if layer.input_kind == "int" else "float32"
     graph.add_node("Input", "input", {"shape": shape, "dtype": dtype})
+    source = PortRef("input", "out")
+    if name in FEEDS:
+        graph.add_node(FEEDS[name], "feed")
+        graph.connect(source, PortRef("feed", "in"))
+        source = PortRef("feed", "out")
     graph.add_node(name, "layer", params)
     graph.add_node("Output", "output")
-    graph.connect(PortRef("input", "out"), PortRef("layer", "in"))
+    ports = [port.name for port in layer.inputs]
+    if ports == ["a", "b"]:
+        graph.add_node("Softplus", "branch")
+        graph.connect(PortRef("input", "out"), PortRef("branch", "in"))
+        graph.connect(source, PortRef("layer", "a"))
+        graph.connect(PortRef("branch", "out"), PortRef("layer", "b"))
+    elif ports:
+        graph.connect(source, PortRef("layer", "in"))
     if name in MERGES:
         graph.add_node("Tanh", "branch")
         graph.connect(PortRef("input", "out"), PortRef("branch", "in"))
         graph.connect(PortRef("branch", "out"), PortRef("layer", "in"))
-    layer = CATALOGUE[name]
-    first = layer.outputs_for(layer.resolved(params))[0].name  # a Split has several
-    graph.connect(PortRef("layer", first), PortRef("output", "in"))
+    first = PortRef(
+        "layer", layer.outputs_for(layer.resolved(params))[0].name
+    )  # a Split has several
+    if name in JOINED:
+        graph.add_node(JOINED[name], "join")
+        graph.connect(first, PortRef("join", "in"))
+        graph.connect(PortRef("input", "out"), PortRef("join", "in"))
+        first = PortRef("join", "out")
+    graph.connect(first, PortRef("output", "in"))
     return graph
 
 

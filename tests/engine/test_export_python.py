@@ -88,7 +88,8 @@ def test_the_forward_pass_reads_like_hand_written_code(tmp_path: Path) -> None:
     assert "block_conv1 = self.block_conv1(x)" in text
     assert "x = self.residual(block_conv1, x)" in text
     assert "        return x\n" in text
-    assert "class Add(nn.Module):" in text, "custom layers are copied in"
+    assert "class Add(Broadcasting):" in text, "custom layers are copied in"
+    assert text.index("class Broadcasting(nn.Module):") < text.index("class Add("), "base first"
     assert "import engine" not in text and "netwright" not in text.split('"""', 2)[2]
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert all(

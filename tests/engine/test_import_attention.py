@@ -157,12 +157,21 @@ def test_hand_written_attention_with_separate_projections_imports_as_one_layer(
     assert relative(expected, run(again, x)) <= 1e-4
 
 
-def test_attention_with_another_scale_is_refused_not_guessed(tmp_path: Path) -> None:
-    export(randomised(HandWritten(scale=0.1)), torch.randn(2, 6, 8), tmp_path / "s.onnx")
-    with pytest.raises(OnnxImportError, match="computes something else than Multihead") as caught:
-        import_onnx(tmp_path / "s.onnx", tmp_path / "s.netwright.json")
-    assert caught.value.code == 1
-    assert not (tmp_path / "s.netwright.json").exists()
+def test_attention_with_another_scale_comes_in_as_its_operators_not_guessed(
+    tmp_path: Path,
+) -> None:
+    """Not MultiheadAttention (its scale is 0.1, not 1/sqrt(d)): its MatMuls, scale and
+    Softmax come in as layers of their own, and compute what the file does."""
+    model = randomised(HandWritten(scale=0.1))
+    export(model, torch.randn(2, 6, 8), tmp_path / "s.onnx")
+    layers, again = reimported(tmp_path / "s.onnx", tmp_path)
+    types = [kind for kind, _ in layers]
+    assert "MultiheadAttention" not in types
+    assert types.count("MatMul") == 2 and "Softmax" in types
+    x = np.random.default_rng(3).standard_normal((4, 6, 8)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert relative(expected, run(again, x)) <= 1e-4
 
 
 class Masked(nn.Module):

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.analysis import analyse
-from engine.compiler import compile_graph, example_input
+from engine.compiler import compile_graph, example_inputs
 from engine.graph import Graph, PortRef
 from engine.layers import CATALOGUE
 from engine.layers.base import Param, Shape
@@ -96,7 +96,7 @@ def check_against_torch(graph: Graph) -> None:
             )
         )
     with torch.no_grad():
-        model(example_input(graph, batch=2))
+        model(*example_inputs(graph, batch=2))
     for name, module in model.named_children():
         expected = [(2, *shape) for shape in analysis.nodes[name].shapes.values()]
         assert seen[name] == expected, name
@@ -161,29 +161,97 @@ def test_token_models_match_torch(length: int, vocab: int, heads: int) -> None:
 PROTOTYPES = ([24], [3, 12, 12], [4, 16], [6, 16], [2, 4, 6, 6])
 
 
+def default_graph(name: str, shape: list[int]) -> Graph:
+    """Input -> the layer with its defaults -> Output: a layer of two ports reads the Input on
+    both; a layer with no input is added to an Input of its own shape."""
+    layer = CATALOGUE[name]
+    graph = Graph()
+    dtype = "int64" if name == "Embedding" else "float32"
+    graph.add_node("Input", "input", {"shape": shape, "dtype": dtype})
+    graph.add_node(name, "layer")
+    graph.add_node("Output", "output")
+    for port in layer.inputs:
+        graph.connect(PortRef("input", "out"), PortRef("layer", port.name))
+    tip = first_output(graph, "layer")
+    if not layer.inputs:
+        graph.add_node("Add", "join")
+        graph.connect(tip, PortRef("join", "in"))
+        graph.connect(PortRef("input", "out"), PortRef("join", "in"))
+        tip = PortRef("join", "out")
+    graph.connect(tip, PortRef("output", "in"))
+    return graph
+
+
 def test_every_layer_type_matches_torch_with_its_defaults() -> None:
-    """Each catalogue layer, with default parameters, on the first prototype input it accepts."""
+    """Each catalogue layer, with default parameters, on the first prototype input it accepts
+    (a layer with no input: on its own default shape)."""
     untested = []
     for name in CATALOGUE:
         if name in ("Input", "Output"):
             continue
-        for shape in PROTOTYPES:
-            graph = Graph()
-            graph.add_node(
-                "Input",
-                "input",
-                {"shape": shape, "dtype": "int64" if name == "Embedding" else "float32"},
-            )
-            graph.add_node(name, "layer")
-            graph.add_node("Output", "output")
-            graph.connect(PortRef("input", "out"), PortRef("layer", "in"))
-            graph.connect(first_output(graph, "layer"), PortRef("output", "in"))
+        own = CATALOGUE[name].resolved({}).get("shape")
+        prototypes = PROTOTYPES if CATALOGUE[name].inputs else (own,)
+        for shape in prototypes:
+            graph = default_graph(name, list(shape))
             if analyse(graph).ok:
                 check_against_torch(graph)
                 break
         else:
             untested.append(name)
     assert untested == []
+
+
+BROADCASTING = ["Add", "Multiply", "Subtract", "Divide", "Power", "Maximum", "Minimum"]
+
+
+@st.composite
+def broadcastable(draw: st.DrawFn) -> tuple[list[int], list[int]]:
+    """Two per-sample shapes numpy broadcasts: a common shape, each input keeping its last
+    axes, some of them size 1."""
+    full = draw(st.lists(st.integers(1, 5), min_size=1, max_size=4))
+    shapes = []
+    for _ in range(2):
+        kept = full[len(full) - draw(st.integers(1, len(full))) :]
+        shapes.append([1 if draw(st.booleans()) else n for n in kept])
+    return shapes[0], shapes[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=broadcastable(), name=st.sampled_from(BROADCASTING))
+def test_broadcasting_between_two_inputs_matches_numpy(
+    shapes: tuple[list[int], list[int]], name: str
+) -> None:
+    """Two Inputs of different shapes into one arithmetic layer: the shape on the wire is
+    numpy's broadcast of the samples, and the numbers are numpy's on the whole batches."""
+    import numpy as np
+
+    a, b = shapes
+    graph = Graph()
+    graph.add_node("Input", "a", {"shape": a})
+    graph.add_node("Input", "b", {"shape": b})
+    graph.add_node(name, "op")
+    graph.add_node("Output", "output")
+    ports = [p.name for p in CATALOGUE[name].inputs]
+    for source, port in zip(("a", "b"), ports * 2 if len(ports) == 1 else ports):
+        graph.connect(PortRef(source, "out"), PortRef("op", port))
+    graph.connect(PortRef("op", "out"), PortRef("output", "in"))
+    analysis = analyse(graph)
+    assert analysis.nodes["op"].shape == tuple(np.broadcast_shapes(tuple(a), tuple(b)))
+    check_against_torch(graph)
+    x, y = (t.abs() + 0.5 for t in example_inputs(graph, batch=3))  # powers of positive bases
+    with torch.no_grad():
+        got = compile_graph(graph).eval()(x, y).numpy()
+    lined = [t.numpy().reshape(3, *[1] * (len(got.shape) - t.dim()), *t.shape[1:]) for t in (x, y)]
+    numpy_op = {
+        "Add": np.add,
+        "Multiply": np.multiply,
+        "Subtract": np.subtract,
+        "Divide": np.divide,
+        "Power": np.power,
+        "Maximum": np.maximum,
+        "Minimum": np.minimum,
+    }[name]
+    np.testing.assert_allclose(got, numpy_op(*lined), rtol=1e-5)
 
 
 def test_ceil_mode_pooling_drops_a_window_that_starts_in_the_padding() -> None:
