@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "engine.commands.train",
     "engine.commands.export",
     "engine.commands.import_onnx",
+    "engine.commands.explain",
 )
 
 
