@@ -10,6 +10,9 @@ one per layer, so successive looks keep their points in place).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +96,22 @@ def layer_outputs(
     return {n: found[n] for n in nodes if n in found}, answer
 
 
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's linear algebra on one thread for a while. A look runs beside training and the
+    window on a machine of few cores: OpenBLAS's threads spinning for a core the others hold
+    made a 7 ms look take 500 ms. (The controller is made once; limiting costs microseconds.)"""
+    with _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
 class Representations:
     """Looks at one batch through every depth node, keeping each layer's projection stable."""
 
@@ -107,7 +126,8 @@ class Representations:
         found: list[LayerPoints] = []
         for node_id, values in outputs.items():
             flat = values.float().reshape(len(values), -1).cpu().numpy()
-            seen = self.projections[node_id].update(flat)
+            with one_blas_thread():
+                seen = self.projections[node_id].update(flat)
             found.append(
                 LayerPoints(
                     node_id,
