@@ -82,6 +82,8 @@ class ExplainDialog(QDialog):
         self.target = QComboBox()
         self.target.setObjectName("ExplainTarget")
         for label, box in (("Method", self.method), ("Layer", self.layer), ("Class", self.target)):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.setMinimumContentsLength(10)
             caption = QLabel(label)
             caption.setObjectName("InspectorDim")
             row.addWidget(caption)

@@ -57,20 +57,19 @@ def grey_picture(sample: np.ndarray) -> np.ndarray:
 
 
 def overlay(base: np.ndarray, heat: np.ndarray, signed: bool, background: str) -> np.ndarray:
-    """`heat` (H, W) over the grey picture: diverging when signed, else dark-to-bright heat,
-    more opaque where it is stronger."""
+    """`heat` (H, W) over the sample shown faintly: diverging when signed, else dark-to-bright
+    heat; the square root of the strength sets how opaque, so weaker shares still show."""
     size = float(np.abs(heat).max()) or 1.0
+    strength = np.sqrt(np.clip(np.abs(heat) / size, 0.0, 1.0))
     if signed:
         table = diverging_lookup(background)
-        index = np.clip((heat / size + 1.0) * 127.5, 0, 255).astype(np.uint8)
-        strength = np.abs(heat) / size
+        index = np.clip((np.sign(heat) * strength + 1.0) * 127.5, 0, 255).astype(np.uint8)
     else:
         table = HEAT
-        strength = np.clip(heat / size, 0.0, 1.0)
         index = (strength * 255).astype(np.uint8)
     colour = table[index][..., :3].astype(np.float32)
-    alpha = (0.25 + 0.7 * strength)[..., None]
-    mixed = base[..., :3] * 0.45 * (1 - alpha) + colour * alpha
+    alpha = (0.1 + 0.9 * strength)[..., None]
+    mixed = base[..., :3] * 0.3 * (1 - alpha) + colour * alpha
     return np.concatenate([mixed, np.full((*heat.shape, 1), 255.0)], axis=-1)
 
 
@@ -281,17 +280,23 @@ class ExplanationView(QLabel):
             r, c = divmod(h, columns)
             left = area.left() + c * (side + 12)
             y = top + r * (side + 22)
-            self._caption(
-                painter,
-                QRectF(left, y, side, 16),
-                f"head {h + 1}  (rows: queries, columns: keys)" if h == 0 else f"head {h + 1}",
-                colours,
-            )
+            self._caption(painter, QRectF(left, y, side, 16), f"head {h + 1}", colours)
             values = weights[h] / max(float(weights[h].max()), 1e-9)
             index = (np.clip(values, 0, 1) * 255).astype(np.uint8)
-            painter.drawImage(
-                QRectF(left, y + 18, side, side * queries / keys), rgba_image(HEAT[index])
-            )
+            box = QRectF(left, y + 18, side, side * queries / keys)
+            painter.drawImage(box, rgba_image(HEAT[index]))
+            if len(tokens) == keys and side / keys >= 7:
+                painter.setPen(QColor(colours.text_dim))
+                painter.setFont(theme.ui_font(6))
+                for k, token in enumerate(tokens):
+                    cell = QRectF(box.left() + k * side / keys, box.bottom() + 1, side / keys, 10)
+                    painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, token)
+        self._caption(
+            painter,
+            QRectF(area.left(), area.bottom() - 16, area.width(), 16),
+            "each map: rows are the queries, columns the keys (the sample's tokens, in order)",
+            colours,
+        )
 
     def _scores(self, painter: QPainter, shown: Shown, area: QRectF, colours: theme.Theme) -> None:
         found = shown.found
