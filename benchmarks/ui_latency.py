@@ -113,6 +113,8 @@ class Window:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
+        self.inside_ui: list[float] = []  # seconds the Inside tab took on the UI thread, per call
+        self._time_inside()
         self.tabs = self.controller.dashboard.tabs
         inside = self.window.inside.index
         self.shown = {
@@ -121,16 +123,48 @@ class Window:
             "inside": [inside],
         }[tabs]
         self.tabs.setCurrentIndex(self.shown[0])
+        self.stretches = [0]  # stretches measured so far
+        self.tabs_seen = {self.tabs.tabText(self.shown[0]).replace("&&", "&")}
         self.cycle = QTimer()
         self.cycle.setInterval(3000)  # a user looking at each tab in turn
         self.cycle.timeout.connect(self._next_tab)
         for _ in range(5):
             self.app.processEvents()
 
+    def _time_inside(self) -> None:
+        """Time what the Inside tab does on the UI thread (taking a look in, drawing views), and
+        what its look costs the training thread: figures a busy machine disturbs far less than
+        it disturbs the ratio of two training rates."""
+        import app.inside.look as look_module
+
+        page = self.window.inside.page
+        for name in ("add", "refresh"):
+            method = getattr(page, name)
+
+            def timed(*args, method=method, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    self.inside_ui.append(time.perf_counter() - started)
+
+            setattr(page, name, timed)
+        self.looks: list[float] = []
+        original = look_module.InsideLook.look
+        looks = self.looks
+
+        def look(self_, epoch, final=False):
+            started = time.perf_counter()
+            original(self_, epoch, final)
+            looks.append(time.perf_counter() - started)
+
+        look_module.InsideLook.look = look
+
     def _next_tab(self) -> None:
         current = self.tabs.currentIndex()
         at = self.shown.index(current) if current in self.shown else -1
         self.tabs.setCurrentIndex(self.shown[(at + 1) % len(self.shown)])
+        self.tabs_seen.add(self.tabs.tabText(self.tabs.currentIndex()).replace("&&", "&"))
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
@@ -147,6 +181,7 @@ class Window:
         controller = self.controller
         loop = QEventLoop()
         result: dict[str, float] = {}
+        stretch_index = self.stretches
 
         def measure() -> None:
             worker = controller.worker
@@ -158,6 +193,11 @@ class Window:
             result["per_step"] = info["train_samples"] / info["steps_per_epoch"]
             result["start_step"], result["start"] = trainer.global_step, time.perf_counter()
             self.measuring, self.last = True, self.clock.nsecsElapsed() / 1e6
+            # each stretch shows the next tab (a stretch is shorter than the 3 s cycle, which
+            # restarts with it: without this the first tab alone would ever be shown)
+            if stretch_index[0] > 0:
+                self._next_tab()
+            stretch_index[0] += 1
             self.cycle.start()
             QTimer.singleShot(int(seconds * 1000), finish)
 
@@ -178,7 +218,12 @@ class Window:
     def views(self) -> dict[str, int]:
         dashboard = self.controller.dashboard
         inside = self.window.inside.page
+        ui = np.asarray(self.inside_ui or [0.0]) * 1000
+        looks = np.asarray(self.looks[1:] or [0.0]) * 1000  # the first warms up
         return {
+            "inside_ui_ms_max": round(float(ui.max()), 2),
+            "inside_ui_ms_p99": round(float(np.percentile(ui, 99)), 2),
+            "inside_look_ms_median": round(float(np.median(looks)), 1),
             "batch_points": dashboard.loss.points("batch"),
             "probe_looks": max(dashboard.activations.looks(n) for n in ("conv1", "conv2")),
             "canvas_swatches": self.controller.canvas.count(),
@@ -215,7 +260,7 @@ def main() -> int:
             f"plain Trainer thread around it {plain_rates[-2]:,.0f} and {plain_rates[-1]:,.0f}",
             flush=True,
         )
-    views = window.views()
+    views: dict[str, object] = {**window.views(), "tabs_shown": sorted(window.tabs_seen)}
     window.close()
     ratios = [g / ((a + b) / 2) for g, a, b in zip(gui_rates, plain_rates, plain_rates[1:])]
     ratio = statistics.median(ratios)

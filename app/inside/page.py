@@ -8,8 +8,9 @@ tab is shown (`wanted`), and always the trained network's at the end of a run.
 
 Work on the UI thread is drawing only, and little of it per frame: a look
 marks the views that changed, and each 25 Hz frame redraws at most
-`RENDERS_PER_FRAME` of them, so a strip of ten layers updates within half a
-second without ever holding the GIL for more than a couple of milliseconds.
+`RENDERS_PER_FRAME` of them (numpy draws the points, Qt is handed one
+picture), so a strip of ten layers updates within half a second and no frame
+holds the UI thread for long.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -36,7 +37,7 @@ from app.inside.look import InsideFrame
 from app.inside.neurons_view import NeuronsView
 from app.inside.scatter import START_TURN, ScatterView, group_colours, rotation
 
-RENDERS_PER_FRAME = 2
+RENDERS_PER_FRAME = 1  # a drawing takes a few milliseconds: one per frame keeps frames short
 TURN_PER_PIXEL = 0.01  # radians per pixel dragged
 HINT = (
     "Train (F5) to see inside the network: each layer's view of the validation samples, "
@@ -82,6 +83,9 @@ class InsidePage(QWidget):
         self.frames = 0
         self.views: list[ScatterView] = []
         self.has_neurons = False
+        self.drawing = QTimer(self)  # draws what is left to draw, a little per frame, then stops
+        self.drawing.setInterval(40)
+        self.drawing.timeout.connect(self._draw_some)
         self._build()
 
     # -------------------------------------------------------------- layout
@@ -114,6 +118,7 @@ class InsidePage(QWidget):
         self.strip.setWidget(self.strip_holder)
         self.single = ScatterView(minimum=220)
         self.single.turned.connect(self._turned)
+        self.single.resized.connect(self.schedule)
         self.neurons = NeuronsView()
         for page in (hint_page, self.strip, self.single, self.neurons):
             self.stack.addWidget(page)
@@ -254,6 +259,7 @@ class InsidePage(QWidget):
         self.status.setText(f"{when} · {len(self.groups):,} validation samples")
         self.saved_button.hide()
         self._show_page()
+        self.schedule()
 
     def _take_colours(self, frame: InsideFrame) -> None:
         groups = frame.groups if frame.groups is not None else np.zeros(0, np.int64)
@@ -283,6 +289,7 @@ class InsidePage(QWidget):
             view = ScatterView()
             view.set_groups(self.groups, self.colours)
             view.turned.connect(self._turned)
+            view.resized.connect(self.schedule)
             view.opened.connect(lambda i=index: self._open(i))
             self.strip_row.addWidget(view)
             self.views.append(view)
@@ -325,6 +332,17 @@ class InsidePage(QWidget):
             if view.dirty:
                 view.render_now()
                 budget -= 1
+
+    def schedule(self) -> None:
+        """Something needs drawing: draw it over the next frames (while shown)."""
+        if not self.drawing.isActive() and self.isVisible():
+            self.drawing.start()
+
+    def _draw_some(self) -> None:
+        self.refresh()
+        shown = [self.single] if self.mode == SINGLE else self.views
+        if self.mode == NEURONS or not any(view.dirty for view in shown):
+            self.drawing.stop()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -1,10 +1,13 @@
-"""One layer's points, flat or in 3-D, drawn into a picture that Qt paints without Python.
+"""One layer's points, flat or in 3-D, drawn by numpy into a picture that Qt paints by itself.
 
 The points arrive already projected (the training thread did the heavy part).
-Drawing them is one `drawPoints` call per colour and depth band into a QImage,
-done only when the points, the turn or the size change; the widget is a QLabel
-showing that picture, so repainting (a tab switch, a window over it) runs no
-Python at all and never holds the GIL the training thread needs.
+Drawing them is numpy work: each point a small disc of its class's colour,
+written into an RGB array at twice the size and handed to Qt once, which
+scales it down smoothly (antialiased) and paints it from a QLabel without
+Python. Every call into Qt lets the training thread take the GIL, and getting
+it back can take a switch interval (5 ms), so a view that asked Qt to draw
+each colour and depth band (40 calls) could hold the window up for a tenth of
+a second while training ran; this asks three times per drawing.
 
 In 3-D the cloud is turned by the page's shared rotation: dragging on any view
 turns every view the same way, so layers can be compared from one angle.
@@ -14,25 +17,15 @@ Nearer points are drawn later, larger and brighter (four depth bands).
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph.functions as fn
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QImage,
-    QMouseEvent,
-    QPainter,
-    QPen,
-    QPixmap,
-    QPolygonF,
-    QResizeEvent,
-)
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.regions_view import CLASS_COLOURS
 from designer import theme
 
 DEPTH_BANDS = 4
-TITLE_HEIGHT = 34
+SUPERSAMPLE = 2  # drawn at twice the size, scaled down smoothly: round, antialiased dots
 AXIS_NAMES3 = ("PC1", "PC2", "PC3")
 BAND_COLOURS = ("#3f6fd8", "#3bb3c4", "#7fbf4d", "#d6b04c", "#e0894a", "#e05f7e")
 
@@ -53,31 +46,131 @@ def group_colours(count: int, by_class: bool) -> list[QColor]:
     return [QColor(table[i % len(table)]) for i in range(max(count, 1))]
 
 
-def mixed(colour: QColor, background: QColor, share: float) -> QColor:
-    """`colour` faded toward `background` by `1 - share` (far points in 3-D)."""
-    return QColor(
-        round(colour.red() * share + background.red() * (1 - share)),
-        round(colour.green() * share + background.green() * (1 - share)),
-        round(colour.blue() * share + background.blue() * (1 - share)),
+def _rgb(colour: QColor) -> np.ndarray:
+    return np.array([colour.red(), colour.green(), colour.blue()], np.float32)
+
+
+def disc(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column offsets of the pixels of a filled disc."""
+    span = np.arange(-radius, radius + 1)
+    rows, columns = np.meshgrid(span, span, indexing="ij")
+    inside = rows**2 + columns**2 <= radius * radius + radius * 0.6
+    return rows[inside], columns[inside]
+
+
+def depth_bands(depth: np.ndarray) -> np.ndarray:
+    """Depth band of each point, 0 the farthest (equal shares of the points)."""
+    ranks = np.empty(len(depth), np.int64)
+    ranks[np.argsort(depth, kind="stable")] = np.arange(len(depth))
+    return ranks * DEPTH_BANDS // max(len(depth), 1)
+
+
+def draw_line(canvas: np.ndarray, start: np.ndarray, end: np.ndarray, colour: np.ndarray) -> None:
+    """A one-pixel line (at the drawing's scale) from `start` to `end`, (column, row) each."""
+    steps = int(max(abs(end - start).max(), 1))
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]
+    points = np.rint(start + (end - start) * t).astype(np.int64)
+    height, width = canvas.shape[:2]
+    keep = (
+        (points[:, 0] >= 0) & (points[:, 0] < width) & (points[:, 1] >= 0) & (points[:, 1] < height)
     )
+    canvas[points[keep, 1], points[keep, 0]] = colour
 
 
-class ScatterView(QLabel):
+def base_canvas(
+    size: tuple[int, int], three_d: bool, turn: np.ndarray, background: QColor, faint: QColor
+) -> np.ndarray:
+    """The background and the axes (turned with the cloud in 3-D), for `size`."""
+    width, height = size
+    canvas = np.empty((height, width, 3), np.uint8)
+    canvas[:] = _rgb(background).astype(np.uint8)
+    centre = np.array([width / 2.0, height / 2.0])
+    radius = max(min(width, height) / 2.0 / 1.22, 4.0)
+    line = _rgb(faint).astype(np.uint8)
+    if three_d:
+        for end in np.eye(3) * 1.15 @ turn.T:
+            tip = np.array([end[0], -end[1]]) * radius
+            draw_line(canvas, centre - tip, centre + tip, line)
+    else:
+        for tip in (np.array([1.15, 0.0]) * radius, np.array([0.0, 1.15]) * radius):
+            draw_line(canvas, centre - tip, centre + tip, line)
+    return canvas
+
+
+def raster(
+    points: np.ndarray,
+    groups: np.ndarray,
+    colours: list[QColor],
+    base: np.ndarray,
+    three_d: bool,
+    turn: np.ndarray,
+    background: QColor,
+) -> np.ndarray:
+    """The picture (height, width, 3) of `points` ((N, 3), or (N, 2) flat) over `base`."""
+    canvas = base.copy()
+    height, width = canvas.shape[:2]
+    if not len(points):
+        return canvas
+    centre = np.array([width / 2.0, height / 2.0])
+    radius = max(min(width, height) / 2.0 / 1.22, 4.0)
+    if three_d:
+        shown = points @ turn.T
+    else:
+        shown = np.column_stack([points[:, :2], np.zeros(len(points))])
+    back = _rgb(background)
+    table = np.stack([_rgb(c) for c in colours])
+    groups = groups if len(groups) == len(shown) else np.zeros(len(shown), np.int64)
+    colour_of = table[np.mod(groups, len(table))]
+    columns = np.rint(centre[0] + shown[:, 0] * radius).astype(np.int64)
+    rows = np.rint(centre[1] - shown[:, 1] * radius).astype(np.int64)
+    dot = float(np.clip(radius / 30.0, 2.5, 6.0))
+    bands = depth_bands(shown[:, 2]) if three_d else np.zeros(len(shown), np.int64)
+    top = int(bands.max())
+    for band in range(top + 1):
+        near = (band + 1) / (top + 1)
+        share = 0.4 + 0.6 * near if three_d else 1.0
+        chosen = np.nonzero(bands == band)[0]
+        offsets_r, offsets_c = disc(max(1, round(dot * ((0.7 + 0.45 * near) if three_d else 1.0))))
+        colour = (colour_of[chosen] * share + back * (1 - share)).astype(np.uint8)
+        r = np.clip(rows[chosen, None] + offsets_r, 0, height - 1)
+        c = np.clip(columns[chosen, None] + offsets_c, 0, width - 1)
+        canvas[r, c] = colour[:, None, :]
+    return canvas
+
+
+class ScatterView(QWidget):
     """One layer's batch as points; see the module docstring. `turned` (dx, dy in pixels) asks
     the page to turn every view; `opened` (a double click) asks it to show this layer alone."""
 
     turned = Signal(float, float)
     opened = Signal()
+    resized = Signal()  # the picture must be drawn again at the new size
 
     def __init__(self, parent: QWidget | None = None, minimum: int = 150) -> None:
         super().__init__(parent)
         self.setObjectName("InsideScatter")
-        self.setMinimumSize(QSize(minimum, minimum + TITLE_HEIGHT // 2))
+        self.setMinimumSize(QSize(minimum, minimum + 20))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(0)
+        self.caption = QLabel("")  # the layer's name (plain text: cheap to set)
+        self.caption.setObjectName("InsideCaption")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setStyleSheet("font-weight: 600;")
+        self.facts = QLabel("")  # its kind, units and variance share, dimmer
+        self.facts.setObjectName("InspectorDim")
+        self.facts.setTextFormat(Qt.TextFormat.PlainText)
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.picture, 1)
         self.title = ""
         self.subtitle = ""
+        self._captions = ("", "")
         self.points2 = np.zeros((0, 2), np.float32)
         self.points3 = np.zeros((0, 3), np.float32)
         self.groups = np.zeros(0, np.int64)
@@ -88,6 +181,8 @@ class ScatterView(QLabel):
         self.dirty = True
         self.renders = 0
         self._drag: QPointF | None = None
+        self._base_key: tuple[object, ...] | None = None
+        self._base = np.zeros((1, 1, 3), np.uint8)
 
     # ------------------------------------------------------------ data
     def set_points(
@@ -113,113 +208,54 @@ class ScatterView(QLabel):
             self.three_d, self.turn = three_d, turn
             self.dirty = True
 
+    def pixmap(self) -> QPixmap:
+        return self.picture.pixmap()
+
     # --------------------------------------------------------- drawing
     def render_now(self) -> None:
         """Draw the picture for the current points, turn and size (only if something changed)."""
-        if not self.dirty or self.width() < 8 or self.height() < 8:
+        width, height = self.picture.width(), self.picture.height()
+        if not self.dirty or width < 8 or height < 8:
             return
         self.dirty = False
         self.renders += 1
-        ratio = self.devicePixelRatioF()
-        image = QImage(
-            round(self.width() * ratio),
-            round(self.height() * ratio),
-            QImage.Format.Format_ARGB32_Premultiplied,
-        )
-        image.setDevicePixelRatio(ratio)
         colours = theme.current()
+        captions = (self.title, self._facts())
+        if captions != self._captions:  # the facts change with the variance share only
+            if captions[0] != self._captions[0]:
+                self.caption.setText(captions[0])
+            self.facts.setText(captions[1])
+            self._captions = captions
+        points = self.points3 if self.three_d else self.points2
+        size = (width * SUPERSAMPLE, height * SUPERSAMPLE)
         background = QColor(colours.canvas)
-        image.fill(background)
-        painter = QPainter(image)
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._captions(painter, colours)
-            self._cloud(painter, background, colours)
-        finally:
-            painter.end()
-        self.setPixmap(QPixmap.fromImage(image))
+        key = (size, self.three_d, self.turn.tobytes(), colours.name)
+        if self._base_key != key:  # the axes change only with the turn, the size, the theme
+            self._base_key = key
+            faint = QColor(colours.node_border)
+            self._base = base_canvas(size, self.three_d, self.turn, background, faint)
+        rgb = raster(
+            points, self.groups, self.colours, self._base, self.three_d, self.turn, background
+        )
+        rows, columns = rgb.shape[:2]
+        image = QImage(rgb.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
+        smooth = image.scaled(
+            width,
+            height,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )  # a copy: the array may go
+        self.picture.setPixmap(QPixmap.fromImage(smooth))
 
-    def _captions(self, painter: QPainter, colours: theme.Theme) -> None:
-        painter.setPen(QColor(colours.text))
-        painter.setFont(theme.ui_font(9, bold=True))
-        width = self.width() - 12
-        painter.drawText(QRectF(8, 3, width, 16), Qt.AlignmentFlag.AlignLeft, self.title)
-        painter.setPen(QColor(colours.text_dim))
-        painter.setFont(theme.ui_font(7.5))
-        painter.drawText(QRectF(8, 18, width, 14), Qt.AlignmentFlag.AlignLeft, self.subtitle)
-
-    def _frame(self) -> tuple[float, float, float]:
-        """Centre and radius, in pixels, of the plot below the captions."""
-        top = TITLE_HEIGHT
-        height = self.height() - top - 6
-        radius = max(min(self.width() - 12, height) / 2.0, 4.0) / 1.25
-        return self.width() / 2.0, top + height / 2.0, radius
-
-    def _cloud(self, painter: QPainter, background: QColor, colours: theme.Theme) -> None:
-        cx, cy, radius = self._frame()
-        faint = QColor(colours.grid_major)
-        if self.three_d:
-            shown = self.points3 @ self.turn.T
-            self._axes3(painter, cx, cy, radius, faint, colours)
-        else:
-            shown = np.column_stack([self.points2, np.zeros(len(self.points2))])
-            painter.setPen(QPen(faint, 1))
-            reach = radius * 1.15
-            painter.drawLine(QPointF(cx - reach, cy), QPointF(cx + reach, cy))
-            painter.drawLine(QPointF(cx, cy - reach), QPointF(cx, cy + reach))
-            painter.setPen(QColor(colours.text_dim))
-            painter.setFont(theme.ui_font(7))
-            painter.drawText(QPointF(cx + reach - 16, cy - 4), self.axis_names[0])
-            painter.drawText(QPointF(cx + 4, cy - reach + 8), self.axis_names[1])
-        if not len(shown):
-            return
-        groups = self.groups if len(self.groups) == len(shown) else np.zeros(len(shown), np.int64)
-        pixels = np.column_stack([cx + shown[:, 0] * radius, cy - shown[:, 1] * radius])
-        size = float(np.clip(radius / 22.0, 3.0, 7.0))
-        bands = self._bands(shown[:, 2]) if self.three_d else np.zeros(len(shown), np.int64)
-        for band in range(int(bands.max()) + 1):
-            near = (band + 1) / (bands.max() + 1)  # 1 for the nearest band
-            share = 0.45 + 0.55 * near if self.three_d else 1.0
-            width = size * (0.75 + 0.4 * near) if self.three_d else size
-            for group in np.unique(groups[bands == band]):
-                chosen = pixels[(bands == band) & (groups == group)]
-                colour = self.colours[int(group) % len(self.colours)]
-                pen = QPen(mixed(colour, background, share), width)
-                pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-                painter.setPen(pen)
-                painter.drawPoints(polygon(chosen))
-
-    @staticmethod
-    def _bands(depth: np.ndarray) -> np.ndarray:
-        """Depth band of each point, 0 the farthest (equal shares of the points)."""
-        if len(depth) < DEPTH_BANDS:
-            return np.zeros(len(depth), np.int64)
-        edges = np.quantile(depth, np.linspace(0, 1, DEPTH_BANDS + 1)[1:-1])
-        return np.searchsorted(edges, depth).astype(np.int64)
-
-    def _axes3(
-        self,
-        painter: QPainter,
-        cx: float,
-        cy: float,
-        radius: float,
-        faint: QColor,
-        colours: theme.Theme,
-    ) -> None:
-        """The three axes through the centre, turned with the cloud, so its turn reads."""
-        ends = np.eye(3) * 1.15 @ self.turn.T
-        painter.setFont(theme.ui_font(7))
-        for axis, (x, y, _z) in enumerate(ends):
-            painter.setPen(QPen(faint, 1))
-            tip = QPointF(cx + x * radius, cy - y * radius)
-            painter.drawLine(QPointF(cx - x * radius, cy + y * radius), tip)
-            painter.setPen(QColor(colours.text_dim))
-            painter.drawText(tip + QPointF(3, -3), self.axis_names[axis])
+    def _facts(self) -> str:
+        wide = self.width() > 320  # the strip's small views keep to the layer's facts
+        axes = " · axes " + ", ".join(self.axis_names[: 3 if self.three_d else 2])
+        return self.subtitle + (axes if wide else "")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.dirty = True
-        self.render_now()
+        self.resized.emit()
 
     # ---------------------------------------------------------- turning
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -243,10 +279,3 @@ class ScatterView(QLabel):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.opened.emit()
         super().mouseDoubleClickEvent(event)
-
-
-def polygon(points: np.ndarray) -> QPolygonF:
-    """A QPolygonF filled from an (N, 2) array without a Python loop."""
-    made: QPolygonF = fn.create_qpolygonf(len(points))
-    fn.ndarray_from_qpolygonf(made)[:] = points
-    return made
