@@ -83,6 +83,8 @@ class InsidePage(QWidget):
         self.frames = 0
         self.views: list[ScatterView] = []
         self.has_neurons = False
+        self._queued_first: InsideFrame | None = None
+        self._queued: InsideFrame | None = None
         self.drawing = QTimer(self)  # draws what is left to draw, a little per frame, then stops
         self.drawing.setInterval(40)
         self.drawing.timeout.connect(self._draw_some)
@@ -188,13 +190,23 @@ class InsidePage(QWidget):
         self.mode_buttons[mode].setChecked(True)
         self._update_controls()
         self._show_page()
-        self.refresh(everything=True)
+        self._draw_soon()
 
     def set_three_d(self, on: bool) -> None:
         self.three_d = on
         self.dim_buttons[on].setChecked(True)
         self._set_views()
-        self.refresh(everything=True)
+        self._draw_soon()
+
+    def _draw_soon(self, first: ScatterView | None = None) -> None:
+        """The view in front (or `first`, the one being dragged) now, the others over the next
+        frames: turning ten views at once would hold the window up for tens of milliseconds."""
+        view = first or (self.single if self.mode == SINGLE else None)
+        if view is not None and self.isVisible():
+            view.render_now()
+        if self.mode == NEURONS:
+            self.neurons.refresh()
+        self.schedule()
 
     def set_depth(self, index: int) -> None:
         self.depth_slider.setValue(index)
@@ -217,10 +229,12 @@ class InsidePage(QWidget):
         """A drag on any view turns them all (the same angle for every layer)."""
         self.turn = rotation(dx * TURN_PER_PIXEL, dy * TURN_PER_PIXEL) @ self.turn
         self._set_views()
-        self.refresh(everything=True)
+        dragged = self.sender()
+        self._draw_soon(dragged if isinstance(dragged, ScatterView) else None)
 
     # --------------------------------------------------------------- a run
     def begin_run(self) -> None:
+        self._queued_first = self._queued = None
         self.layers = []
         self.epoch = None
         self.final = False
@@ -233,7 +247,23 @@ class InsidePage(QWidget):
         self.saved_button.setVisible(available and not self.layers)
 
     def add(self, frame: InsideFrame) -> None:
-        """A look from the training thread (or from saved weights): stored, drawn on refresh."""
+        """A look from the training thread (or from saved weights). While the tab is hidden it
+        is only kept (the first of a run, with its colours, and the latest) and taken in when
+        the tab is shown: a hidden tab costs the window nothing."""
+        if frame.groups is not None:
+            self._queued_first, self._queued = frame, None
+        else:
+            self._queued = frame
+        if self.isVisible():
+            self._take_queued()
+
+    def _take_queued(self) -> None:
+        for frame in (self._queued_first, self._queued):
+            if frame is not None:
+                self._take(frame)
+        self._queued_first = self._queued = None
+
+    def _take(self, frame: InsideFrame) -> None:
         first = frame.groups is not None
         if first:
             self._take_colours(frame)
@@ -347,7 +377,8 @@ class InsidePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.wanted.set()
-        self.refresh(everything=True)
+        self._take_queued()
+        self._draw_soon()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)

@@ -145,6 +145,8 @@ def test_a_2d_network_shows_each_units_picture_over_the_plane(qtbot, tmp_path, s
 def test_paper_ball_has_no_neurons_view(qtbot, paper_ball) -> None:
     train(qtbot, paper_ball)
     page = paper_ball.inside.page
+    assert not page.layers  # a hidden tab only keeps what it is sent
+    paper_ball.training.dashboard.tabs.setCurrentIndex(paper_ball.inside.index)
     qtbot.waitUntil(lambda: page.final, timeout=RUN_TIMEOUT_MS)
     assert not page.mode_buttons["neurons"].isVisibleTo(page)
 
