@@ -1,13 +1,12 @@
 """One layer's points, flat or in 3-D, drawn by numpy into a picture that Qt paints by itself.
 
 The points arrive already projected (the training thread did the heavy part).
-Drawing them is numpy work: each point a small disc of its class's colour,
-written into an RGB array at twice the size and handed to Qt once, which
-scales it down smoothly (antialiased) and paints it from a QLabel without
-Python. Every call into Qt lets the training thread take the GIL, and getting
+Drawing them is numpy work: each point a small disc of its class's colour
+with a half-tone rim (cheap antialiasing), written into an RGB array that is
+handed to Qt once and painted from a QLabel without Python. Every call into Qt lets the training thread take the GIL, and getting
 it back can take a switch interval (5 ms), so a view that asked Qt to draw
 each colour and depth band (40 calls) could hold the window up for a tenth of
-a second while training ran; this asks three times per drawing.
+a second while training ran; this asks twice per drawing.
 
 In 3-D the cloud is turned by the page's shared rotation: dragging on any view
 turns every view the same way, so layers can be compared from one angle.
@@ -15,6 +14,8 @@ Nearer points are drawn later, larger and brighter (four depth bands).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
@@ -25,7 +26,7 @@ from app.regions_view import CLASS_COLOURS
 from designer import theme
 
 DEPTH_BANDS = 4
-SUPERSAMPLE = 2  # drawn at twice the size, scaled down smoothly: round, antialiased dots
+RIM = 0.4  # how much of a point's colour its one-pixel rim takes (a cheap antialiasing)
 AXIS_NAMES3 = ("PC1", "PC2", "PC3")
 BAND_COLOURS = ("#3f6fd8", "#3bb3c4", "#7fbf4d", "#d6b04c", "#e0894a", "#e05f7e")
 
@@ -50,12 +51,16 @@ def _rgb(colour: QColor) -> np.ndarray:
     return np.array([colour.red(), colour.green(), colour.blue()], np.float32)
 
 
-def disc(radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column offsets of the pixels of a filled disc."""
-    span = np.arange(-radius, radius + 1)
+@functools.lru_cache(maxsize=64)
+def disc(radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column offsets of a disc's pixels: its core, then its one-pixel rim."""
+    reach = int(np.ceil(radius + 1))
+    span = np.arange(-reach, reach + 1)
     rows, columns = np.meshgrid(span, span, indexing="ij")
-    inside = rows**2 + columns**2 <= radius * radius + radius * 0.6
-    return rows[inside], columns[inside]
+    distance = np.sqrt(rows**2 + columns**2)
+    core = distance <= radius
+    rim = (distance > radius) & (distance <= radius + 0.75)
+    return rows[core], columns[core], rows[rim], columns[rim]
 
 
 def depth_bands(depth: np.ndarray) -> np.ndarray:
@@ -123,18 +128,23 @@ def raster(
     colour_of = table[np.mod(groups, len(table))]
     columns = np.rint(centre[0] + shown[:, 0] * radius).astype(np.int64)
     rows = np.rint(centre[1] - shown[:, 1] * radius).astype(np.int64)
-    dot = float(np.clip(radius / 30.0, 2.5, 6.0))
+    dot = float(np.clip(radius / 40.0, 2.0, 4.5))
     bands = depth_bands(shown[:, 2]) if three_d else np.zeros(len(shown), np.int64)
     top = int(bands.max())
     for band in range(top + 1):
         near = (band + 1) / (top + 1)
         share = 0.4 + 0.6 * near if three_d else 1.0
         chosen = np.nonzero(bands == band)[0]
-        offsets_r, offsets_c = disc(max(1, round(dot * ((0.7 + 0.45 * near) if three_d else 1.0))))
-        colour = (colour_of[chosen] * share + back * (1 - share)).astype(np.uint8)
-        r = np.clip(rows[chosen, None] + offsets_r, 0, height - 1)
-        c = np.clip(columns[chosen, None] + offsets_c, 0, width - 1)
-        canvas[r, c] = colour[:, None, :]
+        size = dot * ((0.7 + 0.45 * near) if three_d else 1.0)
+        core_r, core_c, rim_r, rim_c = disc(round(size * 4) / 4)
+        colour = colour_of[chosen] * share + back * (1 - share)
+        for offsets_r, offsets_c, paint in (
+            (rim_r, rim_c, colour * RIM + back * (1 - RIM)),
+            (core_r, core_c, colour),
+        ):
+            r = np.clip(rows[chosen, None] + offsets_r, 0, height - 1)
+            c = np.clip(columns[chosen, None] + offsets_c, 0, width - 1)
+            canvas[r, c] = paint.astype(np.uint8)[:, None, :]
     return canvas
 
 
@@ -227,7 +237,7 @@ class ScatterView(QWidget):
             self.facts.setText(captions[1])
             self._captions = captions
         points = self.points3 if self.three_d else self.points2
-        size = (width * SUPERSAMPLE, height * SUPERSAMPLE)
+        size = (width, height)
         background = QColor(colours.canvas)
         key = (size, self.three_d, self.turn.tobytes(), colours.name)
         if self._base_key != key:  # the axes change only with the turn, the size, the theme
@@ -237,15 +247,8 @@ class ScatterView(QWidget):
         rgb = raster(
             points, self.groups, self.colours, self._base, self.three_d, self.turn, background
         )
-        rows, columns = rgb.shape[:2]
-        image = QImage(rgb.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
-        smooth = image.scaled(
-            width,
-            height,
-            Qt.AspectRatioMode.IgnoreAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )  # a copy: the array may go
-        self.picture.setPixmap(QPixmap.fromImage(smooth))
+        image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        self.picture.setPixmap(QPixmap.fromImage(image))  # a copy: the array may go
 
     def _facts(self) -> str:
         wide = self.width() > 320  # the strip's small views keep to the layer's facts

@@ -235,3 +235,25 @@ def test_on_the_marker_task_the_answer_is_read_from_the_token_after_the_marker(t
         received = found.attention.mean(axis=1)  # heads x keys, over every query
         landed.append(received.argmax(axis=1) == after_marker)
     assert np.mean(landed) > 0.9
+
+
+def test_attention_maps_follow_the_mask_the_layer_uses() -> None:
+    """An attention layer that passes a mask (a causal one here) to its nn.MultiheadAttention
+    gets its maps with that mask: no query looks at a later key."""
+    from engine.explain.attention import attention_maps
+    from engine.modules import SelfAttention
+
+    class CausalAttention(SelfAttention):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            length = x.shape[1]
+            mask = torch.triu(torch.ones(length, length, dtype=torch.bool), diagonal=1)
+            return self.attention(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)[0]
+
+    torch.manual_seed(0)
+    layer = CausalAttention(8, 2).eval()
+    maps = attention_maps(layer, torch.randn(1, 5, 8), layer)
+    assert maps.shape == (2, 5, 5)
+    assert np.allclose(maps.sum(axis=-1), 1.0, atol=1e-5)
+    assert np.allclose(np.triu(maps, k=1), 0.0)  # nothing from the future
+    rows, columns = np.tril_indices(5)
+    assert (maps[:, rows, columns] > 0).all()  # and every earlier key has its share
