@@ -37,6 +37,7 @@ from app.inside.look import InsideFrame
 from app.inside.neurons_view import NeuronsView
 from app.inside.scatter import START_TURN, ScatterView, group_colours, rotation
 
+VIEWS_PER_FRAME = 1  # views made per frame when a network's first look arrives
 RENDERS_PER_FRAME = 1  # a drawing takes a few milliseconds: one per frame keeps frames short
 TURN_PER_PIXEL = 0.01  # radians per pixel dragged
 HINT = (
@@ -83,6 +84,7 @@ class InsidePage(QWidget):
         self.frames = 0
         self.views: list[ScatterView] = []
         self.has_neurons = False
+        self._views_wanted = 0  # views still to make for the latest network
         self._queued_first: InsideFrame | None = None
         self._queued: InsideFrame | None = None
         self.drawing = QTimer(self)  # draws what is left to draw, a little per frame, then stops
@@ -274,8 +276,8 @@ class InsidePage(QWidget):
             self.mode_buttons[NEURONS].setVisible(self.has_neurons)
             if not self.has_neurons and self.mode == NEURONS:
                 self.mode = STRIP
-        if first or len(self.views) != len(frame.layers):
-            self._make_views(frame.layers)
+        if len(self.views) + self._views_wanted != len(frame.layers):
+            self._make_views(frame.layers)  # another network: its views, made a few per frame
         self.layers = frame.layers
         self.epoch, self.final = frame.epoch, frame.final
         self.frames += 1
@@ -309,23 +311,37 @@ class InsidePage(QWidget):
             view.set_groups(groups, self.colours)
 
     def _make_views(self, layers: list[Any]) -> None:
+        """Drop the views of another network; the new ones are made on the next frames."""
         while self.strip_row.count():
             item = self.strip_row.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.views = []
-        for index, _layer in enumerate(layers):
-            view = ScatterView()
-            view.set_groups(self.groups, self.colours)
-            view.turned.connect(self._turned)
-            view.resized.connect(self.schedule)
-            view.opened.connect(lambda i=index: self._open(i))
-            self.strip_row.addWidget(view)
-            self.views.append(view)
+        self._views_wanted = len(layers)
         self.single.set_groups(self.groups, self.colours)
         self.depth_slider.setRange(0, max(len(layers) - 1, 0))
         self._set_views()
+
+    def _grow_views(self, count: int) -> None:
+        """Make up to `count` of the views still missing: making ten at once (forty widgets)
+        took tens of milliseconds on a busy machine, a stall the window would feel."""
+        while count > 0 and self._views_wanted > 0:
+            index = len(self.views)
+            view = ScatterView()
+            view.set_groups(self.groups, self.colours)
+            view.set_view(self.three_d, self.turn)
+            view.turned.connect(self._turned)
+            view.resized.connect(self.schedule)
+            view.opened.connect(lambda i=index: self._open(i))
+            if index < len(self.layers):
+                layer = self.layers[index]
+                axes = axis_names(layer, index == 0)
+                view.set_points(layer.points2, layer.points3, layer.node, subtitle(layer), axes)
+            self.strip_row.addWidget(view)
+            self.views.append(view)
+            self._views_wanted -= 1
+            count -= 1
 
     def _open(self, index: int) -> None:
         """A double click on a layer of the strip: that layer alone, large."""
@@ -354,6 +370,7 @@ class InsidePage(QWidget):
         if self.mode == NEURONS:
             self.neurons.refresh()
             return
+        self._grow_views(self._views_wanted if everything else VIEWS_PER_FRAME)
         shown = [self.single] if self.mode == SINGLE else self.views
         budget = len(shown) if everything else RENDERS_PER_FRAME
         for view in shown:
@@ -371,7 +388,8 @@ class InsidePage(QWidget):
     def _draw_some(self) -> None:
         self.refresh()
         shown = [self.single] if self.mode == SINGLE else self.views
-        if self.mode == NEURONS or not any(view.dirty for view in shown):
+        done = not self._views_wanted and not any(view.dirty for view in shown)
+        if self.mode == NEURONS or done:
             self.drawing.stop()
 
     def showEvent(self, event: QShowEvent) -> None:
