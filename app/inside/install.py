@@ -54,6 +54,7 @@ class Inside:
         if dashboard.is_built:
             self._charts_built()
         document = window.document
+        self.tabs.setTabVisible(self.index, not document.project.is_multi_network)  # a GAN: no
         document.project_replaced.connect(self._project_replaced)
         document.undo_stack.indexChanged.connect(lambda _i: self.forget_subject())
         controller.data_panel.explain_requested.connect(self.explain_raw)
@@ -91,6 +92,8 @@ class Inside:
 
     def _project_replaced(self) -> None:
         self.forget_subject()
+        gan = self.window.document.project.is_multi_network  # the GAN page stands in for it
+        self.tabs.setTabVisible(self.index, not gan)
         if self._page is not None:
             self._page.begin_run()
             self._page.status.setText("")

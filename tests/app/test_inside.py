@@ -205,3 +205,32 @@ def test_a_sample_of_the_data_tab_is_explained_as_training_scaled_it(qtbot, tmp_
         raw = torch.as_tensor(panel._shown.x[3]).reshape(1, 4)
         assert not torch.allclose(dialog.subject.prepared(panel._shown.x[3]), raw)  # scaled
         dialog.close()
+
+
+def test_a_project_trained_before_is_looked_inside_from_its_saved_weights(qtbot, tmp_path, shown):
+    from engine.cli import run
+    from engine.project import save_project
+
+    path = tmp_path / "iris.netwright.json"
+    save_project(load_project(example("perceptron").path), path)
+    assert run(["train", str(path), "--epochs", "5"]) == 0  # writes iris.safetensors beside it
+    with shown_window(load_project(path), tmp_path) as window:
+        window.training.dashboard.build()
+        window.training.dashboard.tabs.setCurrentIndex(window.inside.index)
+        page = window.inside.page
+        assert page.saved_button.isVisible()
+        qtbot.mouseClick(page.saved_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.final, timeout=RUN_TIMEOUT_MS)
+        page.refresh(everything=True)
+        assert [layer.node for layer in page.layers] == ["input", "linear"]
+        assert "trained network" in page.status.text()
+        assert not page.saved_button.isVisible()
+
+
+def test_a_gan_project_has_no_inside_tab(qtbot, tmp_path, shown) -> None:
+    with shown_window(load_project(example("gan-2d").path), tmp_path) as window:
+        tabs = window.training.dashboard.tabs
+        assert not tabs.isTabVisible(window.inside.index)
+        window.document.load(project("paper-ball", epochs=1))
+        qtbot.waitUntil(lambda: tabs.isTabVisible(window.inside.index))
+        window.document.mark_saved()
