@@ -37,6 +37,7 @@ from app import error_log, export_menu, recovery
 from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
+from app.inside.install import install_inside
 from app.text.install import install_text
 from app.training.install import install_training
 
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
         self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
         self.writing = install_text(self)  # a language model's page: its writing, Generate
+        self.inside = install_inside(self)  # the Inside tab (layer by layer) and Explain
 
     @property
     def training_settings(self) -> TrainingSettingsPanel:
@@ -470,6 +472,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.recovery.window_closed()
+        self.inside.shutdown()  # any explanation still computing ends first
         event.accept()
 
 

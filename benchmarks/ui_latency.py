@@ -1,8 +1,9 @@
 """Does the window stay responsive while it trains, and what do the live views cost training?
 
 The real main window, off-screen, trains the digits CNN with the dashboard
-showing (the tabs are cycled every 3 s so the curves, the activation views
-and the weight charts all draw) and the activation swatches on the canvas,
+showing (the tabs are cycled every 3 s so the curves, the activation views,
+the weight charts and the Inside tab all draw; `--tabs` chooses) and the
+activation swatches on the canvas,
 while a 5 ms QTimer measures how late the event loop serves it. The plain
 way, in the same process: the engine's Trainer in a thread with no GUI at
 all. The two take turns in short stretches (plain, GUI, plain, ..., plain);
@@ -13,10 +14,16 @@ is reported: this shared machine's speed drifts too much within seconds for
 one long stretch of each to mean anything.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_latency.py [--seconds 16]
+        [--tabs cycle|cycle-without-inside|inside]
+
+`cycle` (the default) shows Curves, Activations, Weights & gradients and Inside
+in turn; `cycle-without-inside` the first three only (the views before the
+Inside tab existed); `inside` keeps the Inside tab showing throughout (its
+look into the run then goes on all the time).
 
 Last line: JSON with p50_ms, p99_ms, max_ms (event-loop lateness), and
 samples_per_s_dashboard, samples_per_s_plain and their ratio.
-Goals: p99 <= 16 ms; the live views cost training <= 5%.
+Goals: p99 <= 10 ms, no stall over 33 ms; the live views cost training <= 5%.
 """
 
 from __future__ import annotations
@@ -82,7 +89,7 @@ def plain_run(seconds: float) -> float:
 class Window:
     """The real main window, reused for every measured stretch."""
 
-    def __init__(self) -> None:
+    def __init__(self, tabs: str = "cycle") -> None:
         from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
         from app.main_window import MainWindow, application
@@ -106,12 +113,58 @@ class Window:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
-        tabs = self.controller.dashboard.tabs
+        self.inside_ui: list[float] = []  # seconds the Inside tab took on the UI thread, per call
+        self._time_inside()
+        self.tabs = self.controller.dashboard.tabs
+        inside = self.window.inside.index
+        self.shown = {
+            "cycle": [0, 1, 2, inside],
+            "cycle-without-inside": [0, 1, 2],
+            "inside": [inside],
+        }[tabs]
+        self.tabs.setCurrentIndex(self.shown[0])
+        self.stretches = [0]  # stretches measured so far
+        self.tabs_seen = {self.tabs.tabText(self.shown[0]).replace("&&", "&")}
         self.cycle = QTimer()
         self.cycle.setInterval(3000)  # a user looking at each tab in turn
-        self.cycle.timeout.connect(lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1) % 3))
+        self.cycle.timeout.connect(self._next_tab)
         for _ in range(5):
             self.app.processEvents()
+
+    def _time_inside(self) -> None:
+        """Time what the Inside tab does on the UI thread (taking a look in, drawing views), and
+        what its look costs the training thread: figures a busy machine disturbs far less than
+        it disturbs the ratio of two training rates."""
+        import app.inside.look as look_module
+
+        page = self.window.inside.page
+        for name in ("add", "refresh"):
+            method = getattr(page, name)
+
+            def timed(*args, method=method, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    self.inside_ui.append(time.perf_counter() - started)
+
+            setattr(page, name, timed)
+        self.looks: list[float] = []
+        original = look_module.InsideLook.look
+        looks = self.looks
+
+        def look(self_, epoch, final=False):
+            started = time.perf_counter()
+            original(self_, epoch, final)
+            looks.append(time.perf_counter() - started)
+
+        look_module.InsideLook.look = look
+
+    def _next_tab(self) -> None:
+        current = self.tabs.currentIndex()
+        at = self.shown.index(current) if current in self.shown else -1
+        self.tabs.setCurrentIndex(self.shown[(at + 1) % len(self.shown)])
+        self.tabs_seen.add(self.tabs.tabText(self.tabs.currentIndex()).replace("&&", "&"))
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
@@ -128,6 +181,7 @@ class Window:
         controller = self.controller
         loop = QEventLoop()
         result: dict[str, float] = {}
+        stretch_index = self.stretches
 
         def measure() -> None:
             worker = controller.worker
@@ -139,6 +193,11 @@ class Window:
             result["per_step"] = info["train_samples"] / info["steps_per_epoch"]
             result["start_step"], result["start"] = trainer.global_step, time.perf_counter()
             self.measuring, self.last = True, self.clock.nsecsElapsed() / 1e6
+            # each stretch shows the next tab (a stretch is shorter than the 3 s cycle, which
+            # restarts with it: without this the first tab alone would ever be shown)
+            if stretch_index[0] > 0:
+                self._next_tab()
+            stretch_index[0] += 1
             self.cycle.start()
             QTimer.singleShot(int(seconds * 1000), finish)
 
@@ -158,10 +217,18 @@ class Window:
 
     def views(self) -> dict[str, int]:
         dashboard = self.controller.dashboard
+        inside = self.window.inside.page
+        ui = np.asarray(self.inside_ui or [0.0]) * 1000
+        looks = np.asarray(self.looks[1:] or [0.0]) * 1000  # the first warms up
         return {
+            "inside_ui_ms_max": round(float(ui.max()), 2),
+            "inside_ui_ms_p99": round(float(np.percentile(ui, 99)), 2),
+            "inside_look_ms_median": round(float(np.median(looks)), 1),
             "batch_points": dashboard.loss.points("batch"),
             "probe_looks": max(dashboard.activations.looks(n) for n in ("conv1", "conv2")),
             "canvas_swatches": self.controller.canvas.count(),
+            "inside_looks": inside.frames,
+            "inside_layer_drawings": sum(view.renders for view in inside.views),
         }
 
     def close(self) -> None:
@@ -174,9 +241,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=16.0, help="GUI training in all (>= 10)")
     parser.add_argument("--rounds", type=int, default=8, help="alternations of plain and GUI")
+    parser.add_argument(
+        "--tabs",
+        choices=("cycle", "cycle-without-inside", "inside"),
+        default="cycle",
+        help="which dashboard tabs show while the window trains",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    window = Window()
+    window = Window(args.tabs)
     stretch = args.seconds / args.rounds
     plain_rates, gui_rates = [plain_run(stretch)], []
     for round_ in range(args.rounds):  # alternate, so a shared machine's drift hits both
@@ -187,7 +260,7 @@ def main() -> int:
             f"plain Trainer thread around it {plain_rates[-2]:,.0f} and {plain_rates[-1]:,.0f}",
             flush=True,
         )
-    views = window.views()
+    views: dict[str, object] = {**window.views(), "tabs_shown": sorted(window.tabs_seen)}
     window.close()
     ratios = [g / ((a + b) / 2) for g, a, b in zip(gui_rates, plain_rates, plain_rates[1:])]
     ratio = statistics.median(ratios)
@@ -196,6 +269,7 @@ def main() -> int:
     figures = {
         "benchmark": "ui_latency",
         "example": EXAMPLE,
+        "tabs": args.tabs,
         "gui_seconds": args.seconds,
         "ticks": len(late),
         "p50_ms": round(float(np.percentile(late, 50)), 2),
@@ -211,7 +285,7 @@ def main() -> int:
         "cpu_cores": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         **views,
-        "goals": {"p99_ms": 16, "training_cost_pct": 5},
+        "goals": {"p99_ms": 10, "max_ms": 33, "training_cost_pct": 5},
     }
     print(
         f"event-loop lateness p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "

@@ -34,7 +34,9 @@ def main() -> int:
             print(f"failed: {' '.join(command)}\n{result.stderr}", file=sys.stderr)
             return 1
         print(f"wrote {target.relative_to(ROOT)}")
-    return 0
+    inside = [sys.executable, str(ROOT / "docs" / "make_inside_screenshots.py")]
+    result = subprocess.run(inside, cwd=ROOT, env=env, text=True, timeout=900)
+    return result.returncode
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "engine.commands.export",
     "engine.commands.generate",
     "engine.commands.import_onnx",
+    "engine.commands.explain",
 )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 from app.dashboard import style
 from app.dashboard.pictures import thumbnail
@@ -80,9 +80,13 @@ class ConfusionMatrixView(QWidget):
 
 
 class PredictionsView(QWidget):
-    """Validation samples with the prediction and the truth: pictures for images, else rows."""
+    """Validation samples with the prediction and the truth: pictures for images, else rows.
+    Right-click (or double-click) a sample to explain it: `explain_requested(index)`, the
+    validation sample's number."""
 
     THUMB = 56
+    LINE = 18
+    explain_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +102,40 @@ class PredictionsView(QWidget):
         self._pixmaps = [thumbnail(s, self.THUMB) for s in x] if x is not None else []
         self.update()
 
+    def _images_shown(self) -> bool:
+        return bool(self._pixmaps) and all(p is not None for p in self._pixmaps) and (
+            "predicted" in self.found
+        )
+
+    def sample_at(self, point: QPointF) -> int | None:
+        """The number of the sample drawn at `point`, or None."""
+        if not self.found:
+            return None
+        count = len(self.found.get("x", ()))
+        if self._images_shown():
+            cell_w, cell_h = self.THUMB + 18, self.THUMB + 22
+            columns = max(1, self.width() // cell_w)
+            column, row = int((point.x() - 6) // cell_w), int((point.y() - 6) // cell_h)
+            index = row * columns + column if 0 <= column < columns and row >= 0 else -1
+        else:
+            index = int((point.y() - 6) // self.LINE)
+        return index if 0 <= index < count else None
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.sample_at(QPointF(event.pos()))
+        if index is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            f"Explain validation sample {index}…", lambda: self.explain_requested.emit(index)
+        )
+        menu.exec(event.globalPos())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        index = self.sample_at(event.position())
+        if index is not None:
+            self.explain_requested.emit(index)
+
     def _name(self, value: Any) -> str:
         index = int(value)
         return self.names[index] if 0 <= index < len(self.names) else str(index)
@@ -110,11 +148,7 @@ class PredictionsView(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No predictions yet")
             return
         painter.setFont(theme.ui_font(8))
-        if (
-            self._pixmaps
-            and all(p is not None for p in self._pixmaps)
-            and "predicted" in self.found
-        ):
+        if self._images_shown():
             self._paint_images(painter, t)
         else:
             self._paint_rows(painter, t)
@@ -142,7 +176,7 @@ class PredictionsView(QWidget):
         x, true, output = self.found["x"], self.found["true"], self.found["output"]
         predicted = self.found.get("predicted")
         texts = self.found.get("texts")
-        line = 18
+        line = self.LINE
         for i in range(min(len(x), max(1, (self.height() - 8) // line))):
             values = np.ravel(x[i])[:6]
             features = ", ".join(f"{v:.2f}" for v in values) + (" …" if np.size(x[i]) > 6 else "")
@@ -194,7 +228,7 @@ class ResultsView(QWidget):
         left.addWidget(self.summary)
         left.addWidget(self.confusion, 1)
         right = QVBoxLayout()
-        title = QLabel("Sample predictions (validation)")
+        title = QLabel("Sample predictions (validation) · right-click one to explain it")
         title.setObjectName("ChartTitle")
         right.addWidget(title)
         right.addWidget(self.predictions, 1)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -54,6 +54,9 @@ CUSTOM = "__file__"
 
 
 class DataPanel(QWidget):
+    # a sample as the data set holds it and where it is from, to explain (right-click a sample)
+    explain_requested = Signal(object, str)
+
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DataPanel")
@@ -105,6 +108,11 @@ class DataPanel(QWidget):
         self.rows = QTableWidget()
         self.rows.setMaximumHeight(180)
         self.rows.hide()
+        self.rows.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.rows.customContextMenuRequested.connect(
+            lambda at: self._explain_menu(self.rows.rowAt(at.y()), self.rows.viewport(), at)
+        )
+        self._shown: DataSet | None = None  # the data set whose samples are shown
         self.text_samples = QTextBrowser()  # text: windows as the network reads them
         self.text_samples.setObjectName("TextSamples")
         self.text_samples.setMinimumHeight(220)
@@ -328,13 +336,29 @@ class DataPanel(QWidget):
         self._counts.show_counts(*self._pending_counts)
         self._pending_counts = None
 
+    def _explain_menu(self, index: int, widget: QWidget, at: QPoint) -> None:
+        """Right-click on a sample: Explain it (with the network's trained weights)."""
+        data = self._shown
+        if data is None or not 0 <= index < len(data.x):
+            return
+        menu = QMenu(widget)
+        menu.addAction(
+            f"Explain sample {index} of {data.name}…",
+            lambda: self.explain_requested.emit(
+                np.asarray(data.x[index]), f"sample {index} of {data.name}"
+            ),
+        )
+        menu.exec(widget.mapToGlobal(at))
+
     def _clear_samples(self) -> None:
+        self._shown = None
         clear_layout(self.sample_grid)
         self.rows.hide()
         self.text_samples.hide()
         self.samples.hide()
 
     def _show_images(self, data: DataSet) -> None:
+        self._shown = data
         names = list(data.class_names or [])
         columns = 6
         for i in range(min(SAMPLES_SHOWN, data.samples)):
@@ -344,6 +368,10 @@ class DataPanel(QWidget):
             cell = QLabel()
             cell.setPixmap(pixmap)
             cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            cell.customContextMenuRequested.connect(
+                lambda at, i=i, c=cell: self._explain_menu(i, c, at)
+            )
             if data.y is not None and np.ndim(data.y[i]) == 0:
                 label = int(data.y[i])
                 cell.setToolTip(names[label] if label < len(names) else str(label))
@@ -351,6 +379,7 @@ class DataPanel(QWidget):
         self.samples.show()
 
     def _show_rows(self, data: DataSet) -> None:
+        self._shown = data
         shown = min(8, data.samples)
         flat = np.asarray(data.x[:shown]).reshape(shown, -1)
         columns = min(flat.shape[1], 8)

@@ -38,6 +38,7 @@ class Drained:
     probes: list[Probe] = field(default_factory=list)
     progress: tuple[int, int, int, int, float] | None = None  # epoch, epochs, step, steps, secs
     regions: list[Any] = field(default_factory=list)  # RegionsFrame (app/training/regions_look)
+    inside: list[Any] = field(default_factory=list)  # InsideFrame (app/inside/look)
     samples: Any = None  # the latest generated samples (a GAN's 2-D point cloud), CPU tensor
     texts: list[tuple[float, str]] = field(default_factory=list)  # a language model's writing
 
@@ -48,6 +49,7 @@ class Drained:
             or self.probes
             or self.progress
             or self.regions
+            or self.inside
             or self.samples is not None
             or self.texts
         )
@@ -75,6 +77,10 @@ class LiveBuffer:
     def add_regions(self, frame: Any) -> None:
         with self._lock:
             self._pending.regions.append(frame)
+
+    def add_inside(self, frame: Any) -> None:
+        with self._lock:
+            self._pending.inside.append(frame)
 
     def set_samples(self, samples: Any) -> None:
         with self._lock:
