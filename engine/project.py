@@ -68,7 +68,8 @@ class Project:
         return bool(self.networks)
 
     def value(self, path: str) -> Any:
-        """The value at `path` ("training.epochs", "dataset.source"), MISSING when absent."""
+        """The value at `path` ("training.epochs", "dataset.source", "runs.keep"), MISSING when
+        absent."""
         section, *rest = path.split(".")
         return read_path(self._section(section), tuple(rest))
 
@@ -82,6 +83,11 @@ class Project:
         self.value_changed.emit(path, value)
 
     def _section(self, name: str) -> dict[str, Any]:
+        if name == "runs":  # the run history's retention (engine.experiments.retention)
+            runs = self.extra.get("runs")
+            if not isinstance(runs, dict):
+                runs = self.extra["runs"] = {}
+            return runs
         if name not in ("training", "dataset", "recipe"):
             raise ValueError(f"'{name}' is not a settings section of a project")
         if name == "recipe" and self.recipe is None:
