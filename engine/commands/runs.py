@@ -106,7 +106,10 @@ def _compare(runs: list[Any], names: list[str], folder: Path, as_json: bool) -> 
     print(f"from {before.name} ({before.id}) to {after.name} ({after.id}):")
     for line in lines or ["the same settings and the same network"]:
         print(f"  {line}")
-    for label, key, pattern in (("val_loss", "val_loss", "{:.4f}"), ("val_acc", "val_accuracy", "{:.1%}")):
+    for label, key, pattern in (
+        ("val_loss", "val_loss", "{:.4f}"),
+        ("val_acc", "val_accuracy", "{:.1%}"),
+    ):
         a, b = before.figure(key), after.figure(key)
         if a is not None and b is not None:
             print(f"  {label} {pattern.format(a)} → {pattern.format(b)}")

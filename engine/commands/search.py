@@ -241,9 +241,7 @@ class _Printer:
         if best is None:
             print("netwright: no trial completed; nothing to report as best", file=sys.stderr)
             return
-        print(
-            f"best: trial {best.number}  {self.objective} {best.value:.4f}  {best.params_text()}"
-        )
+        print(f"best: trial {best.number}  {self.objective} {best.value:.4f}  {best.params_text()}")
         if importances:
             print(
                 "importance: "
@@ -262,5 +260,9 @@ def _train_options(params: dict[str, Any], dimensions: list[Any]) -> str:
         setting = by_key.get(dimension.setting or "")
         if setting is not None and setting.option and setting.kind != "bool":
             value = params[dimension.name]
-            words.append(f"{setting.option} {value:.4g}" if isinstance(value, float) else f"{setting.option} {value}")
+            words.append(
+                f"{setting.option} {value:.4g}"
+                if isinstance(value, float)
+                else f"{setting.option} {value}"
+            )
     return " ".join(words)

@@ -58,7 +58,9 @@ class Comparison:
 
     @property
     def same(self) -> bool:
-        return not (self.settings or self.layers or self.wires_added or self.wires_removed or self.data)
+        return not (
+            self.settings or self.layers or self.wires_added or self.wires_removed or self.data
+        )
 
     def lines(self) -> list[str]:
         """Every difference in a line of words (the CLI, the panel's plain summary)."""
@@ -182,9 +184,10 @@ def _differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[SettingDiff
 
 
 def _resolved(node: Mapping[str, Any]) -> dict[str, Any]:
-    params = node.get("params") if isinstance(node.get("params"), dict) else {}
+    given = node.get("params")
+    params: dict[str, Any] = given if isinstance(given, dict) else {}
     declared = layer_type(str(node.get("type")))
-    return declared.resolved(params) if declared is not None else dict(params or {})
+    return declared.resolved(params) if declared is not None else dict(params)
 
 
 def _wire(edge: Any) -> tuple[str, str, str, str]:

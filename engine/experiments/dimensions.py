@@ -86,17 +86,19 @@ class Dimension:
     def current(self, project: Project) -> Any:
         """The project's own value (None when it has none that fits)."""
         if self.setting is not None:
+            import dataclasses
+
             from engine.experiments.compare import flatten
             from engine.settings import TrainingSettings
-
-            import dataclasses
 
             flat = flatten(dataclasses.asdict(TrainingSettings.from_project(project)))
             value = flat.get(self.setting)
         else:
             node = project.graph.nodes.get(self.node or "")
             declared = layer_type(node.type) if node is not None else None
-            value = declared.resolved(node.params).get(self.param or "") if declared and node else None
+            value = (
+                declared.resolved(node.params).get(self.param or "") if declared and node else None
+            )
         return value if self.holds(value) else None
 
     def apply(self, project: Project, value: Any) -> None:

@@ -98,7 +98,11 @@ class RunRecord:
 
     def figure(self, key: str) -> float | None:
         value = self.data.get(key)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
 
     @property
     def val_loss(self) -> float | None:
@@ -183,7 +187,9 @@ class RunHistory:
                 break
             except FileExistsError:
                 continue
-        record = RunRecord(self.folder / run_id, {"format": FORMAT, "version": VERSION, "id": run_id})
+        record = RunRecord(
+            self.folder / run_id, {"format": FORMAT, "version": VERSION, "id": run_id}
+        )
         record.data.update(data)
         record.data["id"] = run_id
         self.write(record)

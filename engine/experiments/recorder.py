@@ -14,7 +14,6 @@ import dataclasses
 import os
 import socket
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.experiments.compare import fingerprint
@@ -177,9 +176,8 @@ class RunRecorder(Callback):
     def _improved(self, value: Any) -> bool:
         if not isinstance(value, (int, float)) or value != value:
             return False
-        better = (
-            self.best is None
-            or (value > self.best if self.metric in HIGHER_IS_BETTER else value < self.best)
+        better = self.best is None or (
+            value > self.best if self.metric in HIGHER_IS_BETTER else value < self.best
         )
         if better:
             self.best = float(value)

@@ -222,7 +222,11 @@ class Search:
         return Pruning(setup.trial, self.objective)
 
     def finish(
-        self, setup: TrialSetup, result: FitResult | None, pruning: Pruning | None, message: str = ""
+        self,
+        setup: TrialSetup,
+        result: FitResult | None,
+        pruning: Pruning | None,
+        message: str = "",
     ) -> TrialOutcome:
         """Tell Optuna how the trial went: complete with its best objective value, pruned, or
         failed (could not be trained, diverged, stopped by the user)."""
@@ -241,7 +245,9 @@ class Search:
         else:
             self.study.tell(setup.trial, value)
             state = COMPLETE
-        return TrialOutcome(setup.number, state, value, setup.params, seconds, epochs, None, message)
+        return TrialOutcome(
+            setup.number, state, value, setup.params, seconds, epochs, None, message
+        )
 
     # ------------------------------------------------------------ results
     def outcomes(self) -> list[TrialOutcome]:
@@ -263,7 +269,9 @@ class Search:
                 else None
             )
             value = trial.value if trial.state == states.COMPLETE else None
-            found.append(TrialOutcome(trial.number, names[trial.state], value, dict(trial.params), seconds))
+            found.append(
+                TrialOutcome(trial.number, names[trial.state], value, dict(trial.params), seconds)
+            )
         return found
 
     def best(self) -> TrialOutcome | None:

@@ -139,7 +139,9 @@ def test_the_architecture_diff_names_layers_added_removed_and_changed(tmp_path: 
     after["graph"]["nodes"] = [n for n in nodes if n["id"] != "dropout"]
     after["graph"]["nodes"].append({"id": "extra", "type": "ReLU", "params": {}})
     after["graph"]["edges"] = [
-        e for e in after["graph"]["edges"] if "dropout" not in (e["source"]["node"], e["target"]["node"])
+        e
+        for e in after["graph"]["edges"]
+        if "dropout" not in (e["source"]["node"], e["target"]["node"])
     ]
     padding_spelt_out = json.loads(json.dumps(before))
     padding_spelt_out["graph"]["nodes"][2]["params"]["momentum"] = 0.1  # bn1's default
