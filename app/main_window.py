@@ -37,6 +37,7 @@ from app import error_log, export_menu, recovery
 from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
+from app.runs.install import install_runs
 from app.training.install import install_training
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         error_log.install_log_action(self)
         self.training = install_training(self)  # toolbar, Train menu, dashboard and data docks
         self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
+        self.runs = install_runs(self)  # the run history, the search, the learning-rate finder
 
     @property
     def training_settings(self) -> TrainingSettingsPanel:
