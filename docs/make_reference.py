@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine.experiments.retention import RETENTION  # noqa: E402
 from engine.layers import by_category  # noqa: E402
 from engine.recipes import GAN_RECIPE, GAN_SECTIONS  # noqa: E402
 from engine.settings import TRAINING, TRAINING_SECTIONS  # noqa: E402
@@ -63,7 +64,8 @@ def between(text: str, name: str, block: str, where: str) -> str:
 def updated_format(text: str) -> str:
     where = "docs/project-format.md"
     text = between(text, "training", markdown_table(TRAINING, TRAINING_SECTIONS, "training"), where)
-    return between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
+    text = between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
+    return between(text, "runs", markdown_table(RETENTION, (), "runs"), where)
 
 
 def main() -> int:

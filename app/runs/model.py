@@ -17,17 +17,7 @@ from engine.experiments.history import RunHistory, RunRecord
 
 Index = QModelIndex | QPersistentModelIndex
 NO_PARENT = QModelIndex()
-COLUMNS = (
-    "Name",
-    "Started",
-    "Status",
-    "Val loss",
-    "Val accuracy",
-    "Parameters",
-    "Epochs",
-    "Time",
-    "Note",
-)
+COLUMNS = ("Name", "Started", "Status", "Val loss", "Val acc", "Params", "Epochs", "Time", "Note")
 NAME, STARTED, STATUS, LOSS, ACCURACY, PARAMETERS, EPOCHS, TIME, NOTE = range(len(COLUMNS))
 EDITABLE = (NAME, NOTE)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -165,8 +155,8 @@ def _edit(run: RunRecord, column: int) -> str:
 def _sort_value(run: RunRecord, column: int) -> Any:
     data = run.data
     values = {
-        NAME: (data.get("number") or 0, run.name),
-        STARTED: (data.get("started_at") or 0.0, run.started),
+        NAME: float(data.get("number") or 0),
+        STARTED: float(data.get("started_at") or 0.0),
         STATUS: run.status,
         LOSS: run.val_loss if run.val_loss is not None else float("inf"),
         ACCURACY: run.val_accuracy if run.val_accuracy is not None else -1.0,

@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -56,6 +55,7 @@ from app.runs.compare_view import comparison_html
 from app.runs.curves import METRICS, RunCurves
 from app.runs.model import RunsModel
 from app.runs.restore import RestoreError, restore_run
+from designer import theme
 from engine.experiments.compare import compare
 from engine.experiments.history import RunHistory, RunRecord
 from engine.experiments.location import runs_folder
@@ -176,9 +176,10 @@ class RunsPanel(QWidget):
             button.clicked.connect(lambda _c=False, s=slot: s())
             header.addWidget(button)
             self.buttons[name] = button
-        refresh = QPushButton("⟳")
+        refresh = QPushButton(theme.layer_icon("mdi6.refresh", theme.current().text_dim), "")
+        refresh.setObjectName("RefreshRuns")
         refresh.setToolTip("Read the run history again (runs from the command line appear)")
-        refresh.setFixedWidth(30)
+        refresh.setFixedWidth(32)
         refresh.clicked.connect(lambda _c=False: self.refresh())
         header.addWidget(refresh)
 
@@ -193,7 +194,6 @@ class RunsPanel(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
@@ -234,17 +234,17 @@ class RunsPanel(QWidget):
         marks_row.addWidget(self.mark_button)
         marks_row.addWidget(clear)
         compare_layout.addLayout(marks_row)
-        self.side = QTabWidget()
-        self.side.setDocumentMode(True)
-        self.side.addTab(self.curves, "Curves")
-        self.side.addTab(compare_page, "Comparison")
-
+        self.details.setPlaceholderText(
+            "Select two runs and press Compare (or Compare in the table's menu): the settings "
+            "that differ and the layers added, removed or changed, marked on the canvas."
+        )
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.table)
-        split.addWidget(self.side)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([760, 520])
+        split.addWidget(self.curves)
+        split.addWidget(compare_page)
+        for index, stretch in enumerate((5, 3, 3)):
+            split.setStretchFactor(index, stretch)
+        split.setSizes([700, 420, 420])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -329,7 +329,7 @@ class RunsPanel(QWidget):
         self.buttons["delete"].setEnabled(count >= 1)
 
     def _show_curves(self) -> None:
-        if not self.curves.isVisible() and self.curves.chart is None:
+        if not self.isVisible() and self.curves.chart is None:
             return  # drawn when shown (pyqtgraph loads after the first paint)
         chosen = self.selected()[:8]
         colours = self.curves.show_runs(chosen, str(self.metric_box.currentData()))
@@ -349,7 +349,6 @@ class RunsPanel(QWidget):
         self.comparison = (before.id, after.id)
         self.last_comparison = result
         self.details.setHtml(comparison_html(before, after, result))
-        self.side.setCurrentIndex(1)
         self.mark_on_canvas()
         return True
 

@@ -23,7 +23,8 @@ class ObjectiveChart(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.plot: Any = None
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(110)
+        self.setMaximumHeight(150)
         self.objective = "val_loss"
         self.points: list[tuple[int, float, str]] = []
 
@@ -55,9 +56,19 @@ class ObjectiveChart(QWidget):
         done = [
             (o.number, o.value) for o in outcomes if o.state == "complete" and o.value is not None
         ]
-        self.points = [(n, v, "complete") for n, v in done]
+        pruned = [
+            (o.number, o.value) for o in outcomes if o.state == "pruned" and o.value is not None
+        ]
+        self.points = [(n, v, "complete") for n, v in done] + [(n, v, "pruned") for n, v in pruned]
         if not done:
             return
+        if pruned:
+            dim = theme.current().text_dim
+            px, py = zip(*pruned)
+            plot.plot(
+                list(px), list(py), pen=None, symbol="x", symbolSize=8,
+                symbolBrush=dim, symbolPen=dim,
+            )  # fmt: skip
         xs, ys = zip(*done)
         plot.plot(
             list(xs), list(ys), pen=None, symbol="o", symbolSize=8,
@@ -65,16 +76,22 @@ class ObjectiveChart(QWidget):
         )  # fmt: skip
         pick = min if objective.endswith("loss") else max
         best, steps_x, steps_y = None, [], []
+        last = max(n for n, _v, _s in self.points)
         for n, v in sorted(done):
+            if best is not None:
+                steps_x.append(n)
+                steps_y.append(best)  # the step: flat until a trial does better
             best = v if best is None else pick(best, v)
             steps_x.append(n)
             steps_y.append(best)
-        plot.plot(steps_x, steps_y, pen=pg.mkPen(theme.current().ok, width=2), stepMode=None)
-        finite = [v for v in ys]
-        low, high = min(finite), max(finite)
+        steps_x.append(last)
+        steps_y.append(best)
+        plot.plot(steps_x, steps_y, pen=pg.mkPen(theme.current().ok, width=2))
+        shown = sorted(v for _n, v, _s in self.points)
+        low, high = shown[0], shown[min(len(shown) - 1, int(0.9 * len(shown)))]
         span = (high - low) or abs(high) or 1.0
-        plot.setYRange(low - 0.08 * span, high + 0.08 * span, padding=0)
-        plot.setXRange(-0.5, max(xs) + 0.5, padding=0)
+        plot.setYRange(low - 0.08 * span, high + 0.15 * span, padding=0)
+        plot.setXRange(-0.5, last + 0.5, padding=0)
 
 
 class ImportanceBars(QWidget):

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -82,9 +83,13 @@ class SearchPanel(QWidget):
         layout.addWidget(_heading("What to search"))
         self.dimension_table = QTableWidget(0, 3)
         self.dimension_table.setObjectName("SearchDimensions")
-        self.dimension_table.setHorizontalHeaderLabels(["Setting or layer.param", "Values", ""])
+        self.dimension_table.setHorizontalHeaderLabels(["Vary", "Values", ""])
+        self.dimension_table.setToolTip(
+            "A training setting (lr, batch_size, …) or a layer's node.param"
+        )
         head = self.dimension_table.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.dimension_table.setColumnWidth(0, 118)
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
         self.dimension_table.setColumnWidth(2, 26)
@@ -109,8 +114,9 @@ class SearchPanel(QWidget):
         self.problem.setWordWrap(True)
         layout.addWidget(self.problem)
 
-        form = QFormLayout()
+        form = QGridLayout()
         form.setContentsMargins(0, 4, 0, 4)
+        form.setHorizontalSpacing(8)
         self.trials_box = QSpinBox()
         self.trials_box.setRange(1, 10_000)
         self.trials_box.setValue(20)
@@ -123,13 +129,60 @@ class SearchPanel(QWidget):
         self.objective_box = QComboBox()
         for key, label in OBJECTIVES.items():
             self.objective_box.addItem(label, key)
-        form.addRow("Trials", self.trials_box)
-        form.addRow("Time budget", self.minutes_box)
-        form.addRow("Epochs per trial", self.epochs_box)
-        form.addRow("Objective", self.objective_box)
+        self.epochs_box.setToolTip("Epochs each trial trains (early stopping still applies)")
+        self.minutes_box.setToolTip("No trial starts after this long (0: no limit)")
+        for index, (text, box) in enumerate(
+            (
+                ("Trials", self.trials_box),
+                ("Epochs", self.epochs_box),
+                ("Budget", self.minutes_box),
+                ("Objective", self.objective_box),
+            )
+        ):
+            row_, column = divmod(index, 2)
+            form.addWidget(QLabel(text), row_, 2 * column)
+            form.addWidget(box, row_, 2 * column + 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 2)
         layout.addLayout(form)
 
+        layout.addStretch(1)
+        setup = QScrollArea()
+        setup.setWidgetResizable(True)
+        setup.setFrameShape(QScrollArea.Shape.NoFrame)
+        setup.setWidget(inner)
+
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(6, 6, 6, 6)
+        self.trial_table = QTableWidget(0, 5)
+        self.trial_table.setObjectName("SearchTrials")
+        self.trial_table.setHorizontalHeaderLabels(["#", "State", "Objective", "Values", "Time"])
+        self.trial_table.verticalHeader().hide()
+        self.trial_table.verticalHeader().setDefaultSectionSize(22)
+        self.trial_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.trial_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.trial_table.setSortingEnabled(True)
+        self.trial_table.setWordWrap(False)
+        trial_head = self.trial_table.horizontalHeader()
+        for column in (0, 1, 2, 4):
+            trial_head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        trial_head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        results_layout.addWidget(self.trial_table, 3)
+        results_layout.addWidget(_heading("Objective over trials"))
+        self.chart = ObjectiveChart()
+        results_layout.addWidget(self.chart, 2)
+        results_layout.addWidget(_heading("Importance"))
+        self.importance = ImportanceBars()
+        results_layout.addWidget(self.importance)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(setup, "Set-up")
+        self.tabs.addTab(results, "Trials")
+
         buttons = QHBoxLayout()
+        buttons.setContentsMargins(8, 6, 8, 0)
         self.start_button = QPushButton("Start Search")
         self.start_button.setObjectName("StartSearch")
         self.start_button.clicked.connect(lambda _c=False: self.start())
@@ -140,41 +193,19 @@ class SearchPanel(QWidget):
         self.apply_button.clicked.connect(lambda _c=False: self.apply_best())
         for button in (self.start_button, self.stop_button, self.apply_button):
             buttons.addWidget(button)
-        layout.addLayout(buttons)
         self.status = QLabel(
-            "Each trial trains the project with values the search proposes; the first is the project's own."
+            "Each trial trains the project with values the search proposes; the first is the "
+            "project's own."
         )
         self.status.setWordWrap(True)
         self.status.setObjectName("SearchStatus")
-        layout.addWidget(self.status)
-
-        layout.addWidget(_heading("Trials"))
-        self.trial_table = QTableWidget(0, 5)
-        self.trial_table.setObjectName("SearchTrials")
-        self.trial_table.setHorizontalHeaderLabels(["#", "State", "Objective", "Values", "Time"])
-        self.trial_table.verticalHeader().hide()
-        self.trial_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.trial_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.trial_table.setSortingEnabled(True)
-        self.trial_table.setMinimumHeight(160)
-        trial_head = self.trial_table.horizontalHeader()
-        for column in (0, 1, 2, 4):
-            trial_head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        trial_head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.trial_table, 1)
-        layout.addWidget(_heading("Objective over trials"))
-        self.chart = ObjectiveChart()
-        layout.addWidget(self.chart)
-        layout.addWidget(_heading("Importance"))
-        self.importance = ImportanceBars()
-        layout.addWidget(self.importance)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(inner)
+        self.status.setContentsMargins(8, 2, 8, 4)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(2)
+        outer.addLayout(buttons)
+        outer.addWidget(self.status)
+        outer.addWidget(self.tabs, 1)
         self._update_buttons()
 
     # ------------------------------------------------------------ dimensions
@@ -314,6 +345,8 @@ class SearchPanel(QWidget):
         self.trial_table.setRowCount(0)
         self.importance.set_values({})
         started = self.controller.train(make_worker=make_worker)
+        if started:
+            self.tabs.setCurrentIndex(1)
         self.status.setText(
             "Preparing the first trial…" if started else "Could not start the search."
         )

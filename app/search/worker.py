@@ -113,7 +113,7 @@ class SearchWorker(TrainingWorker):
             return
         outcome = best[1]
         message = (
-            f"search of {len(summary.outcomes)} trials {reason}; the best, trial "
+            f"search of {len(summary.outcomes)} trials ended ({reason}); the best, trial "
             f"{summary.best.number if summary.best else '?'}, reached {search.objective} "
             f"{best[0]:.4f}"
         )

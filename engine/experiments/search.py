@@ -234,7 +234,7 @@ class Search:
         seconds = time.perf_counter() - setup.started
         epochs = result.epochs if result is not None else None
         value = best_value(result, self.objective) if result is not None else None
-        if pruning is not None and pruning.pruned:
+        if pruning is not None and pruning.pruned:  # its value: the best it reached before
             self.study.tell(setup.trial, state=states.PRUNED)
             state, message = PRUNED, message or f"pruned after epoch {pruning.epoch}"
         elif result is None or value is None or result.status in ("diverged", "stopped"):
@@ -269,6 +269,9 @@ class Search:
                 else None
             )
             value = trial.value if trial.state == states.COMPLETE else None
+            if trial.state == states.PRUNED and trial.intermediate_values:
+                pick = min if OBJECTIVES[self.objective] == "minimize" else max
+                value = pick(trial.intermediate_values.values())
             found.append(
                 TrialOutcome(trial.number, names[trial.state], value, dict(trial.params), seconds)
             )
