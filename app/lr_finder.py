@@ -158,11 +158,13 @@ class LRFinderDialog(QDialog):
         )
         item.plot(rates, np.asarray(finding.losses), pen=pg.mkPen(style.TRAIN, width=2.4))
         finite = [v for v in finding.losses if np.isfinite(v)]
-        if finite:
-            item.setYRange(min(finite) * 0.95, min(max(finite), 4 * min(finite)) * 1.05)
-        for value, colour, text in (
-            (finding.suggestion, theme.current().ok, "suggested"),
-            (finding.current, theme.current().text_dim, "the project's"),
+        if finite:  # from below the lowest to the loss it started at: the whole fall shows
+            low, start = min(finite), max(finite[: max(1, len(finite) // 10)])
+            top = max(start, 1.5 * low)
+            item.setYRange(low - 0.05 * (top - low), top + 0.08 * (top - low), padding=0)
+        for value, colour, text, height in (
+            (finding.suggestion, theme.current().ok, "suggested", 0.93),
+            (finding.current, theme.current().text_dim, "the project's", 0.78),
         ):
             if value:
                 line = pg.InfiniteLine(
@@ -170,7 +172,11 @@ class LRFinderDialog(QDialog):
                     angle=90,
                     pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
                     label=f"{text} {value:.3g}",
-                    labelOpts={"position": 0.9, "color": colour},
+                    labelOpts={
+                        "position": height,
+                        "color": colour,
+                        "anchors": [(0, 0.5), (0, 0.5)],
+                    },
                 )
                 item.addItem(line)
         self.plot = plot

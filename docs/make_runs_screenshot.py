@@ -1,4 +1,4 @@
-"""Render the README's picture of the Runs and Search panels with the real application.
+"""Render the README's pictures of the Runs and Search panels and of the learning-rate finder.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_runs_screenshot.py [OUT.png]
 
@@ -83,6 +83,13 @@ def main() -> int:
         for _ in range(10):
             app.processEvents()
         ok = window.grab().save(str(out), "PNG")
+        dialog = window.runs.find_lr(window)  # the learning-rate finder on the example
+        assert dialog is not None
+        wait_until(app, lambda: dialog.finding is not None)
+        for _ in range(10):
+            app.processEvents()
+        ok = ok and dialog.grab().save(str(out.with_name("lr-finder.png")), "PNG")
+        dialog.close()
         document.mark_saved()
         window.close()
     print(f"wrote {out}" if ok else f"cannot write {out}")

@@ -53,6 +53,25 @@ class RunsModel(QAbstractTableModel):
         self.best_id = min(losses)[1] if losses else None
         self.endResetModel()
 
+    def follow(self) -> bool:
+        """Re-read only the runs still training (cheap, for the live timer); False when runs
+        came or went, so the whole list must be read again."""
+        history = self.history
+        if history is None:
+            return True
+        folders = sum(1 for _ in history.folder.iterdir()) if history.folder.is_dir() else 0
+        if folders != len(self.runs):
+            return False
+        for row, run in enumerate(self.runs):
+            if run.data.get("status") != "running":
+                continue
+            try:
+                self.runs[row] = history.get(run.id)
+            except ValueError:
+                return False
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        return True
+
     def run(self, row: int) -> RunRecord:
         return self.runs[row]
 

@@ -268,7 +268,7 @@ class RunsPanel(QWidget):
         self.changed.emit()
 
     def _live_refresh(self) -> None:
-        if self.isVisible():
+        if self.isVisible() and not self.model.follow():
             self.refresh()
 
     def follow_run(self, running: bool) -> None:

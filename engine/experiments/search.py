@@ -291,7 +291,8 @@ class Search:
         if len(complete) < 2 or len(self.dimensions) < 1:
             return {}
         try:
-            found = self._optuna.importance.get_param_importances(self.study)
+            evaluator = self._optuna.importance.FanovaImportanceEvaluator(seed=0)
+            found = self._optuna.importance.get_param_importances(self.study, evaluator=evaluator)
         except (RuntimeError, ValueError, ZeroDivisionError):
             return {}
         return {k: float(v) for k, v in found.items()}
