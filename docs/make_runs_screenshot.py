@@ -70,6 +70,7 @@ def main() -> int:
         search.trials_box.setValue(10)
         search.epochs_box.setValue(8)
         window.runs.search_dock.raise_()
+        window.resizeDocks([window.runs.search_dock], [430], Qt.Orientation.Horizontal)
         search.start()
         wait_until(app, lambda: not controller.running)
         panel = window.runs.panel

@@ -24,7 +24,7 @@ class ObjectiveChart(QWidget):
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.plot: Any = None
         self.setMinimumHeight(110)
-        self.setMaximumHeight(150)
+        self.setMaximumHeight(135)
         self.objective = "val_loss"
         self.points: list[tuple[int, float, str]] = []
 
@@ -87,10 +87,12 @@ class ObjectiveChart(QWidget):
         steps_x.append(last)
         steps_y.append(best)
         plot.plot(steps_x, steps_y, pen=pg.mkPen(theme.current().ok, width=2))
-        shown = sorted(v for _n, v, _s in self.points)
-        low, high = shown[0], shown[min(len(shown) - 1, int(0.9 * len(shown)))]
-        span = (high - low) or abs(high) or 1.0
-        plot.setYRange(low - 0.08 * span, high + 0.15 * span, padding=0)
+        complete = [v for _n, v in done]
+        low, high = min(complete), max(complete)
+        span = (high - low) or abs(high) * 0.5 or 1.0
+        top = max(v for _n, v, _s in self.points)
+        top = min(top, high + 1.5 * span)  # a pruned trial far above stays a cross at the top
+        plot.setYRange(low - 0.1 * span, top + 0.1 * span, padding=0)
         plot.setXRange(-0.5, last + 0.5, padding=0)
 
 

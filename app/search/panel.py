@@ -155,9 +155,9 @@ class SearchPanel(QWidget):
         results = QWidget()
         results_layout = QVBoxLayout(results)
         results_layout.setContentsMargins(6, 6, 6, 6)
-        self.trial_table = QTableWidget(0, 5)
+        self.trial_table = QTableWidget(0, 4)
         self.trial_table.setObjectName("SearchTrials")
-        self.trial_table.setHorizontalHeaderLabels(["#", "State", "Objective", "Values", "Time"])
+        self.trial_table.setHorizontalHeaderLabels(["#", "Objective", "State", "Values"])
         self.trial_table.verticalHeader().hide()
         self.trial_table.verticalHeader().setDefaultSectionSize(22)
         self.trial_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -165,7 +165,7 @@ class SearchPanel(QWidget):
         self.trial_table.setSortingEnabled(True)
         self.trial_table.setWordWrap(False)
         trial_head = self.trial_table.horizontalHeader()
-        for column in (0, 1, 2, 4):
+        for column in (0, 1, 2):
             trial_head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         trial_head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         results_layout.addWidget(self.trial_table, 3)
@@ -374,30 +374,30 @@ class SearchPanel(QWidget):
         table.setSortingEnabled(False)
         row = table.rowCount()
         table.insertRow(row)
+        value = outcome.value
+        objective = f"{value:.4f}" if value is not None else "–"
+        ranked = value if value is not None else float("inf")
+        if outcome.state != "complete":  # a pruned trial's figure is where it stood: after any
+            ranked = float("inf") if value is None else 1e9 + value
         cells = [
             (outcome.number, str(outcome.number)),
+            (ranked, objective),
             (outcome.state, outcome.state),
-            (
-                outcome.value if outcome.value is not None else float("inf"),
-                f"{outcome.value:.4f}" if outcome.value is not None else "–",
-            ),
             (outcome.params_text(), outcome.params_text()),
-            (
-                outcome.seconds or 0.0,
-                f"{outcome.seconds:.1f} s" if outcome.seconds is not None else "–",
-            ),
         ]
-        for column, (value, text) in enumerate(cells):
-            item = _SortItem(text, value)
-            if column == 1:
+        seconds = f"{outcome.seconds:.1f} s" if outcome.seconds is not None else ""
+        tip = "; ".join(t for t in (outcome.params_text(), seconds, outcome.message) if t)
+        for column, (key, text) in enumerate(cells):
+            item = _SortItem(text, key)
+            if column in (1, 2):
                 item.setForeground(QColor(status_colour(outcome.state)))
-            if outcome.message:
-                item.setToolTip(outcome.message)
+            item.setToolTip(tip)
             table.setItem(row, column, item)
         table.setSortingEnabled(True)
 
     def _search_ended(self, summary: SearchSummary) -> None:
         self.summary = summary
+        self.trial_table.sortItems(1, Qt.SortOrder.AscendingOrder)  # the best first
         self.importance.set_values(summary.importances)
         best = summary.best
         if best is None:
