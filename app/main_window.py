@@ -38,6 +38,7 @@ from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
 from app.inside.install import install_inside
+from app.runs.install import install_runs
 from app.text.install import install_text
 from app.training.install import install_training
 
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.gan = install_gan(self)  # a GAN project's live page: losses, D(x), sample grid
         self.writing = install_text(self)  # a language model's page: its writing, Generate
         self.inside = install_inside(self)  # the Inside tab (layer by layer) and Explain
+        self.runs = install_runs(self)  # the run history, the search, the learning-rate finder
 
     @property
     def training_settings(self) -> TrainingSettingsPanel:

@@ -211,7 +211,9 @@ class RegionsView(QWidget):
             brushes.append(pg.mkBrush(colour))
             pens.append(outline if solid else faint)
             sizes.append(7 if solid else 4)
-        self.points.setData(x=self.data_x[:, a], y=self.data_x[:, b], brush=brushes, pen=pens, size=sizes)
+        self.points.setData(
+            x=self.data_x[:, a], y=self.data_x[:, b], brush=brushes, pen=pens, size=sizes
+        )
         self.plot.setLabel("bottom", AXIS_NAMES[a])
         self.plot.setLabel("left", AXIS_NAMES[b])
         (ax0, ax1), (bx0, bx1) = self._bounds[a], self._bounds[b]

@@ -122,9 +122,15 @@ class SetParam(Command):
     """Change one parameter. Consecutive edits of the same field merge into one step."""
 
     def __init__(
-        self, graph: Graph, node_id: str, name: str, value: Any, merge: bool = False
+        self,
+        graph: Graph,
+        node_id: str,
+        name: str,
+        value: Any,
+        merge: bool = False,
+        parent: Command | None = None,
     ) -> None:
-        super().__init__(f"Set {node_id}.{name} to {_short(value)}")
+        super().__init__(f"Set {node_id}.{name} to {_short(value)}", parent)
         self.graph = graph
         self.node_id = node_id
         self.name = name
@@ -159,9 +165,15 @@ class SetValue(Command):
     field merges into one step; undo removes what the edit created (a whole new section)."""
 
     def __init__(
-        self, project: Project, path: str, value: Any, text: str, merge: bool = False
+        self,
+        project: Project,
+        path: str,
+        value: Any,
+        text: str,
+        merge: bool = False,
+        parent: Command | None = None,
     ) -> None:
-        super().__init__(text)
+        super().__init__(text, parent)
         self.project = project
         self.path = path
         self.old = copy.deepcopy(project.value(path))

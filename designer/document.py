@@ -286,6 +286,57 @@ class Document(QObject):
         label = text or f"Set {path} to {_short(value)}"
         return self._push(cmd.SetValue(self.project, path, value, label, merge))
 
+    def set_many(
+        self,
+        values: dict[str, Any],
+        params: dict[tuple[str, str], Any],
+        text: str,
+        extra: Iterable[cmd.Command] = (),
+    ) -> bool:
+        """Change several settings (by path) and layer parameters (by (node, parameter)) as
+        one step (Apply Best of a search); `extra` commands join the step. False when nothing
+        changed or editing is locked."""
+        macro = cmd.Macro(text)
+        for path, value in values.items():
+            if self.project.value(path) != value:
+                cmd.SetValue(self.project, path, value, f"Set {path}", parent=macro)
+        for (node_id, name), value in params.items():
+            node = self.graph.nodes.get(node_id)
+            if node is not None and node.params.get(name) != value:
+                cmd.SetParam(self.graph, node_id, name, value, parent=macro)
+        macro.children.extend(extra)
+        return bool(macro.children) and self._push(macro)
+
+    def replace_contents(
+        self,
+        graphs: dict[str, Graph],
+        values: dict[str, Any],
+        text: str,
+        extra: Iterable[cmd.Command] = (),
+    ) -> bool:
+        """Replace networks (by name: "network" for a project of one) and settings (by path,
+        MISSING removes) as one step: restoring a recorded run. `extra` commands join it."""
+        macro = cmd.Macro(text)
+        targets = self.project.named_graphs()
+        for name, replacement in graphs.items():
+            graph = targets.get(name)
+            if graph is None:
+                continue
+            claimed: set[Edge] = set()
+            for node_id in list(graph.nodes):
+                edges = [e for e in graph.edges_of(node_id) if e not in claimed]
+                claimed.update(edges)
+                cmd.RemoveNode(graph, node_id, edges, macro)
+            for node in replacement:
+                cmd.AddNode(graph, node, macro)
+            for edge in replacement.edges:
+                cmd.Connect(graph, edge, macro)
+        for path, value in values.items():
+            if self.project.value(path) != value:
+                cmd.SetValue(self.project, path, value, f"Set {path}", parent=macro)
+        macro.children.extend(extra)
+        return self._push(macro)
+
     def end_merge(self) -> None:
         """The editor lost focus: the next edit of the same field is a new step."""
         top = self.undo_stack.command(self.undo_stack.index() - 1)

@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine.experiments.retention import RETENTION  # noqa: E402
 from engine.layers import by_category  # noqa: E402
 from engine.recipes import GAN_RECIPE, GAN_SECTIONS  # noqa: E402
 from engine.settings import TRAINING, TRAINING_SECTIONS  # noqa: E402
@@ -65,7 +66,8 @@ def updated_format(text: str) -> str:
     where = "docs/project-format.md"
     text = between(text, "training", markdown_table(TRAINING, TRAINING_SECTIONS, "training"), where)
     text = between(text, "recipe", markdown_table(GAN_RECIPE, GAN_SECTIONS, "recipe"), where)
-    return between(text, "generation", markdown_table(GENERATION, (), "generation"), where)
+    text = between(text, "generation", markdown_table(GENERATION, (), "generation"), where)
+    return between(text, "runs", markdown_table(RETENTION, (), "runs"), where)
 
 
 def main() -> int:

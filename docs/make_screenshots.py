@@ -34,6 +34,9 @@ def main() -> int:
             print(f"failed: {' '.join(command)}\n{result.stderr}", file=sys.stderr)
             return 1
         print(f"wrote {target.relative_to(ROOT)}")
+    runs = [sys.executable, str(ROOT / "docs" / "make_runs_screenshot.py"), str(out / "runs.png")]
+    if subprocess.run(runs, cwd=ROOT, env=env, timeout=900).returncode != 0:
+        return 1
     inside = [sys.executable, str(ROOT / "docs" / "make_inside_screenshots.py")]
     result = subprocess.run(inside, cwd=ROOT, env=env, text=True, timeout=900)
     return result.returncode

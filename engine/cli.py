@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "engine.commands.check",
     "engine.commands.datasets",
     "engine.commands.train",
+    "engine.commands.search",
+    "engine.commands.runs",
     "engine.commands.export",
     "engine.commands.generate",
     "engine.commands.import_onnx",

@@ -68,7 +68,8 @@ class Project:
         return bool(self.networks)
 
     def value(self, path: str) -> Any:
-        """The value at `path` ("training.epochs", "dataset.source"), MISSING when absent."""
+        """The value at `path` ("training.epochs", "dataset.source", "runs.keep"), MISSING when
+        absent."""
         section, *rest = path.split(".")
         return read_path(self._section(section, create=False), tuple(rest))
 
@@ -82,6 +83,13 @@ class Project:
         self.value_changed.emit(path, value)
 
     def _section(self, name: str, create: bool = True) -> dict[str, Any]:
+        if name == "runs":  # the run history's retention (engine.experiments.retention)
+            runs = self.extra.get("runs")
+            if not isinstance(runs, dict):
+                if not create:
+                    return {}
+                runs = self.extra["runs"] = {}
+            return runs
         if name not in ("training", "dataset", "recipe", "generation"):
             raise ValueError(f"'{name}' is not a settings section of a project")
         if name == "generation":  # a language model's (engine.settings.generation): kept as is

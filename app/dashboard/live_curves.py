@@ -270,6 +270,21 @@ class LiveCurves(QWidget):
             series.points.extend(xs, ys)
             series.dirty = True
 
+    def remove(self, name: str) -> None:
+        """Take a series off the chart and its legend (the Runs panel's overlay, when a run is
+        no longer selected)."""
+        series = self.series.pop(name, None)
+        if series is None:
+            return
+        series.item.remove(self.box)
+        if series.raw is not None:
+            series.raw.remove(self.box)
+        self.legend.removeItem(series.sample)
+        draw_once(self.legend)
+        self._y_range = None
+        self._x_range = None
+        self.refresh(force=True)
+
     def points(self, name: str) -> int:
         series = self.series.get(name)
         return 0 if series is None else series.points.count

@@ -168,7 +168,11 @@ class TrainingSettingsPanel(QWidget):
             return False
         section = key.rpartition(".")[0]
         if self._off(section):  # writing into a section that is off turns it on
-            whole = {s.key.rpartition(".")[2]: self._shown(s.key) for s in SHOWN if section_of(s) == section}
+            whole = {
+                s.key.rpartition(".")[2]: self._shown(s.key)
+                for s in SHOWN
+                if section_of(s) == section
+            }
             whole[key.rpartition(".")[2]] = value
             return self._write(section, whole, f"Set training {key} to {_text(value)}", key)
         return self._write(key, value, f"Set training {key} to {_text(value)}", merge=merge)
@@ -216,7 +220,9 @@ class TrainingSettingsPanel(QWidget):
                 widget = self.fields[setting.key]
                 self._show(widget, self._shown(setting.key))
                 switch = SWITCHES.get(section_of(setting))
-                widget.setEnabled(switch is None or switch is setting or not self._off(section_of(setting)))
+                widget.setEnabled(
+                    switch is None or switch is setting or not self._off(section_of(setting))
+                )
         finally:
             self._loading = False
 

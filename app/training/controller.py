@@ -263,8 +263,11 @@ class TrainingController(QObject):
         self.device_box.setEnabled(not running)
 
     # ----------------------------------------------------------- control
-    def train(self) -> bool:
-        """Start a run (F5); when paused, resume instead. False when nothing started."""
+    def train(
+        self, make_worker: Callable[[Project, TrainingSettings], TrainingWorker] | None = None
+    ) -> bool:
+        """Start a run (F5); when paused, resume instead. False when nothing started.
+        `make_worker` runs something else in the training worker's place (a search's trials)."""
         if self.running:
             if self.paused:
                 self.toggle_pause()
@@ -272,7 +275,7 @@ class TrainingController(QObject):
         project = snapshot(self.document.project)
         settings = TrainingSettings.from_project(project, {"device": self.device})
         self.buffer = LiveBuffer()
-        self.worker = self.make_worker(project, settings)
+        self.worker = (make_worker or self.make_worker)(project, settings)
         self.worker.planned.connect(self._planned)
         self.worker.finished_run.connect(self._finished)
         self.worker.failed.connect(self._failed)

@@ -77,6 +77,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="FILE.png",
         help="GAN projects: save a picture of the generator's samples at the end",
     )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="keep this run out of the project's run history (NAME.runs/)",
+    )
+    parser.add_argument(
+        "--note", metavar="TEXT", default="", help="a note kept with this run in the run history"
+    )
+    parser.add_argument(
+        "--find-lr",
+        action="store_true",
+        help="a learning-rate range test: prints the suggested rate and trains nothing",
+    )
     parser.set_defaults(run=run)
 
 
@@ -172,9 +185,14 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(str(error), error.code) from None
     except WeightsError as error:
         raise UserError(str(error), 2) from None
+    if args.find_lr:
+        return _find_lr(plan, args.project) if main else 0
     callbacks: list[Any] = [ProgressPrinter()] if main else []
     if args.metrics_out is not None and main:
         callbacks.append(MetricsWriter(args.metrics_out, plan.start_info()))
+    recorder = _recorder(args, project, settings, plan) if main else None
+    if recorder is not None:
+        callbacks.append(recorder)
     trainer = plan.trainer(callbacks)
     if main:
         print(plan.describe(_where(trainer, place)), flush=True)
@@ -182,6 +200,8 @@ def _train(args: argparse.Namespace) -> int:
         result = _fit_with_interrupt(trainer, plan, repeat_aborts=place is None)
     except OutOfMemory as error:
         raise UserError(str(error), 1) from None
+    if recorder is not None and recorder.record is not None and recorder.problem is None:
+        print(f"recorded as {recorder.record.name} ({recorder.record.id}) in {recorder.history.folder}")
     if result.status == "diverged":
         if main:
             print(
@@ -196,6 +216,47 @@ def _train(args: argparse.Namespace) -> int:
     print(f"weights saved to {weights}")
     if args.samples_out is not None:
         _save_samples(plan, args.samples_out)
+    return 0
+
+
+def _recorder(args: argparse.Namespace, project: Any, settings: Any, plan: Any) -> Any:
+    """The callback that records this run in the project's history (None with --no-record)."""
+    if args.no_record:
+        return None
+    from engine.experiments.recorder import RunRecorder, history_for
+
+    command = ["netwright", *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+    return RunRecorder(
+        history_for(project),
+        project,
+        settings,
+        plan.start_info(),
+        source="cli",
+        note=args.note,
+        extra={"command": " ".join(command)} if command else None,
+    )
+
+
+def _find_lr(plan: Any, path: Path) -> int:
+    """`--find-lr`: the range test, its suggestion printed; the weights are left untouched."""
+    from engine.cli import UserError
+    from engine.experiments.lr_finder import END_LR, START_LR, STEPS, LRFinderError, find_lr
+
+    print(
+        f"learning-rate range test on {plan.project.name}: up to {STEPS} batches, the rate "
+        f"growing from {START_LR:g} to {END_LR:g}",
+        flush=True,
+    )
+    try:
+        found = find_lr(plan)
+    except LRFinderError as error:
+        raise UserError(f"{path}: {error}", 1) from None
+    print(f"ended after {len(found.rates)} batches: {found.reason}")
+    if found.suggestion is None:
+        print(f"netwright: {found.describe()}", file=sys.stderr)
+        return 1
+    print(f"the project's learning rate: {found.current:g}")
+    print(f"{found.describe()}; use it with --lr {found.suggestion:.3g}")
     return 0
 
 

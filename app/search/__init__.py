@@ -1,0 +1,1 @@
+"""The Search panel: a hyper-parameter search run in the training worker, trial by trial."""
