@@ -87,6 +87,7 @@ def recognise_attention(
     removed: set[int] = set()
     support: dict[int, Any] = {}  # mask computations, removed once nothing else reads them
     placed: dict[int, Any] = {}
+    fused_reads: set[str] = set()  # what the fused operators read (a pre-norm's LayerNorm)
     missed: list[str] = []
     for softmax in nodes:
         if softmax.op_type != "Softmax" or id(softmax) in removed:
@@ -103,10 +104,12 @@ def recognise_attention(
         inputs = [match.x] + ([match.padding] if match.padding else [])
         fused = helper.make_node(FUSED_OP, inputs, [match.y], name=prefix + FUSED_OP)
         removed.update(id(n) for n in own)
-        support.update((id(n), n) for n in region if id(n) not in removed)
+        file_nodes = (graph.stand_ins.get(id(n), n) for n in region)
+        support.update((id(n), n) for n in file_nodes if id(n) not in removed)
         placed[id(last)] = fused
+        fused_reads.update(inputs)
         found[match.y] = match
-    removed |= graph.unread(support, removed)
+    removed |= graph.unread(support, removed, fused_reads)
     kept = [placed.get(id(n), n) for n in nodes if id(n) not in removed or id(n) in placed]
     return kept, found, missed
 
@@ -128,6 +131,7 @@ class _Graph:
         self.order = {id(node): index for index, node in enumerate(nodes)}
         self.readers: dict[str, list[Any]] = defaultdict(list)
         self.entries = entries  # the model's inputs
+        self.stand_ins: dict[int, Any] = {}  # a Shape reading `x` -> the file's Shape it replaces
         self.kinds: dict[str, str] = dict.fromkeys(entries, "data")
         for node in nodes:
             for name in node.input:
@@ -192,7 +196,7 @@ class _Graph:
         if padding is False:
             return None
         stops = {x} if padding is None else {x, padding}
-        nodes = self._ancestors(y, stops)
+        nodes = self._ancestors(y, stops, x)
         if nodes is None:
             return None
         shared = q[0] is k[0] is v[0]
@@ -420,8 +424,13 @@ class _Graph:
                 break
         return found, y
 
-    def _ancestors(self, y: str, stops: set[str]) -> list[Any] | None:
-        """Every operator `y` depends on, stopping at `stops`; None if it reads another input."""
+    def _ancestors(self, y: str, stops: set[str], x: str) -> list[Any] | None:
+        """Every operator `y` depends on, stopping at `stops`; None if it reads another input.
+        The size of a tensor from before `x` is taken from `x` instead (a pre-norm layer's
+        mask reads the sizes of the LayerNorm's input, which has the shape of its output);
+        the check against the layer shows whether that holds."""
+        from onnx import helper
+
         seen: dict[int, Any] = {}
         pending = [y]
         while pending:
@@ -433,10 +442,32 @@ class _Graph:
                 if value in self.constants:
                     continue
                 return None  # the model's input reached another way, or another input
-            if id(node) not in seen:
-                seen[id(node)] = node
-                pending.extend(node.input)
-        return sorted(seen.values(), key=lambda n: self.order[id(n)])
+            if id(node) in seen:
+                continue
+            if node.op_type in _SHAPE_OPS and self._before(node.input[0], x):
+                sized = helper.make_node(node.op_type, [x], list(node.output), name=node.name)
+                sized.attribute.extend(node.attribute)
+                self.stand_ins[id(sized)] = node
+                seen[id(node)] = sized
+                continue
+            seen[id(node)] = node
+            pending.extend(node.input)
+        return sorted(seen.values(), key=lambda n: self.order[id(self.stand_ins.get(id(n), n))])
+
+    def _before(self, value: str, x: str) -> bool:
+        """True when `x` is computed from `value`."""
+        if value == x or self.kinds.get(value) != "data":
+            return False
+        seen, pending = {x}, [x]
+        while pending:
+            node = self.producer.get(pending.pop())
+            for name in [] if node is None else self.data_inputs(node):
+                if name == value:
+                    return True
+                if name not in seen:
+                    seen.add(name)
+                    pending.append(name)
+        return False
 
     def depending_on(self, region: list[Any], x: str) -> list[Any]:
         """The operators of `region` that read `x`, directly or through others (sizes too):
@@ -444,13 +475,16 @@ class _Graph:
         reached = {x}
         own = []
         for node in region:  # in file order, so producers come first
+            if id(node) in self.stand_ins:  # sizes from before x: a mask's, maybe shared
+                continue
             if any(i in reached for i in node.input):
                 own.append(node)
                 reached.update(o for o in node.output if o)
         return own
 
-    def unread(self, candidates: dict[int, Any], removed: set[int]) -> set[int]:
-        """Of `candidates` (mask computations), those nothing left reads any more."""
+    def unread(self, candidates: dict[int, Any], removed: set[int], kept: set[str]) -> set[int]:
+        """Of `candidates` (mask computations), those nothing left reads any more; values in
+        `kept` are still read (by the fused operators)."""
         gone = set(removed)
         changed = True
         while changed:
@@ -459,7 +493,7 @@ class _Graph:
                 if key in gone:
                     continue
                 outputs = [o for o in node.output if o]
-                if any(o in self.outputs for o in outputs):
+                if any(o in self.outputs or o in kept for o in outputs):
                     continue
                 if all(id(r) in gone for o in outputs for r in self.readers[o]):
                     gone.add(key)

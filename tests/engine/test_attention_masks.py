@@ -145,7 +145,24 @@ SLOW = pytest.mark.slow  # seconds each: `make test` runs the dynamo export of b
 def test_masked_attention_exports_verified_and_imports_back_with_its_masks(
     layer: str, causal: bool, padding: bool, exporter: str, tmp_path: Path
 ) -> None:
-    project = Project(name="masked", graph=token_network(layer, causal, padding, padding_id=3))
+    exported_and_imported_back(layer, causal, padding, exporter, tmp_path)
+
+
+@pytest.mark.parametrize(("causal", "padding"), [(True, False), (False, True), (True, True)])
+def test_a_pre_norm_block_imports_back_with_its_masks(
+    causal: bool, padding: bool, tmp_path: Path
+) -> None:
+    """GPT-style blocks normalise before attention: the mask then reads the sizes of the
+    LayerNorm's input, not of the attention's."""
+    layer = "TransformerEncoderLayer"
+    exported_and_imported_back(layer, causal, padding, "torchscript", tmp_path, norm_first=True)
+
+
+def exported_and_imported_back(
+    layer: str, causal: bool, padding: bool, exporter: str, tmp_path: Path, **params: object
+) -> None:
+    graph = token_network(layer, causal, padding, padding_id=3, **params)
+    project = Project(name="masked", graph=graph)
     result = export_onnx(project, tmp_path / "m.onnx", verify=True, exporter=exporter)
     assert result.exporter == exporter
     imported = import_onnx(tmp_path / "m.onnx", tmp_path / "m.netwright.json")
