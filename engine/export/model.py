@@ -8,13 +8,13 @@ project always exports the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.analysis import Analysis, analyse
 from engine.compiler import GraphModule, compile_graph
 from engine.project import Project
-from engine.training.checkpoints import network_file
+from engine.training.checkpoints import checkpoint_metadata, network_file
 from engine.weights import WeightsError, load_weights
 
 
@@ -72,6 +72,7 @@ class ReadyModel:
     module: GraphModule
     weights: str
     analysis: Analysis  # of the graph it was compiled from
+    metadata: dict[str, str] = field(default_factory=dict)  # the weights file's (its tokenizer)
 
 
 def ready_model(project: Project, weights: str | Path | None = None) -> ReadyModel:
@@ -89,6 +90,7 @@ def ready_model(project: Project, weights: str | Path | None = None) -> ReadyMod
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
     module = compile_graph(project.graph, seed, analysis)
     source = f"initial weights (seed {seed}; the project has no trained weights)"
+    metadata: dict[str, str] = {}
     path = Path(weights) if weights is not None else project.weights_path()
     network = next(iter(project.networks), None)  # a GAN exports its generator
     if network is not None and path is not None and not path.is_file():
@@ -99,9 +101,10 @@ def ready_model(project: Project, weights: str | Path | None = None) -> ReadyMod
     if path is not None and path.is_file():
         try:
             load_weights(module, path, network)
+            metadata = checkpoint_metadata(path)
         except WeightsError as error:
             code = 1 if "do not fit" in str(error) else 2
             raise ExportError(str(error), code=code) from None
         source = f"trained weights from {path}"
     module.eval()
-    return ReadyModel(module, source, analysis)
+    return ReadyModel(module, source, analysis, metadata)

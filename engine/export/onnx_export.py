@@ -47,6 +47,7 @@ from engine.export.options import (
 )
 from engine.export.verify import VerificationError, check_structure, compare_with_onnxruntime
 from engine.project import Project
+from engine.training.checkpoints import TOKENIZER_KEY
 
 PROTOBUF_LIMIT = 2**31 - 1
 
@@ -86,7 +87,7 @@ def export_onnx(
         model = _dynamo_only(ready.module, example, input_ids, output_id, opset)
     else:
         model, exporter = _export(ready.module, example, input_ids, output_id, opset)
-    _add_metadata(model, project, input_ids, output_id)
+    _add_metadata(model, project, input_ids, output_id, ready.metadata)
     data = model.SerializeToString()
     if len(data) > PROTOBUF_LIMIT:
         raise ExportError("the network's weights exceed the 2 GiB an ONNX file can hold")
@@ -269,10 +270,15 @@ def _silenced_descriptors() -> Iterator[None]:
 
 
 def _add_metadata(
-    model: Any, project: Project, input_ids: tuple[str, ...], output_id: str
+    model: Any,
+    project: Project,
+    input_ids: tuple[str, ...],
+    output_id: str,
+    weights: dict[str, str],
 ) -> None:
-    """Producer, project name, input/output names and class labels, for whoever opens the file
-    (several inputs are named in order, separated by commas)."""
+    """Producer, project name, input/output names, class labels and the tokenizer the weights
+    were trained with (JSON, as in the weights file), for whoever opens the file (several
+    inputs are named in order, separated by commas)."""
     model.producer_name = "netwright"
     model.producer_version = __version__
     model.doc_string = f"Exported by Netwright {__version__} from project '{project.name}'."
@@ -285,6 +291,8 @@ def _add_metadata(
     classes = project.dataset.get("classes")
     if isinstance(classes, list) and classes:
         props["class_labels"] = json.dumps([str(c) for c in classes])
+    if TOKENIZER_KEY in weights:
+        props[TOKENIZER_KEY] = weights[TOKENIZER_KEY]
     del model.metadata_props[:]
     for key, value in props.items():
         entry = model.metadata_props.add()
