@@ -106,10 +106,7 @@ def deploy_check(model_bytes: bytes) -> DeployCheck:
             reference_output, raised = _reference_run(model, feed)
             detail = f"ran one sample, output {tuple(np.shape(reference_output))}"
             if raised is not None:
-                detail += (
-                    f" (after onnx's version converter raised the file to opset {raised}: the "
-                    "evaluator implements some operators only in newer versions)"
-                )
+                detail += f" (the file raised to opset {raised} first)"
             if ort_output is not None and np.shape(reference_output) == ort_output.shape:
                 gap = float(np.max(np.abs(np.asarray(reference_output, np.float64) - ort_output)))
                 detail += f", largest difference from onnxruntime {gap:.3g}"
