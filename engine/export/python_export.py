@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,23 +23,33 @@ from engine.analysis import Analysis, analyse
 from engine.atomic import atomic_write_text
 from engine.compiler import GraphModule
 from engine.export.model import ExportError, ExportResult, ready_model
+from engine.export.standalone import InputScaling, class_names, fitted_scaling
 from engine.layers import layer_type
 from engine.layers._shape import fmt
 from engine.project import Project
+from engine.settings import TrainingSettings
 
 _TAKEN = {"x", "self", "torch", "nn", "math", "sys", "json"}
 
 
 def export_python(
-    project: Project, out: str | Path, weights: str | Path | None = None
+    project: Project, out: str | Path, weights: str | Path | None = None, scaling: bool = True
 ) -> ExportResult:
-    """Write the project's network as a standalone module file (atomically)."""
+    """Write the project's network as a standalone module file (atomically). `scaling`: the
+    fitted input scaling becomes `forward`'s first step, so the module reads raw samples."""
     ready = ready_model(project, weights)  # refuses invalid graphs and unfitting weights
-    text = python_source(project, ready.module)
+    fitted, note = fitted_scaling(project, ready.analysis, ready.metadata)
+    if fitted is not None and not scaling:
+        note = "left out (--no-scaling): scale samples as training did, (x - offset) / scale"
+    text = python_source(project, ready.module, fitted if scaling else None)
     out = Path(out)
     atomic_write_text(out, text)
     return ExportResult(
-        path=out, size_bytes=out.stat().st_size, format="python", weights=ready.weights
+        path=out,
+        size_bytes=out.stat().st_size,
+        format="python",
+        weights=ready.weights,
+        scaling=note,
     )
 
 
@@ -53,8 +64,11 @@ def class_name(project_name: str) -> str:
     return name
 
 
-def python_source(project: Project, module: GraphModule) -> str:
-    """The whole file's text for `module`, compiled from `project`'s graph."""
+def python_source(
+    project: Project, module: GraphModule, scaling: InputScaling | None = None
+) -> str:
+    """The whole file's text for `module`, compiled from `project`'s graph; with `scaling`,
+    `forward` first scales its raw input as training did."""
     graph = project.graph
     analysis = analyse(graph)
     name = class_name(project.name)
@@ -74,13 +88,26 @@ def python_source(project: Project, module: GraphModule) -> str:
     entries = _entries(analysis, module)
     output_shape = analysis.output_shape or ()
     sources = _custom_sources(custom)
+    forward = _forward_lines(module, entries)
+    if scaling is not None:
+        offset, scale = _scaling_names(module)
+        shape = tuple(scaling.offset.shape)
+        layers += [
+            f'        self.register_buffer("{offset}", torch.tensor(SCALING_OFFSET).reshape'
+            f"({shape!r}), persistent=False)",
+            f'        self.register_buffer("{scale}", torch.tensor(SCALING_SCALE).reshape'
+            f"({shape!r}), persistent=False)",
+        ]
+        x = entries[0].variable
+        forward = [f"{x} = ({x} - self.{offset}) / self.{scale}  # as training scaled", *forward]
     parts = [
         _header(project, name),
         "from __future__ import annotations\n",
         *(["import math"] if "math." in sources else []),
         "import json\nimport sys\n\nimport torch\nfrom torch import nn\n",
         sources,
-        _class(name, layers, _forward_lines(module, entries), entries, output_shape),
+        _constants(project, scaling),
+        _class(name, layers, forward, entries, output_shape, scaling is not None),
         _LOADER,
         _main(name, entries, analysis.token_ids, next(iter(project.networks), None)),
     ]
@@ -162,9 +189,11 @@ def _class(
     forward: list[str],
     entries: list[_Entry],
     output_shape: tuple[int, ...],
+    scaled: bool = False,
 ) -> str:
     if len(entries) == 1:
-        reads = f"Input: {entries[0].described()}."
+        reads = f"Input: {entries[0].described()}"
+        reads += ", raw (forward scales them as training did)." if scaled else "."
     else:
         reads = "Inputs, in order: " + "; ".join(f"{e.variable}, {e.described()}" for e in entries)
         reads += "."
@@ -178,6 +207,34 @@ def _class(
         + "\n".join(f"        {line}" for line in forward)
         + "\n"
     )
+
+
+def _scaling_names(module: GraphModule) -> tuple[str, str]:
+    """Buffer names for the scaling that no layer of the module already uses."""
+    taken = {step.node for step in module.steps}
+    offset, scale = "scaling_offset", "scaling_scale"
+    while offset in taken or scale in taken:
+        offset, scale = offset + "_", scale + "_"
+    return offset, scale
+
+
+def _constants(project: Project, scaling: InputScaling | None) -> str:
+    """CLASS_NAMES (when the classes have names) and the fitted scaling, at the top of the file."""
+    lines = []
+    names = class_names(project)
+    if names and TrainingSettings.from_project(project).is_classification:
+        lines.append(f"CLASS_NAMES = {tuple(names)!r}  # output i scores class CLASS_NAMES[i]")
+    if scaling is not None:
+        lines.append(f"# {scaling.describe()}, fitted on the training data: (x - offset) / scale")
+        lines.append(f"SCALING_OFFSET = {_numbers(scaling.stats['offset'])}")
+        lines.append(f"SCALING_SCALE = {_numbers(scaling.stats['scale'])}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _numbers(values: list[float]) -> str:
+    """A list literal wrapped at 99 columns."""
+    text = "[" + ", ".join(repr(float(v)) for v in values) + "]"
+    return textwrap.fill(text, 99, subsequent_indent="    ", break_on_hyphens=False)
 
 
 def _forward_lines(module: GraphModule, entries: list[_Entry]) -> list[str]:
