@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer import theme
@@ -103,6 +103,13 @@ class NodeItem(QGraphicsItem):
         outputs = layer.outputs_for(layer.resolved(node.params)) if layer else ()
         self.outputs = self._make_ports(outputs, True)
         self.setToolTip(self._help())
+
+    def text_insets(self) -> tuple[float, float]:
+        """Left and right margins of the body text: wider where ports are labelled (an
+        attention layer's `in` and `padding`, a Split's pieces), so labels never cover it."""
+        left = max((p.label_width() for p in self.inputs.values()), default=0.0)
+        right = max((p.label_width() for p in self.outputs.values()), default=0.0)
+        return max(12.0, left + 4), max(12.0, right + 4)
 
     def _make_ports(self, ports: Any, is_output: bool) -> dict[str, PortItem]:
         made = {}
@@ -267,27 +274,43 @@ class NodeItem(QGraphicsItem):
         title_font = theme.ui_font(9.5, bold=True)
         small = theme.ui_font(7.8)
         painter.setFont(small)
-        metrics = QFontMetricsF(small)
-        type_width = metrics.horizontalAdvance(self.type_name) + 4
         right = NODE_WIDTH - 10 - (16 if self.severity else 0)
+        (title, title_room), (kind, type_room) = self.header_texts(title_font, small, right - 34)
         painter.setPen(t.colour("text_dim"))
         painter.drawText(
-            QRectF(right - type_width, 3, type_width, HEADER_HEIGHT - 3),
+            QRectF(right - type_room, 3, type_room, HEADER_HEIGHT - 3),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            self.type_name,
+            kind,
         )
         painter.setFont(title_font)
         painter.setPen(t.colour("text"))
-        title_room = right - type_width - 34
-        title = QFontMetricsF(title_font).elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, title_room
-        )
         painter.drawText(
             QRectF(32, 3, title_room, HEADER_HEIGHT - 3), Qt.AlignmentFlag.AlignVCenter, title
         )
         if self.severity:
             self._paint_badge(painter, t)
         self._paint_details(painter, t)
+
+    def header_texts(
+        self, title_font: QFont, type_font: QFont, room: float
+    ) -> tuple[tuple[str, float], tuple[str, float]]:
+        """The name and the layer type as they fit the header, each with its width: the
+        name first (a TransformerEncoderLayer's type gives way), the type keeping 40%."""
+        title_metrics, type_metrics = QFontMetricsF(title_font), QFontMetricsF(type_font)
+        name_width = title_metrics.horizontalAdvance(self.node_id)
+        type_width = type_metrics.horizontalAdvance(self.type_name) + 4
+        type_room = min(type_width, max(room - name_width - 6, room * 0.4))
+        title_room = room - type_room - 6
+        return (
+            (
+                title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_room),
+                title_room,
+            ),
+            (
+                type_metrics.elidedText(self.type_name, Qt.TextElideMode.ElideRight, type_room),
+                type_room,
+            ),
+        )
 
     def _paint_badge(self, painter: QPainter, t: theme.Theme) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -302,13 +325,13 @@ class NodeItem(QGraphicsItem):
 
     def _paint_details(self, painter: QPainter, t: theme.Theme) -> None:
         small = theme.ui_font(8.2)
+        left, right = self.text_insets()
+        width = NODE_WIDTH - left - right
         painter.setFont(small)
         painter.setPen(t.colour("text_dim"))
-        summary = QFontMetricsF(small).elidedText(
-            self.summary, Qt.TextElideMode.ElideRight, NODE_WIDTH - 24
-        )
+        summary = QFontMetricsF(small).elidedText(self.summary, Qt.TextElideMode.ElideRight, width)
         painter.drawText(
-            QRectF(12, HEADER_HEIGHT + 6, NODE_WIDTH - 24, 18),
+            QRectF(left, HEADER_HEIGHT + 6, width, 18),
             Qt.AlignmentFlag.AlignVCenter,
             summary,
         )
@@ -316,7 +339,7 @@ class NodeItem(QGraphicsItem):
         pen = QPen(t.colour("node_border"))
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.drawLine(QPointF(12, line_y), QPointF(NODE_WIDTH - 12, line_y))
+        painter.drawLine(QPointF(left, line_y), QPointF(NODE_WIDTH - right, line_y))
         painter.setFont(theme.mono_font(8.2))
         if self.shape_text:
             painter.setPen(t.colour("text"))
@@ -324,7 +347,7 @@ class NodeItem(QGraphicsItem):
         else:
             painter.setPen(t.colour("error" if self.severity == "error" else "text_dim"))
             shape = "→ ?"
-        footer = QRectF(12, line_y + 3, NODE_WIDTH - 24, NODE_HEIGHT - line_y - 6)
+        footer = QRectF(left, line_y + 3, width, NODE_HEIGHT - line_y - 6)
         painter.drawText(footer, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shape)
         painter.setFont(small)
         painter.setPen(t.colour("text" if self.count else "text_dim"))
