@@ -143,21 +143,29 @@ class Analysis:
             return None
         return self.vocabulary.size if self.vocabulary is not None else 2
 
+    def _nodes_json(self) -> list[dict[str, Any]]:
+        """One entry per node; a block node's also names its block and lists the nodes inside."""
+        entries = []
+        for node_id in self.order:
+            info = self.nodes[node_id]
+            entry: dict[str, Any] = {
+                "id": node_id,
+                "shape": list(info.shape or []) if info.shape is not None else None,
+                "parameters": info.params,
+                "macs": info.macs,
+                "flops": 2 * info.macs,
+            }
+            if info.block is not None:
+                entry["block"] = info.block
+                if info.inner is not None:
+                    entry["nodes"] = info.inner._nodes_json()
+            entries.append(entry)
+        return entries
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "nodes": [
-                {
-                    "id": node_id,
-                    "shape": list(self.nodes[node_id].shape or [])
-                    if self.nodes[node_id].shape is not None
-                    else None,
-                    "parameters": self.nodes[node_id].params,
-                    "macs": self.nodes[node_id].macs,
-                    "flops": 2 * self.nodes[node_id].macs,
-                }
-                for node_id in self.order
-            ],
+            "nodes": self._nodes_json(),
             "total_parameters": self.total_params,
             "total_macs": self.total_macs,
             "total_flops": 2 * self.total_macs,
