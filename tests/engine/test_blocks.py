@@ -57,8 +57,10 @@ def basic_block(kernel: int = 3) -> dict[str, Any]:
             node("relu2", "ReLU"),
             node("out", "BlockOutput"),
         ],
-        "edges": chain("x", "conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2", "out")
-        + [wire("x", "add")],
+        "edges": [
+            *chain("x", "conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2", "out"),
+            wire("x", "add"),
+        ],
         "note": "a key this version does not know, kept",
     }
 
