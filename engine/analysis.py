@@ -665,7 +665,11 @@ def _check_reachability(
             continue
         report(
             Diagnostic(
-                "warning", "does not lead to the Output, so it has no effect", node.id, hint=hint
+                "warning",
+                f"does not lead to {'a BlockOutput' if in_block else 'the Output'}, so it has no "
+                "effect",
+                node.id,
+                hint=hint,
             )
         )
     if (

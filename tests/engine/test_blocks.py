@@ -417,3 +417,14 @@ def test_a_project_with_blocks_trains_for_an_epoch(tmp_path: Path, capsys: Any) 
     before = module.state_dict()["layer1.0.conv1.weight"].clone()
     load_weights(module, weights)
     assert not torch.equal(before, module.state_dict()["layer1.0.conv1.weight"])  # it learned
+
+
+def test_a_layer_inside_a_block_that_leads_nowhere_is_a_warning_on_the_block() -> None:
+    document = nested_document()
+    document["blocks"]["BasicBlock"]["nodes"].append(node("idle", "ReLU"))
+    document["blocks"]["BasicBlock"]["edges"].append(wire("x", "idle"))
+    found = analyse(project_from_json(document).graph)
+    assert found.ok  # a warning, not an error
+    warnings = [d for d in found.for_node("layer1") if d.severity == "warning"]
+    assert warnings and warnings[0].path == ("0", "idle")
+    assert "layer 'idle': does not lead to a BlockOutput" in warnings[0].message
