@@ -17,7 +17,7 @@ from designer import theme
 from designer.port_item import PortItem
 from engine.analysis import Diagnostic, NodeInfo
 from engine.graph import Node
-from engine.layers import layer_type
+from engine.layers import LayerType, layer_type
 from engine.layers._shape import fmt
 
 if TYPE_CHECKING:
@@ -43,9 +43,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def summary_text(node: Node) -> str:
-    """The key parameters, compactly: ``32 ch · k 3``. Defaults beyond the first are skipped."""
-    layer = layer_type(node.type)
+def summary_text(node: Node, layer: LayerType | None = None) -> str:
+    """The key parameters, compactly: ``32 ch · k 3``. Defaults beyond the first are skipped.
+    `layer`: the node's declaration when the catalogue does not have it (a block node's)."""
+    layer = layer or layer_type(node.type)
     if layer is None:
         return f"unknown type {node.type}"
     values = layer.resolved(node.params)
@@ -75,15 +76,17 @@ def count_text(count: int) -> str:
 class NodeItem(QGraphicsItem):
     """The picture of one graph node. It never edits the graph itself."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, layer: LayerType | None = None) -> None:
+        """`layer`: the node's declaration when the catalogue does not have it (a block node's
+        ports come from its definition; the scene resolves it with engine.blocks)."""
         super().__init__()
         self.node_id = node.id
         self.type_name = node.type
-        layer = layer_type(node.type)
+        layer = self.layer = layer or layer_type(node.type)
         self.category = layer.category if layer else "?"
         self.icon_name = layer.icon if layer else "mdi6.help-circle-outline"
         self.edges: set[EdgeItem] = set()
-        self.summary = summary_text(node)
+        self.summary = summary_text(node, layer)
         self.shape_text = ""
         self.count = 0
         self.severity: str | None = None
@@ -125,7 +128,7 @@ class NodeItem(QGraphicsItem):
     def refresh_outputs(self, node: Node) -> bool:
         """Remake the output ports when the parameters change them (a Split's pieces);
         True when they changed, so the scene re-attaches the wires."""
-        layer = layer_type(node.type)
+        layer = self.layer
         if layer is None or not layer.multi_output:
             return False
         ports = layer.outputs_for(layer.resolved(node.params))
@@ -142,12 +145,12 @@ class NodeItem(QGraphicsItem):
         return (self.outputs if is_output else self.inputs).get(name)
 
     def _help(self) -> str:
-        layer = layer_type(self.type_name)
+        layer = self.layer
         return f"<b>{self.node_id}</b> — {self.type_name}<br>{layer.help if layer else ''}"
 
     # ------------------------------------------------------------- updates
     def set_summary(self, node: Node) -> None:
-        text = summary_text(node)
+        text = summary_text(node, self.layer)
         if text != self.summary:
             self.summary = text
             self.update()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.analysis import Analysis
+from engine.blocks import BOUNDARY
 from engine.graph import Graph
 from engine.layers._shape import fmt
 from engine.problems import project_problems
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     report = project_problems(project)
     problems, errors = report.problems, report.errors
     # An unknown layer type means the file could not be read as a network (contract: exit 2).
-    failure = 2 if any(d.code == "unknown-layer" for d in errors) else 1
+    failure = 2 if any(d.code in ("unknown-layer", "unknown-block") for d in errors) else 1
     if args.json:
         data = report.main.to_json()  # a single network's figures at the top level
         if project.is_multi_network:
@@ -51,15 +52,55 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
-    rows = [("node", "type", "output", "parameters", "MACs", "FLOPs")]
+Row = tuple[str, str, str, str, str, str]
+
+
+def _rows(graph: Graph, analysis: Analysis, prefix: str = "") -> list[Row]:
+    """One row per node; after a block node, the nodes inside it as ``block1.conv1`` (the
+    names its weights have), its boundary left out: the block node's row is their total."""
+    rows: list[Row] = []
     ordered = analysis.order + [n for n in graph.nodes if n not in analysis.nodes]
     for node_id in ordered:
         info = analysis.nodes.get(node_id)
         node = graph.nodes[node_id]
+        if prefix and node.type in BOUNDARY:
+            continue
         shape = fmt(info.shape) if info and info.shape is not None else "?"
         params, macs = (info.params, info.macs) if info else (0, 0)
-        rows.append((node_id, node.type, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}"))
+        kind = f"{node.type} {info.block}" if info and info.block else node.type
+        name = prefix + node_id
+        rows.append((name, kind, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}"))
+        if info is not None and info.inner is not None and info.block in graph.blocks:
+            rows += _rows(graph.blocks[info.block], info.inner, name + ".")
+    return rows
+
+
+def _block_totals(analysis: Analysis) -> list[str]:
+    """Per definition: its uses (nested ones as ``block1.inner``) and each use's totals."""
+    uses: dict[str, list[tuple[str, int, int]]] = {}
+
+    def collect(found: Analysis, prefix: str) -> None:
+        for node_id in found.order:
+            info = found.nodes[node_id]
+            if info.block is not None and info.inner is not None:
+                uses.setdefault(info.block, []).append((prefix + node_id, info.params, info.macs))
+                collect(info.inner, f"{prefix}{node_id}.")
+
+    collect(analysis, "")
+    lines = []
+    for name, found in uses.items():
+        where = ", ".join(use for use, _, _ in found)
+        figures = sorted({(params, macs) for _, params, macs in found})
+        each = "; ".join(f"{p:,} parameters, {m:,} MACs" for p, m in figures)
+        times = "once" if len(found) == 1 else f"{len(found)} times"
+        per = " each" if len(found) > 1 and len(figures) == 1 else ""
+        lines.append(f"  block {name}: used {times} ({where}); {each}{per}")
+    return lines
+
+
+def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
+    rows: list[Row] = [("node", "type", "output", "parameters", "MACs", "FLOPs")]
+    rows += _rows(graph, analysis)
     rows.append(
         (
             "total",
@@ -77,3 +118,5 @@ def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
         print("  " + "  ".join(cells))
         if i == 0 or i == len(rows) - 2:
             print("  " + "  ".join("-" * w for w in widths))
+    for line in _block_totals(analysis):
+        print(line)
