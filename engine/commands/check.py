@@ -1,4 +1,8 @@
-"""`netwright check PROJECT [--json]`: validate and print every node's shape and cost."""
+"""`netwright check PROJECT [--batch-size B] [--json]`: validate; print every node's shape and cost.
+
+Cost is parameters, MACs and FLOPs per sample, and (engine.costs) the memory of the
+layer's output and of what backward keeps, for the batch, and its arithmetic
+intensity; below the table, the totals for inference and for training."""
 
 from __future__ import annotations
 
@@ -6,8 +10,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.analysis import Analysis
+from engine.costs import NetworkCost, size_text
+from engine.device_memory import project_cost
 from engine.graph import Graph
 from engine.layers._shape import fmt
 from engine.problems import project_problems
@@ -17,20 +24,38 @@ from engine.project import load_project
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("check", help="validate a project; print shapes, parameters and FLOPs")
     parser.add_argument("project", type=Path)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="B",
+        help="the batch the memory figures are for (default: the project's batch size)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.cli import UserError
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, not {args.batch_size}")
     project = load_project(args.project)
     report = project_problems(project)
     problems, errors = report.problems, report.errors
     # An unknown layer type means the file could not be read as a network (contract: exit 2).
     failure = 2 if any(d.code == "unknown-layer" for d in errors) else 1
     if args.json:
-        data = report.main.to_json()  # a single network's figures at the top level
+        graphs = project.named_graphs()
+        costs = {
+            name: project_cost(project, a, args.batch_size, graphs[name])
+            for name, a in report.analyses.items()
+        }
+        main = next(iter(report.analyses))
+        data = _with_costs(report.main.to_json(), costs[main])  # the main network at the top
         if project.is_multi_network:
-            data["networks"] = {name: a.to_json() for name, a in report.analyses.items()}
+            data["networks"] = {
+                name: _with_costs(a.to_json(), costs[name]) for name, a in report.analyses.items()
+            }
         data["problems"] = [d.to_json() for d in problems]
         data["ok"] = not errors
         data["name"] = project.name
@@ -38,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         return failure if errors else 0
     for name, graph in project.named_graphs().items():
         heading = f"{project.name} / {name}" if project.is_multi_network else project.name
-        _print_table(heading, graph, report.analyses[name])
+        analysis = report.analyses[name]
+        _print_table(
+            heading, graph, analysis, project_cost(project, analysis, args.batch_size, graph)
+        )
     for problem in problems:
         print(f"{args.project}: {problem}", file=sys.stderr)
     if errors:
@@ -51,15 +79,56 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
-    rows = [("node", "type", "output", "parameters", "MACs", "FLOPs")]
+def _with_costs(data: dict[str, Any], cost: NetworkCost) -> dict[str, Any]:
+    """The analysis's JSON with each node's memory figures and the totals added beside."""
+    for node in data["nodes"]:
+        layer = cost.layers.get(node["id"])
+        if layer is not None:
+            node.update(layer.to_json())
+    data["memory"] = cost.to_json()
+    return data
+
+
+def _print_table(heading: str, graph: Graph, analysis: Analysis, cost: NetworkCost) -> None:
+    batch = cost.batch_size
+    rows = [
+        (
+            "node",
+            "type",
+            "output",
+            "parameters",
+            "MACs",
+            "FLOPs",
+            f"out x{batch}",
+            f"saved x{batch}",
+            "FLOP/B",
+        )
+    ]
     ordered = analysis.order + [n for n in graph.nodes if n not in analysis.nodes]
     for node_id in ordered:
         info = analysis.nodes.get(node_id)
         node = graph.nodes[node_id]
         shape = fmt(info.shape) if info and info.shape is not None else "?"
         params, macs = (info.params, info.macs) if info else (0, 0)
-        rows.append((node_id, node.type, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}"))
+        layer = cost.layers.get(node_id)
+        memory = (
+            (size_text(layer.output_batch_bytes), size_text(layer.saved_batch_bytes))
+            if layer
+            else ("?", "?")
+        )
+        intensity = f"{layer.intensity:.1f}" if layer and layer.intensity is not None else ""
+        rows.append(
+            (
+                node_id,
+                node.type,
+                shape,
+                f"{params:,}",
+                f"{macs:,}",
+                f"{2 * macs:,}",
+                *memory,
+                intensity,
+            )
+        )
     rows.append(
         (
             "total",
@@ -68,12 +137,31 @@ def _print_table(heading: str, graph: Graph, analysis: Analysis) -> None:
             f"{analysis.total_params:,}",
             f"{analysis.total_macs:,}",
             f"{2 * analysis.total_macs:,}",
+            "",
+            "",
+            "",
         )
     )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     print(f"{heading}: {len(graph)} nodes, {len(graph.edges)} wires")
     for i, row in enumerate(rows):
         cells = [c.ljust(w) if j < 3 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))]
-        print("  " + "  ".join(cells))
+        print(("  " + "  ".join(cells)).rstrip())
         if i == 0 or i == len(rows) - 2:
             print("  " + "  ".join("-" * w for w in widths))
+    for line in cost_lines(cost):
+        print("  " + line)
+
+
+def cost_lines(cost: NetworkCost) -> list[str]:
+    """The totals under the table: what inference and training hold at the batch size."""
+    states = cost.optimizer_copies
+    return [
+        f"memory at batch size {cost.batch_size}:",
+        f"  inference  {size_text(cost.inference_bytes):>8}  (weights {size_text(cost.param_bytes)}, "
+        f"activations {size_text(cost.inference_activation_bytes)})",
+        f"  training   {size_text(cost.training_bytes):>8}  (weights {size_text(cost.param_bytes)}, "
+        f"gradients {size_text(cost.gradient_bytes)}, optimizer state "
+        f"{size_text(cost.optimizer_bytes)} ({states}x), activations kept for backward "
+        f"{size_text(cost.training_activation_bytes)})",
+    ]

@@ -1,0 +1,306 @@
+"""What each layer costs in memory and arithmetic, from the analysis alone: no torch, no weights.
+
+Cheap enough to recompute on every edit, so the designer can show it while a user
+draws. Every figure is an estimate for float32 (4 bytes a value):
+
+- *output*: the layer's outputs, per sample and for the batch.
+- *saved for backward*: what autograd keeps from the layer until the backward pass,
+  following what torch's backward formulas save for each kind of layer (`_SAVES`): a
+  weighted or normalising layer keeps its input; an activation keeps its input or its
+  output (the same size); a max-pool keeps its input and int64 indices; dropout a
+  one-byte mask; reshaping, adding and average-pooling keep nothing. Recurrent and
+  attention layers keep their gates, projections and attention weights (rougher). One
+  tensor saved by two layers (a ReLU's output is also the next conv's input) counts once
+  in the totals.
+- *parameters*: the weights; training adds their gradients (1x) and the optimizer's
+  state (Adam and AdamW 2x, SGD with momentum 1x, RMSprop 1x or 2x, Adagrad 1x).
+- *arithmetic intensity*: FLOPs / bytes moved (inputs and outputs for the batch, weights
+  once), at the batch size: low means the layer waits on memory, not arithmetic.
+
+Totals walk the layers in order: inference holds the weights and the activations alive
+at once (a value lives until its last reader has run; a reshape is a view, not a copy);
+training holds weights, gradients and optimizer state, and keeps every saved tensor
+until the backward pass. Gradients of activations during backward, the allocator's
+slack and the framework itself come on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.analysis import BYTES_PER_VALUE, Analysis, NodeInfo
+from engine.graph import Graph, PortRef
+from engine.layers.base import Shape, numel
+
+Value = tuple[str, str]  # (node id, output port): one tensor of the forward pass
+
+# kinds of saving, by layer type (see the module's docstring); unknown types keep their inputs
+_VIEWS = frozenset(
+    "Flatten Reshape Identity Squeeze Unsqueeze Permute Select Slice Expand Output".split()
+)
+_NOTHING = frozenset(
+    "Input Add Subtract Neg Concat Split Tile Pad ZeroPad2d PositionalEncoding Parameter "
+    "Constant AvgPool1d AvgPool2d AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d "
+    "AdaptiveAvgPool3d Upsample".split()
+)
+_OUTPUT = frozenset("ReLU Sigmoid Tanh ELU Softmax LogSoftmax Exp Sqrt Reciprocal".split())
+_MASK = frozenset(("Dropout", "Dropout2d"))
+_INDICES = frozenset(("MaxPool1d", "MaxPool2d", "MaxPool3d"))
+_RECURRENT_STATES = {"RNN": 1, "GRU": 4, "LSTM": 6}  # values kept per step and hidden unit
+INDEX_BYTES = 8  # int64 indices (max-pool)
+MASK_BYTES = 1  # a bool per value (dropout)
+
+
+def optimizer_copies(optimizer: Mapping[str, Any] | None) -> int:
+    """How many parameter-sized tensors the optimizer keeps (Adam: two moments)."""
+    optimizer = optimizer or {}
+    name = str(optimizer.get("name", "adam"))
+    momentum = optimizer.get("momentum", 0.9)
+    moving = isinstance(momentum, (int, float)) and momentum > 0
+    if name in ("adam", "adamw"):
+        return 2
+    if name == "sgd":
+        return 1 if moving else 0
+    if name == "rmsprop":
+        return 2 if moving else 1
+    return 1  # adagrad and what comes
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's figures; `batch_size` is the batch they are given for."""
+
+    node: str
+    batch_size: int
+    output_bytes: int  # per sample
+    saved_bytes: int  # per sample: what backward keeps from this layer
+    param_bytes: int  # the weights alone
+    flops: int  # per sample (2 per multiply-accumulate)
+    moved_bytes: int  # for the batch: inputs and outputs, and the weights once
+
+    @property
+    def output_batch_bytes(self) -> int:
+        return self.output_bytes * self.batch_size
+
+    @property
+    def saved_batch_bytes(self) -> int:
+        return self.saved_bytes * self.batch_size
+
+    @property
+    def intensity(self) -> float | None:
+        """FLOPs per byte moved for the batch; None for a layer that does no arithmetic."""
+        if not self.flops or not self.moved_bytes:
+            return None
+        return self.flops * self.batch_size / self.moved_bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "output_bytes_per_sample": self.output_bytes,
+            "output_bytes": self.output_batch_bytes,
+            "saved_bytes_per_sample": self.saved_bytes,
+            "saved_bytes": self.saved_batch_bytes,
+            "parameter_bytes": self.param_bytes,
+            "arithmetic_intensity": None if self.intensity is None else round(self.intensity, 3),
+        }
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    """Every layer's figures and the totals for training and inference at one batch size."""
+
+    batch_size: int
+    layers: dict[str, LayerCost]
+    param_bytes: int  # weights
+    optimizer_copies: int  # parameter-sized tensors the optimizer keeps
+    inference_activation_bytes: int  # for the batch, at the peak
+    training_activation_bytes: int  # for the batch, at the peak (saved tensors kept)
+
+    @property
+    def gradient_bytes(self) -> int:
+        return self.param_bytes
+
+    @property
+    def optimizer_bytes(self) -> int:
+        return self.param_bytes * self.optimizer_copies
+
+    @property
+    def inference_bytes(self) -> int:
+        return self.param_bytes + self.inference_activation_bytes
+
+    @property
+    def training_bytes(self) -> int:
+        return (
+            self.param_bytes
+            + self.gradient_bytes
+            + self.optimizer_bytes
+            + self.training_activation_bytes
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch_size": self.batch_size,
+            "parameter_bytes": self.param_bytes,
+            "gradient_bytes": self.gradient_bytes,
+            "optimizer_bytes": self.optimizer_bytes,
+            "inference_activation_bytes": self.inference_activation_bytes,
+            "training_activation_bytes": self.training_activation_bytes,
+            "inference_bytes": self.inference_bytes,
+            "training_bytes": self.training_bytes,
+        }
+
+
+def network_cost(
+    graph: Graph, analysis: Analysis, batch_size: int, optimizer: Mapping[str, Any] | None = None
+) -> NetworkCost:
+    """The costs of every analysed layer at `batch_size`, and the network's totals."""
+    batch_size = max(1, int(batch_size))
+    layers: dict[str, LayerCost] = {}
+    saves: dict[str, tuple[set[Value], int]] = {}
+    for node_id in analysis.order:
+        info = analysis.nodes.get(node_id)
+        if info is None or info.shape is None:
+            continue
+        node_type = graph.nodes[node_id].type
+        ins = [_value_bytes(analysis, ref) for ref in info.sources]
+        kept, extra = _saved(node_type, node_id, info, analysis)
+        saves[node_id] = (kept, extra)
+        saved = sum(_bytes_of(analysis, value) for value in kept) + extra
+        param_bytes = info.params * BYTES_PER_VALUE
+        moved = (sum(ins) + info.activation_bytes) * batch_size + param_bytes
+        layers[node_id] = LayerCost(
+            node_id, batch_size, info.activation_bytes, saved, param_bytes, 2 * info.macs, moved
+        )
+    used = {n: saves[n] for n in saves if n in analysis.used or graph.nodes[n].type == "Input"}
+    inference = _peak(graph, analysis, used, keep_saved=False)
+    training = _peak(graph, analysis, used, keep_saved=True)
+    return NetworkCost(
+        batch_size,
+        layers,
+        analysis.total_params * BYTES_PER_VALUE,
+        optimizer_copies(optimizer),
+        inference * batch_size,
+        training * batch_size,
+    )
+
+
+def _value_bytes(analysis: Analysis, ref: PortRef) -> int:
+    return _bytes_of(analysis, (ref.node, ref.port))
+
+
+def _bytes_of(analysis: Analysis, value: Value) -> int:
+    info = analysis.nodes.get(value[0])
+    shape = info.shapes.get(value[1]) if info is not None else None
+    return numel(shape) * BYTES_PER_VALUE if shape is not None else 0
+
+
+def _outputs(node_id: str, info: NodeInfo) -> set[Value]:
+    return {(node_id, port) for port in info.shapes}
+
+
+def _saved(
+    node_type: str, node_id: str, info: NodeInfo, analysis: Analysis
+) -> tuple[set[Value], int]:
+    """The forward values a layer's backward reads, and extra bytes per sample it keeps."""
+    inputs = {(ref.node, ref.port) for ref in info.sources}
+    out_values = sum(numel(shape) for shape in info.shapes.values())
+    params = info.resolved
+    if node_type in _VIEWS or node_type in _NOTHING:
+        return set(), 0
+    if node_type in _OUTPUT:
+        return _outputs(node_id, info), 0
+    if node_type in _MASK:
+        return set(), out_values * MASK_BYTES
+    if node_type in _INDICES:
+        return inputs, out_values * INDEX_BYTES
+    if node_type in ("Reduce", "SequencePool"):
+        if params.get("mode") in ("mean", "sum"):
+            return set(), 0
+        return set(), out_values * INDEX_BYTES  # max and min keep where the extreme was
+    if node_type == "LocalResponseNorm":
+        return inputs | _outputs(node_id, info), 0
+    if node_type in _RECURRENT_STATES:
+        steps = _in_shape(info, analysis)[0] if _in_shape(info, analysis) else 1
+        hidden = int(params.get("hidden_size", 0)) * (2 if params.get("bidirectional") else 1)
+        layers = int(params.get("num_layers", 1))
+        states = steps * hidden * layers * _RECURRENT_STATES[node_type]
+        return inputs, states * BYTES_PER_VALUE
+    if node_type in ("MultiheadAttention", "TransformerEncoderLayer"):
+        return inputs, _attention_bytes(node_type, params, _in_shape(info, analysis))
+    return inputs, 0  # weighted layers, normalisation, the other element-wise functions
+
+
+def _in_shape(info: NodeInfo, analysis: Analysis) -> Shape:
+    if not info.sources:
+        return ()
+    ref = info.sources[0]
+    upstream = analysis.nodes.get(ref.node)
+    return (upstream.shapes.get(ref.port) or ()) if upstream is not None else ()
+
+
+def _attention_bytes(node_type: str, params: Mapping[str, Any], shape: Shape) -> int:
+    """Queries, keys, values, the attention weights (heads x steps x steps) and the mixed
+    values; an encoder layer adds its feed-forward's hidden values and its norms' inputs."""
+    if len(shape) != 2:
+        return 0
+    steps, width = shape
+    heads = int(params.get("num_heads", 1))
+    dropout = float(params.get("dropout", 0.0) or 0.0) > 0
+    values = 4 * steps * width + heads * steps * steps
+    masks = heads * steps * steps if dropout else 0
+    if node_type == "TransformerEncoderLayer":
+        hidden = steps * int(params.get("dim_feedforward", 0))
+        values += 3 * steps * width + 2 * hidden  # norm inputs, FFN input, hidden and activation
+        masks += (hidden + 2 * steps * width) if dropout else 0
+    return values * BYTES_PER_VALUE + masks * MASK_BYTES
+
+
+def _peak(
+    graph: Graph, analysis: Analysis, saves: dict[str, tuple[set[Value], int]], keep_saved: bool
+) -> int:
+    """The most activation bytes per sample alive at once, walking the layers in order.
+
+    A view (Flatten, Reshape...) shares its input's memory and makes it live as long as the
+    view; with `keep_saved`, what backward reads stays until the end."""
+    base: dict[Value, Value] = {}
+    last_read: dict[Value, int] = {}
+    order = [n for n in analysis.order if n in saves]
+    for step, node_id in enumerate(order):
+        info = analysis.nodes[node_id]
+        for ref in info.sources:
+            root = base.get((ref.node, ref.port), (ref.node, ref.port))
+            last_read[root] = step
+        if graph.nodes[node_id].type in _VIEWS and info.sources:
+            source = info.sources[0]
+            root = base.get((source.node, source.port), (source.node, source.port))
+            for value in _outputs(node_id, info):
+                base[value] = root
+    kept = (
+        {base.get(v, v) for kept, _extra in saves.values() for v in kept} if keep_saved else set()
+    )
+    live: dict[Value, int] = {}
+    extras = peak = 0
+    for step, node_id in enumerate(order):
+        info = analysis.nodes[node_id]
+        for value in _outputs(node_id, info):
+            if value not in base:
+                live[value] = _bytes_of(analysis, value)
+        if keep_saved:
+            extras += saves[node_id][1]
+        peak = max(peak, sum(live.values()) + extras)
+        for value in list(live):
+            if value not in kept and last_read.get(value, -1) <= step and value[0] != node_id:
+                del live[value]
+    return peak
+
+
+def size_text(size: float) -> str:
+    """Bytes the way a person reads them: 512 B, 12 KB, 3.4 MB, 1.2 GB (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024 or unit == "GB":
+            if unit == "B":
+                return f"{int(size)} B"
+            return f"{size:.0f} {unit}" if abs(size) >= 100 else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
