@@ -183,7 +183,7 @@ class Document(QObject):
         return (
             list(self._analysis.diagnostics)
             + settings_problems(self.project, self._analysis)
-            + cost_problems(self.project, self._analysis)
+            + cost_problems(self.project, self._analysis, self.costs)
         )
 
     # ----------------------------------------------------------- read-only

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis import BYTES_PER_VALUE, Analysis, NodeInfo
-from engine.graph import Graph, PortRef
+from engine.graph import Graph
 from engine.layers.base import Shape, numel
 
 Value = tuple[str, str]  # (node id, output port): one tensor of the forward pass
@@ -158,23 +158,25 @@ def network_cost(
     batch_size = max(1, int(batch_size))
     layers: dict[str, LayerCost] = {}
     saves: dict[str, tuple[set[Value], int]] = {}
+    sizes: dict[Value, int] = {}  # every output's bytes per sample
     for node_id in analysis.order:
         info = analysis.nodes.get(node_id)
         if info is None or info.shape is None:
             continue
-        node_type = graph.nodes[node_id].type
-        ins = [_value_bytes(analysis, ref) for ref in info.sources]
-        kept, extra = _saved(node_type, node_id, info, analysis)
+        out = 0
+        for port, shape in info.shapes.items():
+            out += sizes.setdefault((node_id, port), numel(shape) * BYTES_PER_VALUE)
+        ins = sum(sizes.get((ref.node, ref.port), 0) for ref in info.sources)
+        kept, extra = _saved(graph.nodes[node_id].type, node_id, info, analysis)
         saves[node_id] = (kept, extra)
-        saved = sum(_bytes_of(analysis, value) for value in kept) + extra
+        saved = sum(sizes.get(value, 0) for value in kept) + extra
         param_bytes = info.params * BYTES_PER_VALUE
-        moved = (sum(ins) + info.activation_bytes) * batch_size + param_bytes
+        moved = (ins + out) * batch_size + param_bytes
         layers[node_id] = LayerCost(
-            node_id, batch_size, info.activation_bytes, saved, param_bytes, 2 * info.macs, moved
+            node_id, batch_size, out, saved, param_bytes, 2 * info.macs, moved
         )
     used = {n: saves[n] for n in saves if n in analysis.used or graph.nodes[n].type == "Input"}
-    inference = _peak(graph, analysis, used, keep_saved=False)
-    training = _peak(graph, analysis, used, keep_saved=True)
+    inference, training = _peaks(graph, analysis, used, sizes)
     return NetworkCost(
         batch_size,
         layers,
@@ -183,16 +185,6 @@ def network_cost(
         inference * batch_size,
         training * batch_size,
     )
-
-
-def _value_bytes(analysis: Analysis, ref: PortRef) -> int:
-    return _bytes_of(analysis, (ref.node, ref.port))
-
-
-def _bytes_of(analysis: Analysis, value: Value) -> int:
-    info = analysis.nodes.get(value[0])
-    shape = info.shapes.get(value[1]) if info is not None else None
-    return numel(shape) * BYTES_PER_VALUE if shape is not None else 0
 
 
 def _outputs(node_id: str, info: NodeInfo) -> set[Value]:
@@ -256,43 +248,53 @@ def _attention_bytes(node_type: str, params: Mapping[str, Any], shape: Shape) ->
     return values * BYTES_PER_VALUE + masks * MASK_BYTES
 
 
-def _peak(
-    graph: Graph, analysis: Analysis, saves: dict[str, tuple[set[Value], int]], keep_saved: bool
-) -> int:
-    """The most activation bytes per sample alive at once, walking the layers in order.
+def _peaks(
+    graph: Graph,
+    analysis: Analysis,
+    saves: dict[str, tuple[set[Value], int]],
+    size: dict[Value, int],
+) -> tuple[int, int]:
+    """The most activation bytes per sample alive at once, walking the layers in order: for
+    inference, and for training, where what backward reads stays until the end.
 
-    A view (Flatten, Reshape...) shares its input's memory and makes it live as long as the
-    view; with `keep_saved`, what backward reads stays until the end."""
+    A view (Flatten, Reshape...) shares its input's memory and keeps it alive as long as
+    itself."""
     base: dict[Value, Value] = {}
     last_read: dict[Value, int] = {}
+    made: dict[Value, int] = {}  # the step that made each value (views excepted)
+    made_at: list[int] = []  # bytes made at each step
     order = [n for n in analysis.order if n in saves]
     for step, node_id in enumerate(order):
         info = analysis.nodes[node_id]
         for ref in info.sources:
             root = base.get((ref.node, ref.port), (ref.node, ref.port))
             last_read[root] = step
-        if graph.nodes[node_id].type in _VIEWS and info.sources:
-            source = info.sources[0]
-            root = base.get((source.node, source.port), (source.node, source.port))
-            for value in _outputs(node_id, info):
-                base[value] = root
-    kept = (
-        {base.get(v, v) for kept, _extra in saves.values() for v in kept} if keep_saved else set()
-    )
-    live: dict[Value, int] = {}
-    extras = peak = 0
-    for step, node_id in enumerate(order):
-        info = analysis.nodes[node_id]
-        for value in _outputs(node_id, info):
-            if value not in base:
-                live[value] = _bytes_of(analysis, value)
-        if keep_saved:
-            extras += saves[node_id][1]
-        peak = max(peak, sum(live.values()) + extras)
-        for value in list(live):
-            if value not in kept and last_read.get(value, -1) <= step and value[0] != node_id:
-                del live[value]
-    return peak
+        view = graph.nodes[node_id].type in _VIEWS and bool(info.sources)
+        total = 0
+        for port in info.shapes:
+            value = (node_id, port)
+            if view:
+                source = info.sources[0]
+                base[value] = base.get((source.node, source.port), (source.node, source.port))
+            else:
+                made[value] = step
+                total += size[value]
+        made_at.append(total)
+    kept = {base.get(v, v) for k, _ in saves.values() for v in k}
+    peaks = []
+    for training in (False, True):
+        freed = [0] * len(order)  # bytes that can go after each step
+        for value, step in made.items():
+            if not (training and value in kept):
+                freed[max(step, last_read.get(value, step))] += size[value]
+        alive = extras = peak = 0
+        for step, node_id in enumerate(order):
+            alive += made_at[step]
+            extras += saves[node_id][1] if training else 0
+            peak = max(peak, alive + extras)
+            alive -= freed[step]
+        peaks.append(peak)
+    return peaks[0], peaks[1]
 
 
 def size_text(size: float) -> str:
