@@ -216,7 +216,9 @@ def profile_onnx(
         )
     other = _median([run.get("", 0.0) for run in times[warmup:]])
     if other > 0:
-        notes.append(f"{other:.3f} ms in nodes onnxruntime added that no layer owns")
+        notes.append(
+            f"{other:.3f} ms in nodes no layer owns (added by onnxruntime or the exporter)"
+        )
     return Profile("onnxruntime", "cpu", batch, repeats, _ranked(layers), _median(runs), notes)
 
 
@@ -277,8 +279,7 @@ class _LayerTimer:
                 handle.remove()
 
     def _now(self) -> float:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        _synchronize(self.device)
         return time.perf_counter()
 
     def _before(self, node: str) -> Callable[..., None]:
@@ -340,15 +341,22 @@ class _LayerTimer:
 def _plain_step(module: nn.Module, inputs: tuple[torch.Tensor, ...], device: torch.device) -> float:
     """One forward and backward pass, as training does it (gradients set to None first)."""
     module.zero_grad(set_to_none=True)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    _synchronize(device)
     start = time.perf_counter()
     out = module(*inputs)
     if out.requires_grad:
         out.float().mean().backward()
+    _synchronize(device)
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so the clock reads when it is done (GPUs run
+    asynchronously; the CPU needs nothing)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return (time.perf_counter() - start) * 1000.0
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def _tensors(value: Any) -> list[torch.Tensor]:

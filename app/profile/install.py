@@ -61,6 +61,12 @@ class Profiler:
         if not document.analysis.ok:
             self.window.statusBar().showMessage("Fix the network's problems before profiling", 6000)
             return False
+        training = getattr(self.window, "training", None)
+        if training is not None and training.running:
+            self.window.statusBar().showMessage(
+                "Training is running: profile after it, so the two do not slow each other", 6000
+            )
+            return False
         project = snapshot(document.project)
         device = str(project.training.get("device", "auto"))
         self.worker = ProfileWorker(project, device, None, onnx)

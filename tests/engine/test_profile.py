@@ -121,3 +121,24 @@ def test_profile_exit_codes_follow_the_other_commands(
     assert netwright(["profile", str(DIGITS_CNN), "--onnx", "--device", "cuda"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "conv2" in err and "unknown device" in err
+
+
+def test_onnxruntimes_trace_is_read_back_by_the_layer_scope_of_each_node() -> None:
+    from engine.profiling import onnx_times
+
+    def node(name: str, ts: int, dur: int) -> dict:
+        return {"cat": "Node", "name": f"{name}_kernel_time", "ts": ts, "dur": dur}
+
+    trace = [
+        {"cat": "Session", "name": "model_run", "ts": 100, "dur": 50},
+        node("/conv1/Conv", 101, 20),
+        node("/conv1/Add", 121, 5),
+        node("ReorderOutput", 130, 3),
+        {"cat": "Session", "name": "model_run", "ts": 200, "dur": 40},
+        node("/relu1/Relu_output_0_nchwc", 201, 10),
+        {"cat": "Node", "name": "/conv1/Conv_fence_before", "ts": 202, "dur": 0},
+    ]
+    runs, per_run = onnx_times(trace, {"conv1", "relu1"})
+    assert runs == [0.05, 0.04]
+    assert per_run[0] == {"conv1": 0.025, "": 0.003}
+    assert per_run[1] == {"relu1": 0.01}
