@@ -189,3 +189,19 @@ def test_check_json_keeps_its_keys_and_adds_memory_figures() -> None:
 def test_check_refuses_a_batch_size_below_one() -> None:
     result = netwright("check", DIGITS_CNN, "--batch-size", "0")
     assert result.returncode == 2 and "--batch-size" in result.stderr
+
+
+def test_train_warns_before_a_run_that_would_not_fit_and_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import run
+
+    source = ROOT / "resources" / "examples" / "perceptron.netwright.json"
+    project = tmp_path / "perceptron.netwright.json"
+    project.write_text(source.read_text())
+    monkeypatch.setattr(device_memory, "free_memory", lambda device: DeviceMemory("cpu", 64))
+    code = run(["train", str(project), "--epochs", "1", "--batch-size", "16", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "training with batch size 16 needs about" in err
+    assert "more than the 64 B free in this machine's memory" in err
