@@ -37,3 +37,26 @@ def test_the_inspector_gives_a_layers_full_figures_and_the_networks_totals(edito
     assert f"kept for backward  {size_text(32 * 4 * 4 * 4 * batch)}" in text  # its input
     assert f"weights  {size_text(18_496 * 4)}" in text
     assert "FLOPs per byte moved" in text
+
+
+def test_the_problems_list_warns_when_training_would_not_fit_the_device(
+    editor, qtbot, monkeypatch
+) -> None:
+    from designer.problems import ProblemsPanel
+    from engine import device_memory
+
+    panel = ProblemsPanel(editor.document)
+    qtbot.addWidget(panel)
+    free = editor.document.costs.training_bytes * 3
+    monkeypatch.setattr(
+        device_memory, "free_memory", lambda device: device_memory.DeviceMemory("cpu", free)
+    )
+    editor.document.set_value("training.batch_size", 64 * 8)
+    editor.document.analyse_now()
+    panel.refresh(force=True)
+    shown = " ".join(panel.diagnostics_shown())
+    assert "training with batch size 512 needs about" in shown
+    editor.document.set_value("training.batch_size", 64)
+    editor.document.analyse_now()
+    panel.refresh(force=True)
+    assert "needs about" not in " ".join(panel.diagnostics_shown())
