@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction
 from app.profile.panel import ProfilePanel
 from app.profile.worker import ProfileWorker
 from app.training.controller import snapshot
+from engine.project import Project
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -68,6 +69,8 @@ class Profiler:
             )
             return False
         project = snapshot(document.project)
+        if project.is_multi_network:  # a GAN: the network shown, whose nodes get the times
+            project = Project(project.name, document.graph.copy(), training=project.training)
         device = str(project.training.get("device", "auto"))
         self.worker = ProfileWorker(project, device, None, onnx)
         self.worker.progressed.connect(self.panel.progressed)

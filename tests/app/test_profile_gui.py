@@ -91,3 +91,13 @@ def test_a_network_with_errors_is_not_profiled(window) -> None:
     window.document.analyse_now()
     assert window.profiler.start() is False
     assert not window.profiler.running
+
+
+def test_a_gans_profile_times_the_network_shown(qtbot, tmp_path, monkeypatch) -> None:
+    found = example("gan-2d")
+    assert found is not None
+    with shown_window(load_project(found.path), tmp_path) as window:
+        assert window.document.show_network("discriminator")
+        profiled(window, qtbot, monkeypatch)
+        shown = {n.id for n in window.document.graph if n.type not in ("Input", "Output")}
+        assert set(window.scene.measured) == shown
