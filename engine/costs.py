@@ -68,7 +68,7 @@ def optimizer_copies(optimizer: Mapping[str, Any] | None) -> int:
     return 1  # adagrad and what comes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerCost:
     """One layer's figures; `batch_size` is the batch they are given for."""
 
@@ -195,11 +195,11 @@ def _saved(
     node_type: str, node_id: str, info: NodeInfo, analysis: Analysis
 ) -> tuple[set[Value], int]:
     """The forward values a layer's backward reads, and extra bytes per sample it keeps."""
+    if node_type in _VIEWS or node_type in _NOTHING:
+        return set(), 0
     inputs = {(ref.node, ref.port) for ref in info.sources}
     out_values = sum(numel(shape) for shape in info.shapes.values())
     params = info.resolved
-    if node_type in _VIEWS or node_type in _NOTHING:
-        return set(), 0
     if node_type in _OUTPUT:
         return _outputs(node_id, info), 0
     if node_type in _MASK:
