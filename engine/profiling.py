@@ -137,7 +137,7 @@ def profile_torch(
     total = warmup + repeats
     step: list[float] = []
     timer = _LayerTimer(module, where)
-    with _threads(analysis.total_macs * batch, where):
+    with _threads(analysis.total_macs * batch, where), _memory_said(where, batch):
         for index in range(total):  # a plain batch, then one timed layer by layer: alike
             took = _plain_step(module, inputs, where)
             if index >= warmup:
@@ -403,6 +403,18 @@ def _threads(macs_per_batch: int, device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def _memory_said(device: torch.device, batch: int) -> Iterator[None]:
+    """Running out of memory becomes a ProfileError naming the batch size to try."""
+    from engine.training.memory import OutOfMemory, out_of_memory_guard
+
+    try:
+        with out_of_memory_guard(device, batch):
+            yield
+    except OutOfMemory as error:
+        raise ProfileError(str(error).replace("training with", "profiling with")) from None
 
 
 def _median(values: list[float]) -> float:

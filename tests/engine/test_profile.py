@@ -142,3 +142,16 @@ def test_onnxruntimes_trace_is_read_back_by_the_layer_scope_of_each_node() -> No
     assert runs == [0.05, 0.04]
     assert per_run[0] == {"conv1": 0.025, "": 0.003}
     assert per_run[1] == {"relu1": 0.01}
+
+
+def test_running_out_of_memory_says_which_batch_size_to_try(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import profiling
+
+    def exhausted(*_args: object) -> float:
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB")
+
+    monkeypatch.setattr(profiling, "_plain_step", exhausted)
+    with pytest.raises(profiling.ProfileError, match="batch size of 32"):
+        profile_torch(branches(), "cpu", batch_size=64, repeats=1, warmup=0)
