@@ -155,3 +155,18 @@ def test_running_out_of_memory_says_which_batch_size_to_try(
     monkeypatch.setattr(profiling, "_plain_step", exhausted)
     with pytest.raises(profiling.ProfileError, match="batch size of 32"):
         profile_torch(branches(), "cpu", batch_size=64, repeats=1, warmup=0)
+
+
+@pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU (checked on one)"
+)
+def test_on_a_gpu_every_layer_is_timed_and_its_free_memory_known() -> None:
+    from engine.device_memory import free_memory
+
+    project = load_project(DIGITS_CNN)
+    found = profile_torch(project, "cuda", batch_size=64, repeats=3, warmup=2)
+    assert found.device.startswith("cuda")
+    assert sorted(layer.node for layer in found.layers) == sorted(with_compute(project))
+    assert sum(layer.share for layer in found.layers) == pytest.approx(1.0)
+    memory = free_memory("cuda")
+    assert memory is not None and memory.device.startswith("cuda") and memory.free_bytes > 0
