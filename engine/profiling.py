@@ -246,8 +246,8 @@ def onnx_times(
         )
         if index is None:
             continue
-        scope = str(event["name"]).lstrip("/").split("/")[0]
-        owner = scope if scope in nodes else ""
+        scopes = str(event["name"]).lstrip("/").split("/")[:2]  # "conv1" or "network/conv1"
+        owner = next((scope for scope in scopes if scope in nodes), "")
         per_run[index][owner] = per_run[index].get(owner, 0.0) + event["dur"] / 1000.0
     return [run["dur"] / 1000.0 for run in runs], per_run
 

@@ -136,12 +136,13 @@ def test_onnxruntimes_trace_is_read_back_by_the_layer_scope_of_each_node() -> No
         node("ReorderOutput", 130, 3),
         {"cat": "Session", "name": "model_run", "ts": 200, "dur": 40},
         node("/relu1/Relu_output_0_nchwc", 201, 10),
+        node("/network/relu1/Relu", 215, 2),  # the module one level down (dynamo's wrapper)
         {"cat": "Node", "name": "/conv1/Conv_fence_before", "ts": 202, "dur": 0},
     ]
     runs, per_run = onnx_times(trace, {"conv1", "relu1"})
     assert runs == [0.05, 0.04]
     assert per_run[0] == {"conv1": 0.025, "": 0.003}
-    assert per_run[1] == {"relu1": 0.01}
+    assert per_run[1] == {"relu1": 0.012}
 
 
 def test_running_out_of_memory_says_which_batch_size_to_try(
