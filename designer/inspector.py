@@ -268,8 +268,9 @@ def network_cost_text(cost: NetworkCost) -> str:
     return (
         f"Memory at batch size {cost.batch_size}\n"
         f"  training  {size_text(cost.training_bytes)}  (weights, gradients, optimizer state "
-        f"{size_text(cost.training_bytes - cost.training_activation_bytes)}; activations kept "
-        f"for backward {size_text(cost.training_activation_bytes)})\n"
+        f"{size_text(cost.training_bytes - cost.training_activation_bytes)}; activations "
+        f"{size_text(cost.training_activation_bytes)} at the peak, "
+        f"{size_text(cost.saved_bytes)} of them kept for backward)\n"
         f"  inference  {size_text(cost.inference_bytes)}  (weights "
         f"{size_text(cost.param_bytes)}; activations {size_text(cost.inference_activation_bytes)})"
     )

@@ -7,11 +7,13 @@ draws. Every figure is an estimate for float32 (4 bytes a value):
 - *saved for backward*: what autograd keeps from the layer until the backward pass,
   following what torch's backward formulas save for each kind of layer (`_SAVES`): a
   weighted or normalising layer keeps its input; an activation keeps its input or its
-  output (the same size); a max-pool keeps its input and int64 indices; dropout a
-  one-byte mask; reshaping, adding and average-pooling keep nothing. Recurrent and
-  attention layers keep their gates, projections and attention weights (rougher). One
-  tensor saved by two layers (a ReLU's output is also the next conv's input) counts once
-  in the totals.
+  output (the same size); a max-pool keeps its input and int64 indices; dropout its
+  mask; reshaping, adding and average-pooling keep nothing. Recurrent and attention
+  layers keep what formulas fitted to torch's own saved tensors say (`_recurrent_bytes`,
+  `_attention_bytes`). One tensor saved by two layers (a ReLU's output is also the next
+  conv's input) counts once in the totals. Checked against
+  `torch.autograd.graph.saved_tensors_hooks` on every bundled example: 0.9-1.1x of what
+  torch keeps (tests/engine/test_costs.py).
 - *parameters*: the weights; training adds their gradients (1x) and the optimizer's
   state (Adam and AdamW 2x, SGD with momentum 1x, RMSprop 1x or 2x, Adagrad 1x).
 - *arithmetic intensity*: FLOPs / bytes moved (inputs and outputs for the batch, weights
@@ -48,9 +50,9 @@ _NOTHING = frozenset(
 _OUTPUT = frozenset("ReLU Sigmoid Tanh ELU Softmax LogSoftmax Exp Sqrt Reciprocal".split())
 _MASK = frozenset(("Dropout", "Dropout2d"))
 _INDICES = frozenset(("MaxPool1d", "MaxPool2d", "MaxPool3d"))
-_RECURRENT_STATES = {"RNN": 1, "GRU": 4, "LSTM": 6}  # values kept per step and hidden unit
+_RECURRENT = frozenset(("RNN", "GRU", "LSTM"))
 INDEX_BYTES = 8  # int64 indices (max-pool)
-MASK_BYTES = 1  # a bool per value (dropout)
+MASK_BYTES = 4  # dropout's mask: float32 on the CPU (a GPU keeps one byte a value: less)
 
 
 def optimizer_copies(optimizer: Mapping[str, Any] | None) -> int:
@@ -116,6 +118,7 @@ class NetworkCost:
     optimizer_copies: int  # parameter-sized tensors the optimizer keeps
     inference_activation_bytes: int  # for the batch, at the peak
     training_activation_bytes: int  # for the batch, at the peak (saved tensors kept)
+    saved_bytes: int = 0  # for the batch: what backward keeps, each tensor once
 
     @property
     def gradient_bytes(self) -> int:
@@ -146,6 +149,7 @@ class NetworkCost:
             "optimizer_bytes": self.optimizer_bytes,
             "inference_activation_bytes": self.inference_activation_bytes,
             "training_activation_bytes": self.training_activation_bytes,
+            "saved_bytes": self.saved_bytes,
             "inference_bytes": self.inference_bytes,
             "training_bytes": self.training_bytes,
         }
@@ -176,7 +180,7 @@ def network_cost(
             node_id, batch_size, out, saved, param_bytes, 2 * info.macs, moved
         )
     used = {n: saves[n] for n in saves if n in analysis.used or graph.nodes[n].type == "Input"}
-    inference, training = _peaks(graph, analysis, used, sizes)
+    inference, training, saved_total = _peaks(graph, analysis, used, sizes)
     return NetworkCost(
         batch_size,
         layers,
@@ -184,6 +188,7 @@ def network_cost(
         optimizer_copies(optimizer),
         inference * batch_size,
         training * batch_size,
+        saved_total * batch_size,
     )
 
 
@@ -212,12 +217,8 @@ def _saved(
         return set(), out_values * INDEX_BYTES  # max and min keep where the extreme was
     if node_type == "LocalResponseNorm":
         return inputs | _outputs(node_id, info), 0
-    if node_type in _RECURRENT_STATES:
-        steps = _in_shape(info, analysis)[0] if _in_shape(info, analysis) else 1
-        hidden = int(params.get("hidden_size", 0)) * (2 if params.get("bidirectional") else 1)
-        layers = int(params.get("num_layers", 1))
-        states = steps * hidden * layers * _RECURRENT_STATES[node_type]
-        return inputs, states * BYTES_PER_VALUE
+    if node_type in _RECURRENT:
+        return inputs, _recurrent_bytes(node_type, params, _in_shape(info, analysis))
     if node_type in ("MultiheadAttention", "TransformerEncoderLayer"):
         return inputs, _attention_bytes(node_type, params, _in_shape(info, analysis))
     return inputs, 0  # weighted layers, normalisation, the other element-wise functions
@@ -231,21 +232,41 @@ def _in_shape(info: NodeInfo, analysis: Analysis) -> Shape:
     return (upstream.shapes.get(ref.port) or ()) if upstream is not None else ()
 
 
+def _recurrent_bytes(node_type: str, params: Mapping[str, Any], shape: Shape) -> int:
+    """What torch's CPU recurrent layers keep per sample beyond their input, fitted to
+    `torch.autograd.graph.saved_tensors_hooks` over steps, widths, layers and directions:
+    exact for RNN and GRU; LSTM (oneDNN's workspace) within 0.8-1.1x."""
+    if len(shape) != 2:
+        return 0
+    steps, features = shape
+    hidden, layers = int(params.get("hidden_size", 0)), int(params.get("num_layers", 1))
+    ways = 2 if params.get("bidirectional") else 1
+    per_step = {"RNN": 2, "GRU": 8, "LSTM": 18}[node_type] * hidden * layers * ways
+    values = steps * per_step + steps * features * ways
+    if node_type != "LSTM":
+        values += -steps * hidden * ways + (hidden * layers * ways if node_type == "RNN" else 0)
+    return values * BYTES_PER_VALUE
+
+
 def _attention_bytes(node_type: str, params: Mapping[str, Any], shape: Shape) -> int:
-    """Queries, keys, values, the attention weights (heads x steps x steps) and the mixed
-    values; an encoder layer adds its feed-forward's hidden values and its norms' inputs."""
+    """What torch keeps per sample beyond the input, fitted to
+    `torch.autograd.graph.saved_tensors_hooks` over steps, width, heads, feed-forward width
+    and dropout: projections and mixed values by the width, the attention weights (heads x
+    steps x steps, with their dropout mask) only when dropout applies to them (without it
+    torch's fused attention keeps none), the feed-forward's hidden values by its width."""
     if len(shape) != 2:
         return 0
     steps, width = shape
     heads = int(params.get("num_heads", 1))
     dropout = float(params.get("dropout", 0.0) or 0.0) > 0
-    values = 4 * steps * width + heads * steps * steps
-    masks = heads * steps * steps if dropout else 0
-    if node_type == "TransformerEncoderLayer":
-        hidden = steps * int(params.get("dim_feedforward", 0))
-        values += 3 * steps * width + 2 * hidden  # norm inputs, FFN input, hidden and activation
-        masks += (hidden + 2 * steps * width) if dropout else 0
-    return values * BYTES_PER_VALUE + masks * MASK_BYTES
+    weights = heads * steps * steps
+    if node_type == "MultiheadAttention":
+        return 28 * steps * width + 12 * weights if dropout else 20 * steps * width + 4 * steps
+    hidden = steps * int(params.get("dim_feedforward", 0))
+    before = 4 * steps * width if not params.get("norm_first") else 0  # post-norm keeps one more
+    if dropout:
+        return 44 * steps * width + before + 12 * weights + 12 * hidden + 16 * steps
+    return 28 * steps * width + before + 4 * hidden + 20 * steps
 
 
 def _peaks(
@@ -253,9 +274,10 @@ def _peaks(
     analysis: Analysis,
     saves: dict[str, tuple[set[Value], int]],
     size: dict[Value, int],
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """The most activation bytes per sample alive at once, walking the layers in order: for
-    inference, and for training, where what backward reads stays until the end.
+    inference, and for training, where what backward reads stays until the end; and what
+    backward keeps in all, each tensor once.
 
     A view (Flatten, Reshape...) shares its input's memory and keeps it alive as long as
     itself."""
@@ -281,6 +303,7 @@ def _peaks(
                 total += size[value]
         made_at.append(total)
     kept = {base.get(v, v) for k, _ in saves.values() for v in k}
+    saved = sum(size.get(v, 0) for v in kept) + sum(extra for _, extra in saves.values())
     peaks = []
     for training in (False, True):
         freed = [0] * len(order)  # bytes that can go after each step
@@ -294,7 +317,7 @@ def _peaks(
             peak = max(peak, alive + extras)
             alive -= freed[step]
         peaks.append(peak)
-    return peaks[0], peaks[1]
+    return peaks[0], peaks[1], saved
 
 
 def size_text(size: float) -> str:

@@ -162,6 +162,7 @@ def cost_lines(cost: NetworkCost) -> list[str]:
         f"activations {size_text(cost.inference_activation_bytes)})",
         f"  training   {size_text(cost.training_bytes):>8}  (weights {size_text(cost.param_bytes)}, "
         f"gradients {size_text(cost.gradient_bytes)}, optimizer state "
-        f"{size_text(cost.optimizer_bytes)} ({states}x), activations kept for backward "
-        f"{size_text(cost.training_activation_bytes)})",
+        f"{size_text(cost.optimizer_bytes)} ({states}x), activations "
+        f"{size_text(cost.training_activation_bytes)} at the peak, "
+        f"{size_text(cost.saved_bytes)} of them kept for backward)",
     ]

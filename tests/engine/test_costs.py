@@ -74,9 +74,46 @@ def test_backward_keeps_a_weighted_layers_input_a_relus_output_and_a_pools_indic
     assert layers["conv"].saved_bytes == 3 * 8 * 8 * 4  # its input
     assert layers["relu"].saved_bytes == 4 * 8 * 8 * 4  # its output
     assert layers["pool"].saved_bytes == 4 * 8 * 8 * 4 + 4 * 4 * 4 * 8  # input, int64 indices
-    assert layers["drop"].saved_bytes == 4 * 4 * 4 * 1  # a one-byte mask
+    assert layers["drop"].saved_bytes == 4 * 4 * 4 * 4  # its mask, float32 on the CPU
     assert layers["flat"].saved_bytes == 0
     assert layers["fc"].saved_batch_bytes == 64 * 4 * 8
+
+
+def kept_by_torch(name: str, batch: int) -> int:
+    """The bytes autograd really keeps for backward after a forward pass (parameters aside),
+    each storage once: counted by torch's saved-tensor hooks."""
+    import torch
+
+    from engine.compiler import compile_graph, example_inputs
+    from engine.project import load_project
+
+    project = load_project(ROOT / "resources" / "examples" / f"{name}.netwright.json")
+    analysis = analyse(project.graph)
+    module = compile_graph(project.graph, 0, analysis).train()
+    weights = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    kept: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in weights:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    inputs = example_inputs(project.graph, batch, 0, analysis)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        module(*inputs)
+    return sum(kept.values())
+
+
+@pytest.mark.parametrize(
+    "name", ["digits-cnn", "residual-cnn", "digits-lstm", "sine-gru", "digits-vit", "tiny-gpt"]
+)
+def test_what_backward_keeps_is_close_to_what_torch_really_keeps(name: str) -> None:
+    from engine.project import load_project
+
+    project = load_project(ROOT / "resources" / "examples" / f"{name}.netwright.json")
+    estimate = network_cost(project.graph, analyse(project.graph), 16).saved_bytes
+    assert 0.85 <= estimate / kept_by_torch(name, 16) <= 1.15
 
 
 def test_parameter_memory_and_training_state_follow_the_optimizer() -> None:
