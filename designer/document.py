@@ -52,6 +52,7 @@ class Document(QObject):
         self._read_only = False
         self._analysis = Analysis()
         self._costs: tuple[tuple[int, str], NetworkCost] | None = None
+        self.training_device: str | None = None  # where the window trains; None: the project's
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -133,6 +134,12 @@ class Document(QObject):
     def analysis(self) -> Analysis:
         return self._analysis
 
+    def set_training_device(self, device: str) -> None:
+        """The device the window trains on (its toolbar's): the does-not-fit warning asks it."""
+        if device != self.training_device:
+            self.training_device = device
+            self.schedule_analysis()
+
     @property
     def costs(self) -> NetworkCost:
         """The shown network's memory and arithmetic at the project's batch size; kept until
@@ -183,7 +190,7 @@ class Document(QObject):
         return (
             list(self._analysis.diagnostics)
             + settings_problems(self.project, self._analysis)
-            + cost_problems(self.project, self._analysis, self.costs)
+            + cost_problems(self.project, self._analysis, self.costs, self.training_device)
         )
 
     # ----------------------------------------------------------- read-only

@@ -141,14 +141,18 @@ def project_cost(
 
 
 def cost_problems(
-    project: Project, analysis: Analysis | None, cost: NetworkCost | None = None
+    project: Project,
+    analysis: Analysis | None,
+    cost: NetworkCost | None = None,
+    device: str | None = None,
 ) -> list[Diagnostic]:
-    """The warning that training would not fit the project's device (none for a broken graph);
-    `cost` is the network's at the project's batch size, when the caller has it already."""
+    """The warning that training would not fit the device (`device`, else the project's; none
+    for a broken graph); `cost` is the network's at the project's batch size, when the caller
+    has it already."""
     if analysis is None or not analysis.ok:
         return []
     training = project.training if isinstance(project.training, dict) else {}
-    device = training.get("device", "auto")
+    device = device or training.get("device", "auto")
     memory = free_memory(device if isinstance(device, str) else "auto")
     problem = fit_problem(cost or project_cost(project, analysis), memory)
     return [problem] if problem is not None else []

@@ -3,7 +3,8 @@
 `install_profile(window)` is the one call MainWindow makes. Profiling runs on a
 ProfileWorker thread with a snapshot of the project, on the project's training
 device at its batch size; the result goes on the nodes (a time and a bar) and
-in the Profile dock's table, both cleared when the graph changes.
+in the Profile dock's table, both cleared when the graph changes. It runs on the
+device the toolbar chose for training, at the project's batch size.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ class Profiler:
         project = snapshot(document.project)
         if project.is_multi_network:  # a GAN: the network shown, whose nodes get the times
             project = Project(project.name, document.graph.copy(), training=project.training)
-        device = str(project.training.get("device", "auto"))
+        device = (
+            training.device if training is not None else str(project.training.get("device", "auto"))
+        )
         self.worker = ProfileWorker(project, device, None, onnx)
         self.worker.progressed.connect(self.panel.progressed)
         self.worker.found.connect(self._found)

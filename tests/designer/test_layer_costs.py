@@ -60,3 +60,19 @@ def test_the_problems_list_warns_when_training_would_not_fit_the_device(
     editor.document.analyse_now()
     panel.refresh(force=True)
     assert "needs about" not in " ".join(panel.diagnostics_shown())
+
+
+def test_the_warning_asks_the_device_the_window_trains_on(editor, monkeypatch) -> None:
+    from engine import device_memory
+
+    asked: list[str] = []
+
+    def free(device: str) -> device_memory.DeviceMemory:
+        asked.append(device)
+        return device_memory.DeviceMemory(device, 10**12)
+
+    monkeypatch.setattr(device_memory, "free_memory", free)
+    editor.document.set_training_device("cuda:1")
+    editor.document.analyse_now()
+    editor.document.problems()
+    assert asked[-1] == "cuda:1"
