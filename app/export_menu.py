@@ -5,6 +5,13 @@ go on looking at the canvas) under a busy indicator; the result comes back as
 the engine's own summary (path, size, opset, exporter, largest difference,
 weights source) or its plain error message. Trained weights win: those the
 training dashboard left in memory, else the project's ``NAME.safetensors``.
+
+An ONNX export first asks for the opset and the form (float32, int8 or fp16,
+with the number of calibration samples, and whether the fitted input scaling
+goes in the file); its result is a report window: the engine's summary, the
+int8/fp16 comparison with float32 (size, validation accuracy, CPU latency)
+and the deployment check (opset, operators, the runtimes that read it), all
+computed in the background job.
 """
 
 from __future__ import annotations
@@ -18,13 +25,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
-    QInputDialog,
+    QFormLayout,
+    QLabel,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QProgressDialog,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.error_log import log_path
@@ -37,6 +53,98 @@ if TYPE_CHECKING:
 log = logging.getLogger("netwright.export")
 
 IN_MEMORY_WEIGHTS = "trained weights from this session's training (not saved to a file yet)"
+DEFAULT_CALIBRATION = 256  # as engine.export.quantize (not imported here: it loads torch)
+FORMS = {  # the form's words in the dialog -> the engine's name for it
+    "float32 (as trained)": "float32",
+    "int8 (quantized: about 4x smaller)": "int8",
+    "fp16 (half precision: about 2x smaller)": "fp16",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class OnnxChoice:
+    """What the ONNX export dialog asked for."""
+
+    opset: int = DEFAULT_OPSET
+    form: str = "float32"  # "float32", "int8" or "fp16"
+    calibration: int = DEFAULT_CALIBRATION
+    scaling: bool = True
+
+
+class OnnxExportDialog(QDialog):
+    """Opset, form (float32, int8, fp16), calibration samples and the input scaling switch."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export to ONNX")
+        self.opset = QSpinBox()
+        self.opset.setRange(MIN_OPSET, MAX_OPSET)
+        self.opset.setValue(DEFAULT_OPSET)
+        self.opset.setToolTip("newer runtimes read newer opsets")
+        self.form = QComboBox()
+        self.form.addItems(list(FORMS))
+        self.calibration = QSpinBox()
+        self.calibration.setRange(1, 100_000)
+        self.calibration.setValue(DEFAULT_CALIBRATION)
+        self.calibration.setToolTip(
+            "training samples that calibrate int8's value ranges (recurrent, attention and text "
+            "networks are quantized dynamically and need none)"
+        )
+        self.scaling = QCheckBox("The file scales its input as training did (reads raw samples)")
+        self.scaling.setChecked(True)
+        form = QFormLayout()
+        form.addRow(f"Opset ({MIN_OPSET}-{MAX_OPSET}):", self.opset)
+        form.addRow("Form:", self.form)
+        form.addRow("Calibration samples:", self.calibration)
+        form.addRow(self.scaling)
+        note = QLabel(
+            "int8 and fp16 files are compared with float32 on the validation split: size, "
+            "accuracy and CPU latency."
+        )
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.form.currentIndexChanged.connect(self._enable)
+        self._enable()
+
+    def _enable(self) -> None:
+        self.calibration.setEnabled(self.choice().form == "int8")
+
+    def choice(self) -> OnnxChoice:
+        return OnnxChoice(
+            self.opset.value(),
+            FORMS[self.form.currentText()],
+            self.calibration.value(),
+            self.scaling.isChecked(),
+        )
+
+
+class ExportReport(QDialog):
+    """The export's report in a fixed-width font: the table's columns stay aligned."""
+
+    def __init__(self, title: str, lines: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.view = QPlainTextEdit("\n".join(lines))
+        self.view.setReadOnly(True)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        layout.addWidget(buttons)
+        self.resize(900, 420)
+
+    def text(self) -> str:
+        return self.view.toPlainText()
 
 
 class Job(QThread):
@@ -92,6 +200,7 @@ class ExportImport(QObject):
         self.window = window
         self.job: Job | None = None
         self.busy: QProgressDialog | None = None
+        self.report: ExportReport | None = None  # the last ONNX export's report window
         self.actions = {
             "export_onnx": self._action("Export to &ONNX…", self.export_onnx_dialog),
             "export_python": self._action("Export as &PyTorch Code…", self.export_python_dialog),
@@ -134,17 +243,15 @@ class ExportImport(QObject):
         )
         if not path:
             return False
-        opset, ok = QInputDialog.getInt(
-            self.window,
-            "ONNX opset",
-            f"Opset version ({MIN_OPSET}-{MAX_OPSET}; newer runtimes read newer opsets):",
-            DEFAULT_OPSET,
-            MIN_OPSET,
-            MAX_OPSET,
-        )
-        if not ok:
+        choice = self.ask_onnx_options()
+        if choice is None:
             return False
-        return self.export_onnx(_with_suffix(Path(path), ".onnx"), opset)
+        return self.export_onnx(_with_suffix(Path(path), ".onnx"), choice)
+
+    def ask_onnx_options(self) -> OnnxChoice | None:
+        """The opset, form and scaling switch, or None when the user cancels."""
+        dialog = OnnxExportDialog(self.window)
+        return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def export_python_dialog(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(
@@ -176,18 +283,39 @@ class ExportImport(QObject):
         return self.import_onnx(model, Path(target))
 
     # --------------------------------------------------------------- work
-    def export_onnx(self, out: Path, opset: int = DEFAULT_OPSET) -> bool:
+    def export_onnx(self, out: Path, choice: OnnxChoice | int | None = None) -> bool:
+        """Export in the background; `choice` an OnnxChoice, or just an opset."""
         from engine.export import export_onnx
 
+        if not isinstance(choice, OnnxChoice):
+            choice = OnnxChoice(opset=DEFAULT_OPSET if choice is None else choice)
+        picked = choice
         snapshot, weights = self._snapshot()
+        busy = "Exporting to ONNX and checking it with onnxruntime…"
+        if picked.form != "float32":
+            busy = f"Exporting to ONNX, making the {picked.form} file and measuring it…"
+
+        def work(w: Path | None) -> Any:
+            return export_onnx(
+                snapshot,
+                out,
+                w,
+                picked.opset,
+                verify=True,
+                quantize="int8" if picked.form == "int8" else None,
+                precision="fp16" if picked.form == "fp16" else "fp32",
+                calibration=picked.calibration,
+                scaling=picked.scaling,
+                check_deploy=True,
+            )
+
         return self._start(
-            "Exporting to ONNX and checking it with onnxruntime…",
-            lambda: _in_memory_note(
-                weights, lambda w: export_onnx(snapshot, out, w, opset, verify=True)
-            ),
+            busy,
+            lambda: _in_memory_note(weights, work),
             "Exported to ONNX",
             "ONNX export failed",
             target=out,
+            report=True,
         )
 
     def export_python(self, out: Path) -> bool:
@@ -232,6 +360,7 @@ class ExportImport(QObject):
         failed_title: str,
         before_result: Callable[[Any], None] | None = None,
         target: Path | None = None,
+        report: bool = False,
     ) -> bool:
         if self.job is not None and self.job.isRunning():
             QMessageBox.information(self.window, "Busy", "Another export or import is running.")
@@ -248,7 +377,10 @@ class ExportImport(QObject):
             self._done()
             if before_result is not None:
                 before_result(result)
-            QMessageBox.information(self.window, done_title, "\n".join(result.summary_lines()))
+            if report:
+                self.show_report(done_title, result.summary_lines())
+            else:
+                QMessageBox.information(self.window, done_title, "\n".join(result.summary_lines()))
             self.finished.emit()
 
         def failed(message: str) -> None:
@@ -260,6 +392,15 @@ class ExportImport(QObject):
         self.job.failed.connect(failed)
         self.job.start()
         return True
+
+    def show_report(self, title: str, lines: list[str]) -> ExportReport:
+        """The report in its own window (not modal: the user may compare it with the canvas)."""
+        if self.report is not None:
+            self.report.close()
+            self.report.deleteLater()
+        self.report = ExportReport(title, lines, self.window)
+        self.report.show()
+        return self.report
 
     def _done(self) -> None:
         if self.busy is not None:

@@ -13,6 +13,9 @@ loading and checking the file with onnx and opening it in onnxruntime.
 torchvision's DenseNet-121 (at 64x64) and ViT-B/16 (at 224x224), random weights, are measured
 as their own ONNX files the same way; a model that does not import yet says so in the JSON
 (`..._imports`: false, `..._refused`: why) instead of stopping the benchmark.
+Quantized and half-precision files: two bundled examples (digits-cnn, trained for a few
+epochs; digits-lstm, quantized dynamically) exported as float32, int8 and fp16, with each
+file's size, validation accuracy and onnxruntime CPU latency per batch (1 thread, median).
 Prints one JSON line of figures last. Runs in about three minutes.
 """
 
@@ -185,6 +188,40 @@ def measure_torchvision(name: str, folder: Path) -> dict[str, object]:
     return figures
 
 
+FORMS_EXAMPLES = ("digits-cnn", "digits-lstm")
+
+
+def measure_forms(name: str, folder: Path) -> dict[str, object]:
+    """float32 beside int8 and fp16 for one example, trained briefly first."""
+    from engine.cli import run
+    from engine.export import export_onnx
+
+    project_path = folder / f"{name}.netwright.json"
+    run(["new", str(project_path), "--example", name])
+    run(["train", str(project_path), "--epochs", "5", "--seed", "0"])
+    project = load_project(project_path)
+    figures: dict[str, object] = {}
+    for form, options in (("int8", {"quantize": "int8"}), ("fp16", {"precision": "fp16"})):
+        result = export_onnx(project, folder / f"{name}.{form}.onnx", **options)
+        report = result.comparison
+        assert report is not None
+        figures.update(
+            {
+                "float32_bytes": report.float_size_bytes,
+                "float32_latency_ms": round(report.float_latency_ms, 4),
+                "float32_val_accuracy": report.float_metric,
+                f"{form}_bytes": report.size_bytes,
+                f"{form}_latency_ms": round(report.latency_ms, 4),
+                f"{form}_val_accuracy": report.exported_metric,
+                f"{form}_size_ratio": round(report.size_ratio, 2),
+                f"{form}_latency_ratio": round(report.latency_ms / report.float_latency_ms, 2),
+                f"{form}_method": report.method.split(" (")[0],
+            }
+        )
+    print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+    return figures
+
+
 def main() -> None:
     warnings.filterwarnings("ignore")  # torch's notice that the TorchScript exporter is legacy
     torch.set_num_threads(1)
@@ -198,6 +235,8 @@ def main() -> None:
             "torchvision_densenet121": measure_torchvision("densenet121", Path(folder)),
             "torchvision_vit_b_16": measure_torchvision("vit_b_16", Path(folder)),
         }
+        for name in FORMS_EXAMPLES:
+            results[name.replace("-", "_")] = measure_forms(name, Path(folder))
     summary = {
         "benchmark": "export_import",
         "torch": torch.__version__,

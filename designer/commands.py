@@ -185,7 +185,9 @@ class SetValue(Command):
         return SET_VALUE_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (isinstance(other, SetValue) and self.open and other.open and other.path == self.path):
+        if not (
+            isinstance(other, SetValue) and self.open and other.open and other.path == self.path
+        ):
             return False
         self.new = other.new
         self.setText(other.text())

@@ -300,7 +300,9 @@ class Document(QObject):
             return False
         return self._push(cmd.SetParam(self.graph, node_id, name, value, merge))
 
-    def set_value(self, path: str, value: Any, merge: bool = False, text: str | None = None) -> bool:
+    def set_value(
+        self, path: str, value: Any, merge: bool = False, text: str | None = None
+    ) -> bool:
         """Change a project setting (``training.optimizer.lr``, ``dataset.source``) as one step;
         `merge` folds consecutive edits of one field into one step. False when nothing changed
         or editing is locked."""

@@ -30,8 +30,9 @@ from designer.param_editors import ParamEditor
 from designer.qt_helpers import clear_layout
 from designer.scene import GraphScene, time_text
 from engine.analysis import Analysis
+from engine.blocks import layer_for
 from engine.costs import LayerCost, NetworkCost, size_text
-from engine.layers import LayerType, layer_type
+from engine.layers import LayerType
 from engine.layers._shape import fmt
 
 
@@ -109,7 +110,7 @@ class Inspector(QScrollArea):
 
     def _build_node(self, item: NodeItem) -> None:
         node = self.document.graph.node(item.node_id)
-        layer = layer_type(node.type)
+        layer = layer_for(node, self.document.graph.blocks)
         header = QHBoxLayout()
         icon = QLabel()
         colour = theme.category_colour(item.category)
@@ -233,7 +234,7 @@ class Inspector(QScrollArea):
         if self.name_edit is not None and not self.name_edit.hasFocus():
             if self.name_edit.text() != node.id:
                 self.name_edit.setText(node.id)
-        layer = layer_type(node.type)
+        layer = layer_for(node, self.document.graph.blocks)
         for name, editor in self.editors.items():
             if editor.field.hasFocus():
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer import theme
@@ -18,7 +18,7 @@ from designer.port_item import PortItem
 from engine.analysis import Diagnostic, NodeInfo
 from engine.costs import LayerCost, size_text
 from engine.graph import Node
-from engine.layers import layer_type
+from engine.layers import LayerType, layer_type
 from engine.layers._shape import fmt
 
 if TYPE_CHECKING:
@@ -44,9 +44,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def summary_text(node: Node) -> str:
-    """The key parameters, compactly: ``32 ch · k 3``. Defaults beyond the first are skipped."""
-    layer = layer_type(node.type)
+def summary_text(node: Node, layer: LayerType | None = None) -> str:
+    """The key parameters, compactly: ``32 ch · k 3``. Defaults beyond the first are skipped.
+    `layer`: the node's declaration when the catalogue does not have it (a block node's)."""
+    layer = layer or layer_type(node.type)
     if layer is None:
         return f"unknown type {node.type}"
     values = layer.resolved(node.params)
@@ -76,15 +77,17 @@ def count_text(count: int) -> str:
 class NodeItem(QGraphicsItem):
     """The picture of one graph node. It never edits the graph itself."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, layer: LayerType | None = None) -> None:
+        """`layer`: the node's declaration when the catalogue does not have it (a block node's
+        ports come from its definition; the scene resolves it with engine.blocks)."""
         super().__init__()
         self.node_id = node.id
         self.type_name = node.type
-        layer = layer_type(node.type)
+        layer = self.layer = layer or layer_type(node.type)
         self.category = layer.category if layer else "?"
         self.icon_name = layer.icon if layer else "mdi6.help-circle-outline"
         self.edges: set[EdgeItem] = set()
-        self.summary = summary_text(node)
+        self.summary = summary_text(node, layer)
         self.shape_text = ""
         self.count = 0
         self.memory_text = ""  # its output's memory for the training batch: "512 KB"
@@ -108,6 +111,13 @@ class NodeItem(QGraphicsItem):
         self.outputs = self._make_ports(outputs, True)
         self.setToolTip(self._help())
 
+    def text_insets(self) -> tuple[float, float]:
+        """Left and right margins of the body text: wider where ports are labelled (an
+        attention layer's `in` and `padding`, a Split's pieces), so labels never cover it."""
+        left = max((p.label_width() for p in self.inputs.values()), default=0.0)
+        right = max((p.label_width() for p in self.outputs.values()), default=0.0)
+        return max(12.0, left + 4), max(12.0, right + 4)
+
     def _make_ports(self, ports: Any, is_output: bool) -> dict[str, PortItem]:
         made = {}
         count = len(ports)
@@ -122,7 +132,7 @@ class NodeItem(QGraphicsItem):
     def refresh_outputs(self, node: Node) -> bool:
         """Remake the output ports when the parameters change them (a Split's pieces);
         True when they changed, so the scene re-attaches the wires."""
-        layer = layer_type(node.type)
+        layer = self.layer
         if layer is None or not layer.multi_output:
             return False
         ports = layer.outputs_for(layer.resolved(node.params))
@@ -139,12 +149,12 @@ class NodeItem(QGraphicsItem):
         return (self.outputs if is_output else self.inputs).get(name)
 
     def _help(self) -> str:
-        layer = layer_type(self.type_name)
+        layer = self.layer
         return f"<b>{self.node_id}</b> — {self.type_name}<br>{layer.help if layer else ''}"
 
     # ------------------------------------------------------------- updates
     def set_summary(self, node: Node) -> None:
-        text = summary_text(node)
+        text = summary_text(node, self.layer)
         if text != self.summary:
             self.summary = text
             self.update()
@@ -288,27 +298,43 @@ class NodeItem(QGraphicsItem):
         title_font = theme.ui_font(9.5, bold=True)
         small = theme.ui_font(7.8)
         painter.setFont(small)
-        metrics = QFontMetricsF(small)
-        type_width = metrics.horizontalAdvance(self.type_name) + 4
         right = NODE_WIDTH - 10 - (16 if self.severity else 0)
+        (title, title_room), (kind, type_room) = self.header_texts(title_font, small, right - 34)
         painter.setPen(t.colour("text_dim"))
         painter.drawText(
-            QRectF(right - type_width, 3, type_width, HEADER_HEIGHT - 3),
+            QRectF(right - type_room, 3, type_room, HEADER_HEIGHT - 3),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            self.type_name,
+            kind,
         )
         painter.setFont(title_font)
         painter.setPen(t.colour("text"))
-        title_room = right - type_width - 34
-        title = QFontMetricsF(title_font).elidedText(
-            self.node_id, Qt.TextElideMode.ElideRight, title_room
-        )
         painter.drawText(
             QRectF(32, 3, title_room, HEADER_HEIGHT - 3), Qt.AlignmentFlag.AlignVCenter, title
         )
         if self.severity:
             self._paint_badge(painter, t)
         self._paint_details(painter, t)
+
+    def header_texts(
+        self, title_font: QFont, type_font: QFont, room: float
+    ) -> tuple[tuple[str, float], tuple[str, float]]:
+        """The name and the layer type as they fit the header, each with its width: the
+        name first (a TransformerEncoderLayer's type gives way), the type keeping 40%."""
+        title_metrics, type_metrics = QFontMetricsF(title_font), QFontMetricsF(type_font)
+        name_width = title_metrics.horizontalAdvance(self.node_id)
+        type_width = type_metrics.horizontalAdvance(self.type_name) + 4
+        type_room = min(type_width, max(room - name_width - 6, room * 0.4))
+        title_room = room - type_room - 6
+        return (
+            (
+                title_metrics.elidedText(self.node_id, Qt.TextElideMode.ElideRight, title_room),
+                title_room,
+            ),
+            (
+                type_metrics.elidedText(self.type_name, Qt.TextElideMode.ElideRight, type_room),
+                type_room,
+            ),
+        )
 
     def _paint_badge(self, painter: QPainter, t: theme.Theme) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -325,9 +351,11 @@ class NodeItem(QGraphicsItem):
         """The summary with the output's memory for the batch (and the measured time, when
         profiled) at its right; under the line, the output shape and the parameter count."""
         small = theme.ui_font(8.2)
+        left, right_inset = self.text_insets()
+        width = NODE_WIDTH - left - right_inset
         painter.setFont(small)
         metrics = QFontMetricsF(small)
-        row = QRectF(12, HEADER_HEIGHT + 6, NODE_WIDTH - 24, 18)
+        row = QRectF(left, HEADER_HEIGHT + 6, width, 18)
         right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
         used = 0.0
         if self.measured_text:
@@ -339,13 +367,13 @@ class NodeItem(QGraphicsItem):
             painter.drawText(row.adjusted(0, 0, -used, 0), right, self.memory_text)
             used += metrics.horizontalAdvance(self.memory_text) + 8
         painter.setPen(t.colour("text_dim"))
-        summary = metrics.elidedText(self.summary, Qt.TextElideMode.ElideRight, row.width() - used)
+        summary = metrics.elidedText(self.summary, Qt.TextElideMode.ElideRight, width - used)
         painter.drawText(row, Qt.AlignmentFlag.AlignVCenter, summary)
         line_y = HEADER_HEIGHT + 30
         pen = QPen(t.colour("node_border"))
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.drawLine(QPointF(12, line_y), QPointF(NODE_WIDTH - 12, line_y))
+        painter.drawLine(QPointF(left, line_y), QPointF(NODE_WIDTH - right_inset, line_y))
         if self.measured_text:
             self._paint_bar(painter, t)
         painter.setFont(theme.mono_font(8.2))
@@ -355,7 +383,7 @@ class NodeItem(QGraphicsItem):
         else:
             painter.setPen(t.colour("error" if self.severity == "error" else "text_dim"))
             shape = "→ ?"
-        footer = QRectF(12, line_y + 3, NODE_WIDTH - 24, NODE_HEIGHT - line_y - 6)
+        footer = QRectF(left, line_y + 3, width, NODE_HEIGHT - line_y - 6)
         painter.drawText(footer, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shape)
         painter.setFont(small)
         painter.setPen(t.colour("text" if self.count else "text_dim"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsSceneHoverEvent,
@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 PORT_RADIUS = 5.5
 HIT_RADIUS = 13.0
+LABEL_GAP = 10.0  # from a port's centre to its label, inside the node
+
+
+def label_font() -> QFont:
+    return theme.ui_font(7.5)
 
 
 class PortItem(QGraphicsItem):
@@ -75,6 +80,12 @@ class PortItem(QGraphicsItem):
         path.addEllipse(self.boundingRect())
         return path
 
+    def label_width(self) -> float:
+        """Room the label takes inside the node, beside the port (0 without a label)."""
+        if not self.show_label:
+            return 0.0
+        return QFontMetricsF(label_font()).horizontalAdvance(self.name) + LABEL_GAP
+
     def paint(
         self,
         painter: QPainter,
@@ -115,12 +126,12 @@ class PortItem(QGraphicsItem):
             painter.drawEllipse(centre, radius + 4, radius + 4)
         if self.show_label and lod >= 0.6:
             painter.setPen(t.colour("text_dim"))
-            painter.setFont(theme.ui_font(7.5))
+            painter.setFont(label_font())
             if self.is_output:
-                rect = QRectF(centre.x() - 70, centre.y() - 8, 60, 16)
+                rect = QRectF(centre.x() - 60 - LABEL_GAP, centre.y() - 8, 60, 16)
                 align = Qt.AlignmentFlag.AlignRight
             else:
-                rect = QRectF(centre.x() + 10, centre.y() - 8, 60, 16)
+                rect = QRectF(centre.x() + LABEL_GAP, centre.y() - 8, 60, 16)
                 align = Qt.AlignmentFlag.AlignLeft
             painter.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, self.name)
 

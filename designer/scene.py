@@ -19,6 +19,7 @@ from designer.node_item import NodeItem
 from designer.port_item import PortItem
 from designer.wire_drag import WireDrag
 from engine.analysis import Analysis, Diagnostic
+from engine.blocks import layer_for
 from engine.graph import Edge, Node, PortRef
 from engine.layers._shape import fmt
 
@@ -101,7 +102,7 @@ class GraphScene(QGraphicsScene):
         self.graph_changed.emit()
 
     def _on_node_added(self, node: Node, notify: bool = True) -> None:
-        item = NodeItem(node)
+        item = NodeItem(node, layer_for(node, self._graph.blocks))
         if self.document.read_only:
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         self._syncing = True

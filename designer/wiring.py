@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.analysis import analyse
+from engine.blocks import layer_for
 from engine.graph import Edge, Graph, PortRef
-from engine.layers import layer_type
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def connection_problem(
 
 
 def _full_input(graph: Graph, target: PortEnd, edges: list[Edge]) -> str | None:
-    layer = layer_type(graph.node(target.node).type)
+    layer = layer_for(graph.node(target.node), graph.blocks)
     port = next((p for p in layer.inputs if p.name == target.port), None) if layer else None
     if port is None or port.multiple:
         return None

@@ -29,13 +29,18 @@ def main() -> int:
     for name, args in SHOTS.items():
         target = out / name
         command = [sys.executable, "-m", "app", "gui", *args, "--screenshot", str(target)]
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         if result.returncode != 0 or not target.is_file():
             print(f"failed: {' '.join(command)}\n{result.stderr}", file=sys.stderr)
             return 1
         print(f"wrote {target.relative_to(ROOT)}")
     runs = [sys.executable, str(ROOT / "docs" / "make_runs_screenshot.py"), str(out / "runs.png")]
     if subprocess.run(runs, cwd=ROOT, env=env, timeout=900).returncode != 0:
+        return 1
+    writing = [sys.executable, str(ROOT / "docs" / "make_writing_screenshot.py")]
+    if subprocess.run(writing, cwd=ROOT, env=env, timeout=900).returncode != 0:
         return 1
     inside = [sys.executable, str(ROOT / "docs" / "make_inside_screenshots.py")]
     result = subprocess.run(inside, cwd=ROOT, env=env, text=True, timeout=900)

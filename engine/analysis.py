@@ -13,8 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT, boundary_ids, layer_for
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
-from engine.layers import layer_type
 from engine.layers._shape import fmt
 from engine.layers.base import LayerType, Port, Shape, ShapeError, numel
 
@@ -33,6 +33,9 @@ class Diagnostic:
     hint: str | None = None
     code: str | None = None  # a stable tag for problems callers treat specially ("unknown-layer")
     network: str | None = None  # in a multi-network project (a GAN), which network
+    # inside a block: the inner node ids from the block node (`node`) down to the layer the
+    # problem belongs to, ("0", "conv2"); the message names the same way in
+    path: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = f"network '{self.network}', " if self.network else ""
@@ -44,7 +47,7 @@ class Diagnostic:
         return f"{self.severity}: {where}{self.message}{tail}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "severity": self.severity,
             "node": self.node,
             "param": self.param,
@@ -52,6 +55,9 @@ class Diagnostic:
             "hint": self.hint,
             "network": self.network,
         }
+        if self.path:
+            data["path"] = list(self.path)
+        return data
 
 
 @dataclass
@@ -65,6 +71,8 @@ class NodeInfo:
     macs: int = 0
     resolved: dict[str, Any] = field(default_factory=dict)  # its parameters, defaults filled in
     sources: tuple[PortRef, ...] = ()  # the outputs feeding it, port by port, wires as drawn
+    block: str | None = None  # a block node: the definition it uses
+    inner: Analysis | None = None  # a block node: its definition analysed at this node's inputs
 
     @property
     def activation_bytes(self) -> int:
@@ -90,6 +98,7 @@ class Analysis:
     output_id: str | None = None  # the Output node
     used: frozenset[str] = frozenset()  # nodes whose result reaches the Output
     vocabulary: Vocabulary | None = None  # for token-id inputs
+    block: str | None = None  # the analysis of a block definition: its name
 
     @property
     def ok(self) -> bool:
@@ -134,21 +143,29 @@ class Analysis:
             return None
         return self.vocabulary.size if self.vocabulary is not None else 2
 
+    def _nodes_json(self) -> list[dict[str, Any]]:
+        """One entry per node; a block node's also names its block and lists the nodes inside."""
+        entries = []
+        for node_id in self.order:
+            info = self.nodes[node_id]
+            entry: dict[str, Any] = {
+                "id": node_id,
+                "shape": list(info.shape or []) if info.shape is not None else None,
+                "parameters": info.params,
+                "macs": info.macs,
+                "flops": 2 * info.macs,
+            }
+            if info.block is not None:
+                entry["block"] = info.block
+                if info.inner is not None:
+                    entry["nodes"] = info.inner._nodes_json()
+            entries.append(entry)
+        return entries
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "nodes": [
-                {
-                    "id": node_id,
-                    "shape": list(self.nodes[node_id].shape or [])
-                    if self.nodes[node_id].shape is not None
-                    else None,
-                    "parameters": self.nodes[node_id].params,
-                    "macs": self.nodes[node_id].macs,
-                    "flops": 2 * self.nodes[node_id].macs,
-                }
-                for node_id in self.order
-            ],
+            "nodes": self._nodes_json(),
             "total_parameters": self.total_params,
             "total_macs": self.total_macs,
             "total_flops": 2 * self.total_macs,
@@ -158,9 +175,31 @@ class Analysis:
 
 def analyse(graph: Graph, memory_limit: int | None = None) -> Analysis:
     """Check the graph and infer every node's output shape, parameters and MACs."""
-    result = Analysis()
+    return _analyse(graph, memory_limit)
+
+
+@dataclass(frozen=True)
+class _Inside:
+    """Analysing a block definition: its name, the blocks on the way in (to refuse loops),
+    and what each BlockInput receives (shape, int-ness; None when analysed without a use)."""
+
+    block: str
+    trail: tuple[str, ...]
+    given: dict[str, tuple[Shape, bool]] | None
+
+
+def analyse_block(
+    name: str, definition: Graph, inputs: dict[str, tuple[Shape, bool]] | None = None
+) -> Analysis:
+    """A block definition analysed on its own (`inputs`: shape and int-ness per BlockInput id;
+    without them the shapes inside stay unknown, but structural problems are found)."""
+    return _analyse(definition, None, _Inside(name, (name,), inputs))
+
+
+def _analyse(graph: Graph, memory_limit: int | None, inside: _Inside | None = None) -> Analysis:
+    result = Analysis(block=inside.block if inside else None)
     report = result.diagnostics.append
-    types = _check_nodes(graph, report)
+    types = _check_nodes(graph, report, inside is not None)
     edges = _usable_edges(graph, types, report)
     incoming = _incoming_by_port(graph, edges, types, report)
     result.order, cyclic = _topological_order(graph, edges)
@@ -173,25 +212,146 @@ def analyse(graph: Graph, memory_limit: int | None = None) -> Analysis:
                 hint="remove one of the wires that leads back",
             )
         )
-    result.input_ids, result.output_id = _check_endpoints(graph, report)
+    if inside is None:
+        result.input_ids, result.output_id = _check_endpoints(graph, report)
+    else:
+        result.input_ids, result.output_id = _check_block_endpoints(graph, report)
     result.input_id = result.input_ids[0] if result.input_ids else None
     for node_id in result.order:
-        result.nodes[node_id] = _infer_node(
-            graph.nodes[node_id], types.get(node_id), incoming, result, report
-        )
-    result.used = _check_reachability(graph, edges, result, report)
+        node = graph.nodes[node_id]
+        if node.type == BLOCK_INPUT:
+            result.nodes[node_id] = _given(node, inside)
+        elif node.type == BLOCK and node_id in types:
+            result.nodes[node_id] = _infer_use(
+                graph, node, types[node_id], incoming, result, report, inside
+            )
+        else:
+            result.nodes[node_id] = _infer_node(node, types.get(node_id), incoming, result, report)
+    result.used = _check_reachability(graph, edges, result, report, inside is not None)
     result.vocabulary = _vocabulary(graph, result)
-    _check_memory(result, report, memory_limit if memory_limit is not None else _memory_budget())
+    if inside is None:
+        budget = memory_limit if memory_limit is not None else _memory_budget()
+        _check_memory(result, report, budget)
     return result
 
 
-def _check_nodes(graph: Graph, report: Any) -> dict[str, LayerType]:
+def _given(node: Node, inside: _Inside | None) -> NodeInfo:
+    """A BlockInput: the shape of the wire into the use's matching port (unknown without)."""
+    info = NodeInfo()
+    found = inside.given.get(node.id) if inside is not None and inside.given else None
+    if found is not None:
+        info.shape, info.is_int = found
+        info.shapes = {"out": found[0]}
+    return info
+
+
+def _infer_use(
+    graph: Graph,
+    node: Node,
+    layer: LayerType,
+    incoming: dict[str, dict[str, list[Edge]]],
+    result: Analysis,
+    report: Any,
+    inside: _Inside | None,
+) -> NodeInfo:
+    """A block node: its definition analysed with the shapes wired into it; every problem
+    inside is reported here, naming the way in."""
+    info = NodeInfo()
+    info.resolved = layer.resolved(node.params)
+    info.sources = _sources(layer, incoming[node.id])
+    name = info.block = str(info.resolved["block"])
+    definition = graph.blocks[name]
+    trail = (*inside.trail, name) if inside is not None else (name,)
+    if name in trail[:-1]:
+        loop = " > ".join(trail[trail.index(name) :])
+        report(
+            Diagnostic(
+                "error",
+                f"the blocks {loop} use each other in a loop; a block cannot contain itself",
+                node.id,
+                hint="replace this block node with the layers it stands for",
+            )
+        )
+        return info
+    given: dict[str, tuple[Shape, bool]] = {}
+    for port, inner_id in zip(layer.inputs, boundary_ids(definition, BLOCK_INPUT)):
+        wires = incoming[node.id].get(port.name, [])
+        if not wires:
+            report(
+                Diagnostic(
+                    "error",
+                    f"input '{port.name}' is not connected",
+                    node.id,
+                    hint="drag a wire into it from an earlier layer",
+                )
+            )
+            return info
+        upstream = result.nodes.get(wires[0].source.node)
+        shape = upstream.shapes.get(wires[0].source.port) if upstream is not None else None
+        if upstream is None or shape is None:
+            return info  # the upstream node already carries the problem
+        given[inner_id] = (shape, upstream.is_int)
+    inner = _analyse(definition, None, _Inside(name, trail, given))
+    for problem in inner.diagnostics:
+        report(_from_inside(problem, name, node.id))
+    if not inner.ok:
+        return info
+    info.inner = inner
+    outputs = boundary_ids(definition, BLOCK_OUTPUT)
+    shapes = [inner.nodes[o].shape for o in outputs]
+    if any(shape is None for shape in shapes):
+        return info
+    info.shapes = {
+        port.name: shape
+        for port, shape in zip(layer.outputs_for(info.resolved), shapes)
+        if shape is not None
+    }
+    info.shape = shapes[0]
+    info.is_int = inner.nodes[outputs[0]].is_int
+    info.params, info.macs = inner.total_params, inner.total_macs
+    return info
+
+
+def _from_inside(problem: Diagnostic, block: str, use: str) -> Diagnostic:
+    """A problem of a definition, as one of the block node `use`: ``block 'B' > layer 'conv2':``
+    (a deeper one already names its own way in)."""
+    if problem.path:
+        message = f"block '{block}' > {problem.message}"
+    elif problem.node is not None:
+        param = f", parameter '{problem.param}'" if problem.param else ""
+        message = f"block '{block}' > layer '{problem.node}'{param}: {problem.message}"
+    else:
+        message = f"block '{block}': {problem.message}"
+    path = (problem.node, *problem.path) if problem.node is not None else ()
+    return Diagnostic(problem.severity, message, use, None, problem.hint, problem.code, None, path)
+
+
+def _check_nodes(graph: Graph, report: Any, in_block: bool = False) -> dict[str, LayerType]:
     types: dict[str, LayerType] = {}
     for node in graph:
         problem = id_problem(node.id)
         if problem:
             report(Diagnostic("error", problem, node.id, hint="rename the node"))
-        layer = layer_type(node.type)
+        layer = layer_for(node, graph.blocks)
+        misplaced = _misplaced(node.type, in_block)
+        if misplaced:
+            report(Diagnostic("error", misplaced, node.id))
+            continue
+        if layer is None and node.type == BLOCK:
+            name = node.params.get("block")
+            report(
+                Diagnostic(
+                    "error",
+                    f"uses a block '{name}' that this project does not define"
+                    if isinstance(name, str)
+                    else "a block node needs the name of its block ('block')",
+                    node.id,
+                    "block",
+                    hint='the project\'s "blocks" lists the definitions',
+                    code="unknown-block",
+                )
+            )
+            continue
         if layer is None:
             report(
                 Diagnostic(
@@ -312,6 +472,30 @@ def _topological_order(graph: Graph, edges: list[Edge]) -> tuple[list[str], set[
                 ready.append(child)
     ordered = set(order)
     return order, {n for n in graph.nodes if n not in ordered}
+
+
+def _misplaced(type_name: str, in_block: bool) -> str | None:
+    """Input and Output belong to a network, BlockInput and BlockOutput to a block."""
+    if in_block and type_name in ("Input", "Output"):
+        boundary = BLOCK_INPUT if type_name == "Input" else BLOCK_OUTPUT
+        return f"a block cannot hold an {type_name}; data crosses a block's edge at a {boundary}"
+    if not in_block and type_name in (BLOCK_INPUT, BLOCK_OUTPUT):
+        return f"a {type_name} belongs inside a block definition, not in a network"
+    return None
+
+
+def _check_block_endpoints(graph: Graph, report: Any) -> tuple[tuple[str, ...], str | None]:
+    """A definition's BlockInputs (its use's input ports, in order) and first BlockOutput;
+    it needs at least one of each."""
+    inputs = boundary_ids(graph, BLOCK_INPUT)
+    outputs = boundary_ids(graph, BLOCK_OUTPUT)
+    if not inputs:
+        report(Diagnostic("error", "the block has no BlockInput", hint="add one where data enters"))
+    if not outputs:
+        report(
+            Diagnostic("error", "the block has no BlockOutput", hint="add one where data leaves")
+        )
+    return inputs, outputs[0] if outputs else None
 
 
 def _check_endpoints(graph: Graph, report: Any) -> tuple[tuple[str, ...], str | None]:
@@ -452,11 +636,12 @@ def _wrong_number_kind(
 
 
 def _check_reachability(
-    graph: Graph, edges: list[Edge], result: Analysis, report: Any
+    graph: Graph, edges: list[Edge], result: Analysis, report: Any, in_block: bool = False
 ) -> frozenset[str]:
     """The nodes whose result reaches the Output; a warning for each other layer (wasted work),
-    and an error when the Output reads no Input at all (it would give the same for any data)."""
-    outputs = [n.id for n in graph if n.type == "Output"]
+    and an error when the Output reads no Input at all (it would give the same for any data).
+    Inside a block, the BlockOutputs take the Output's place."""
+    outputs = [n.id for n in graph if n.type == (BLOCK_OUTPUT if in_block else "Output")]
     if not outputs:
         return frozenset()
     parents: dict[str, list[str]] = {n: [] for n in graph.nodes}
@@ -472,7 +657,7 @@ def _check_reachability(
     for node in graph:
         if node.id in reached or result.for_node(node.id):
             continue
-        if node.type != "Input":
+        if node.type not in ("Input", BLOCK_INPUT):
             hint = "wire its output onward, or delete it"
         elif several:
             hint = "the network still reads it (inputs are read in order): wire it in, or delete it"
@@ -480,10 +665,19 @@ def _check_reachability(
             continue
         report(
             Diagnostic(
-                "warning", "does not lead to the Output, so it has no effect", node.id, hint=hint
+                "warning",
+                f"does not lead to {'a BlockOutput' if in_block else 'the Output'}, so it has no "
+                "effect",
+                node.id,
+                hint=hint,
             )
         )
-    if result.input_ids and not reached & set(result.input_ids) and not result.for_node(outputs[0]):
+    if (
+        not in_block
+        and result.input_ids
+        and not reached & set(result.input_ids)
+        and not result.for_node(outputs[0])
+    ):
         report(
             Diagnostic(
                 "error",
@@ -503,6 +697,8 @@ def _vocabulary(graph: Graph, result: Analysis) -> Vocabulary | None:
         size = info.resolved.get("num_embeddings") if info is not None else None
         if node.type == "Embedding" and isinstance(size, int):
             sizes.append((size, node.id))
+        if info is not None and info.inner is not None and info.inner.vocabulary is not None:
+            sizes.append((info.inner.vocabulary.size, node.id))  # an Embedding inside a block
     return Vocabulary(*min(sizes)) if sizes else None
 
 

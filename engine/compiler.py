@@ -10,13 +10,14 @@ state is left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from engine.analysis import Analysis, analyse
+from engine.blocks import BLOCK, BLOCK_OUTPUT, boundary_ids, layer_for
 from engine.graph import Graph, PortRef
-from engine.layers import layer_type
 
 
 class CompileError(ValueError):
@@ -42,7 +43,7 @@ class Step:
 
 def value_name(ref: PortRef, graph: Graph) -> str:
     """The forward pass's name for the value leaving output `ref`."""
-    layer = layer_type(graph.nodes[ref.node].type)
+    layer = layer_for(graph.nodes[ref.node], graph.blocks)
     return f"{ref.node}:{ref.port}" if layer is not None and layer.multi_output else ref.node
 
 
@@ -53,7 +54,7 @@ class GraphModule(nn.Module):
         self,
         steps: list[Step],
         input_ids: tuple[str, ...],
-        output_source: str,
+        output_source: str | tuple[str, ...],
         layers: dict[str, nn.Module],
     ):
         super().__init__()
@@ -62,9 +63,11 @@ class GraphModule(nn.Module):
         self.steps = steps
         self.input_ids = tuple(input_ids)
         self.input_id = self.input_ids[0]  # the first (for callers that feed one)
-        self.output_source = output_source
+        # the values it returns: one for a network; a block may give several (a tuple)
+        self.output_sources = (output_source,) if isinstance(output_source, str) else output_source
+        self.output_source = self.output_sources[0]
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, *inputs: torch.Tensor) -> Any:
         if len(inputs) != len(self.input_ids):
             names = ", ".join(self.input_ids)
             raise TypeError(
@@ -79,7 +82,28 @@ class GraphModule(nn.Module):
                 values.update(zip(step.outputs, out))
             else:
                 values[step.node] = out
+        if len(self.output_sources) > 1:
+            return tuple(values[name] for name in self.output_sources)
         return values[self.output_source]
+
+
+class BlockModule(GraphModule):
+    """One use of a block definition: its layers as a nested module, so weights are named
+    ``layer1.0.conv1.weight``. It reads its BlockInputs in order, returns its BlockOutputs."""
+
+    def __init__(
+        self,
+        block: str,
+        steps: list[Step],
+        input_ids: tuple[str, ...],
+        output_sources: tuple[str, ...],
+        layers: dict[str, nn.Module],
+    ):
+        super().__init__(steps, input_ids, output_sources, layers)
+        self.block = block
+
+    def extra_repr(self) -> str:
+        return f"block={self.block!r}"
 
 
 def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None) -> GraphModule:
@@ -88,29 +112,50 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
     if not analysis.ok:
         raise CompileError(analysis)
     assert analysis.input_id is not None and analysis.output_id is not None
-    steps: list[Step] = []
-    layers: dict[str, nn.Module] = {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for node_id in analysis.order:
-            layer = layer_type(graph.nodes[node_id].type)
-            info = analysis.nodes[node_id]
-            if node_id not in analysis.used or layer is None or layer.module is None:
-                continue
-            in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
-            layers[node_id] = layer.build(info.resolved, in_shapes)
-            outputs = (
-                tuple(f"{node_id}:{port}" for port in info.shapes) if layer.multi_output else ()
-            )
-            # a layer with no wire in (a Parameter) reads the first input for the batch size
-            reads = (
-                (analysis.input_id,)
-                if layer.sized_by_batch
-                else tuple(value_name(s, graph) for s in info.sources)
-            )
-            steps.append(Step(node_id, reads, outputs))
+        steps, layers = _build(graph, analysis)
     (output_source,) = analysis.nodes[analysis.output_id].sources
     return GraphModule(steps, analysis.input_ids, value_name(output_source, graph), layers)
+
+
+def _build(graph: Graph, analysis: Analysis) -> tuple[list[Step], dict[str, nn.Module]]:
+    """The forward steps and the layer modules of a valid graph (a network or a block's
+    definition), in topological order; a block node becomes a nested BlockModule."""
+    steps: list[Step] = []
+    layers: dict[str, nn.Module] = {}
+    for node_id in analysis.order:
+        node = graph.nodes[node_id]
+        layer = layer_for(node, graph.blocks)
+        info = analysis.nodes[node_id]
+        if node_id not in analysis.used or layer is None:
+            continue
+        if node.type == BLOCK:
+            assert info.block is not None and info.inner is not None
+            layers[node_id] = _build_block(info.block, graph.blocks[info.block], info.inner)
+        elif layer.module is None:
+            continue
+        else:
+            in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
+            layers[node_id] = layer.build(info.resolved, in_shapes)
+        outputs = tuple(f"{node_id}:{port}" for port in info.shapes) if layer.multi_output else ()
+        # a layer with no wire in (a Parameter) reads the first input for the batch size
+        reads = (
+            (str(analysis.input_id),)
+            if layer.sized_by_batch
+            else tuple(value_name(s, graph) for s in info.sources)
+        )
+        steps.append(Step(node_id, reads, outputs))
+    return steps, layers
+
+
+def _build_block(name: str, definition: Graph, inner: Analysis) -> BlockModule:
+    steps, layers = _build(definition, inner)
+    outputs = tuple(
+        value_name(inner.nodes[o].sources[0], definition)
+        for o in boundary_ids(definition, BLOCK_OUTPUT)
+    )
+    return BlockModule(name, steps, inner.input_ids, outputs, layers)
 
 
 def example_inputs(

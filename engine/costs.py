@@ -40,16 +40,18 @@ Value = tuple[str, str]  # (node id, output port): one tensor of the forward pas
 
 # kinds of saving, by layer type (see the module's docstring); unknown types keep their inputs
 _VIEWS = frozenset(
-    "Flatten Reshape Identity Squeeze Unsqueeze Permute Select Slice Expand Output".split()
+    "Flatten Reshape Identity Squeeze Unsqueeze Permute Select Slice Expand Output "
+    "BlockOutput".split()
 )
 _NOTHING = frozenset(
-    "Input Add Subtract Neg Concat Split Tile Pad ZeroPad2d PositionalEncoding Parameter "
+    "Input BlockInput Add Subtract Neg Concat Split Tile Pad ZeroPad2d PositionalEncoding Parameter "
     "Constant AvgPool1d AvgPool2d AvgPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d "
     "AdaptiveAvgPool3d Upsample".split()
 )
 _OUTPUT = frozenset("ReLU Sigmoid Tanh ELU Softmax LogSoftmax Exp Sqrt Reciprocal".split())
 _MASK = frozenset(("Dropout", "Dropout2d"))
 _INDICES = frozenset(("MaxPool1d", "MaxPool2d", "MaxPool3d"))
+_ENTRIES = frozenset(("Input", "BlockInput"))
 _RECURRENT = frozenset(("RNN", "GRU", "LSTM"))
 INDEX_BYTES = 8  # int64 indices (max-pool)
 MASK_BYTES = 4  # dropout's mask: float32 on the CPU (a GPU keeps one byte a value: less)
@@ -81,6 +83,7 @@ class LayerCost:
     param_bytes: int  # the weights alone
     flops: int  # per sample (2 per multiply-accumulate)
     moved_bytes: int  # for the batch: inputs and outputs, and the weights once
+    inner: NetworkCost | None = None  # a block node: the costs of the layers inside it
 
     @property
     def output_batch_bytes(self) -> int:
@@ -119,6 +122,8 @@ class NetworkCost:
     inference_activation_bytes: int  # for the batch, at the peak
     training_activation_bytes: int  # for the batch, at the peak (saved tensors kept)
     saved_bytes: int = 0  # for the batch: what backward keeps, each tensor once
+    saved_input_bytes: int = 0  # of which the Input's (a block's inputs: the outer values)
+    saved_output_bytes: int = 0  # of which a block's outputs (the outer values too)
 
     @property
     def gradient_bytes(self) -> int:
@@ -171,16 +176,31 @@ def network_cost(
         for port, shape in info.shapes.items():
             out += sizes.setdefault((node_id, port), numel(shape) * BYTES_PER_VALUE)
         ins = sum(sizes.get((ref.node, ref.port), 0) for ref in info.sources)
-        kept, extra = _saved(graph.nodes[node_id].type, node_id, info, analysis)
+        inner = _block_cost(graph, info, batch_size, optimizer)
+        kept: set[Value]
+        if inner is not None:  # what the layers inside keep, each tensor once; what they
+            # keep of its inputs and outputs are the outer values, counted as those
+            kept = (
+                {(ref.node, ref.port) for ref in info.sources} if inner.saved_input_bytes else set()
+            )
+            kept |= _outputs(node_id, info) if inner.saved_output_bytes else set()
+            outer = inner.saved_input_bytes + inner.saved_output_bytes
+            extra = (inner.saved_bytes - outer) // batch_size
+        else:
+            kept, extra = _saved(graph.nodes[node_id].type, node_id, info, analysis)
         saves[node_id] = (kept, extra)
         saved = sum(sizes.get(value, 0) for value in kept) + extra
         param_bytes = info.params * BYTES_PER_VALUE
         moved = (ins + out) * batch_size + param_bytes
         layers[node_id] = LayerCost(
-            node_id, batch_size, out, saved, param_bytes, 2 * info.macs, moved
+            node_id, batch_size, out, saved, param_bytes, 2 * info.macs, moved, inner
         )
-    used = {n: saves[n] for n in saves if n in analysis.used or graph.nodes[n].type == "Input"}
-    inference, training, saved_total = _peaks(graph, analysis, used, sizes)
+    used = {
+        n: saves[n]
+        for n in saves
+        if n in analysis.used or graph.nodes[n].type in ("Input", "BlockInput")
+    }
+    inference, training, saved_total, entering, left = _peaks(graph, analysis, used, sizes)
     return NetworkCost(
         batch_size,
         layers,
@@ -189,11 +209,22 @@ def network_cost(
         inference * batch_size,
         training * batch_size,
         saved_total * batch_size,
+        entering * batch_size,
+        left * batch_size,
     )
 
 
 def _outputs(node_id: str, info: NodeInfo) -> set[Value]:
     return {(node_id, port) for port in info.shapes}
+
+
+def _block_cost(
+    graph: Graph, info: NodeInfo, batch_size: int, optimizer: Mapping[str, Any] | None
+) -> NetworkCost | None:
+    """A block node's: its definition's costs, analysed at this node's inputs."""
+    if info.inner is None or info.block is None or info.block not in graph.blocks:
+        return None
+    return network_cost(graph.blocks[info.block], info.inner, batch_size, optimizer)
 
 
 def _saved(
@@ -274,10 +305,10 @@ def _peaks(
     analysis: Analysis,
     saves: dict[str, tuple[set[Value], int]],
     size: dict[Value, int],
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int, int]:
     """The most activation bytes per sample alive at once, walking the layers in order: for
     inference, and for training, where what backward reads stays until the end; and what
-    backward keeps in all, each tensor once.
+    backward keeps in all, each tensor once, and how much of that is the network's inputs, and a block's outputs.
 
     A view (Flatten, Reshape...) shares its input's memory and keeps it alive as long as
     itself."""
@@ -304,6 +335,14 @@ def _peaks(
         made_at.append(total)
     kept = {base.get(v, v) for k, _ in saves.values() for v in k}
     saved = sum(size.get(v, 0) for v in kept) + sum(extra for _, extra in saves.values())
+    entering = sum(size.get(v, 0) for v in kept if graph.nodes[v[0]].type in _ENTRIES)
+    leaving = {
+        base.get((ref.node, ref.port), (ref.node, ref.port))
+        for node_id in order
+        if graph.nodes[node_id].type == "BlockOutput"
+        for ref in analysis.nodes[node_id].sources
+    }
+    left = sum(size.get(v, 0) for v in kept & leaving)
     peaks = []
     for training in (False, True):
         freed = [0] * len(order)  # bytes that can go after each step
@@ -317,7 +356,7 @@ def _peaks(
             peak = max(peak, alive + extras)
             alive -= freed[step]
         peaks.append(peak)
-    return peaks[0], peaks[1], saved
+    return peaks[0], peaks[1], saved, entering, left
 
 
 def size_text(size: float) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 
 from psygnal import Signal
 
-NODE_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# A letter first; or a small whole number, as nn.Sequential names its children (a stage's
+# block uses `0`, `1`: weights `layer1.0.conv1.weight`).
+NODE_ID_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9_]{0,63}|0|[1-9][0-9]{0,3})$")
 # Attributes of torch's nn.Module (and of the compiled module): a node named like one
 # would shadow it, because compiled layers are attributes named by node id.
 RESERVED_IDS = frozenset(
@@ -35,7 +37,10 @@ RESERVED_IDS = frozenset(
 def id_problem(name: str) -> str | None:
     """Why `name` cannot name a node, or None when it can."""
     if not NODE_ID_PATTERN.match(name):
-        return f"'{name}' is not a usable name: use up to 64 letters, digits and _, starting with a letter"
+        return (
+            f"'{name}' is not a usable name: use up to 64 letters, digits and _, starting with "
+            "a letter (or a whole number below 10000)"
+        )
     if name in RESERVED_IDS or keyword.iskeyword(name):
         return f"'{name}' is a reserved word; pick another name"
     return None
@@ -106,6 +111,9 @@ class Graph:
         self._nodes: dict[str, Node] = {}
         self._edges: list[Edge] = []
         self.extra: dict[str, Any] = {}
+        # the project's block definitions by name, one dict shared by its networks and by
+        # every definition (so nested uses resolve); see engine/blocks.py
+        self.blocks: dict[str, Graph] = {}
 
     # ----------------------------------------------------------------- reads
     @property
@@ -270,6 +278,15 @@ class Graph:
         clone._nodes = {k: copy.deepcopy(v) for k, v in self._nodes.items()}
         clone._edges = list(self._edges)
         clone.extra = copy.deepcopy(self.extra)
+        clone.blocks = copy_blocks(self.blocks)
+        return clone
+
+    def _copy_alone(self, blocks: dict[str, Graph]) -> Graph:
+        clone = Graph()
+        clone._nodes = {k: copy.deepcopy(v) for k, v in self._nodes.items()}
+        clone._edges = list(self._edges)
+        clone.extra = copy.deepcopy(self.extra)
+        clone.blocks = blocks
         return clone
 
     def to_json(self) -> dict[str, Any]:
@@ -286,6 +303,14 @@ class Graph:
             graph._nodes[node.id] = node
         graph._edges = list(edges)
         return graph
+
+
+def copy_blocks(blocks: dict[str, Graph]) -> dict[str, Graph]:
+    """A deep copy of a project's definitions, each sharing the new dict (so nesting holds)."""
+    copied: dict[str, Graph] = {}
+    for name, definition in blocks.items():
+        copied[name] = definition._copy_alone(copied)
+    return copied
 
 
 def _rename_in_edge(edge: Edge, old: str, new: str) -> Edge:

@@ -13,7 +13,8 @@ the table is about layers, not the loss.
 
 `profile_onnx` times the exported file in onnxruntime instead (forward only), from
 its profiling trace; onnxruntime names each ONNX node by the module scope the
-exporter ran in (``/conv1/Conv``), which is the layer's node id. Basic graph
+exporter ran in (``/conv1/Conv``), which is the layer's node id. The file is exported
+without the data scaling in front (not a layer; the batch is already random). Basic graph
 optimizations stay on, so a layer it folds into another (a BatchNorm into its
 convolution) shows no time of its own, as when deployed.
 """
@@ -179,7 +180,7 @@ def profile_onnx(
     with tempfile.TemporaryDirectory(prefix="netwright-profile-") as folder:
         path = Path(folder) / "network.onnx"
         try:
-            export_onnx(project, path, weights=weights, verify=False)
+            export_onnx(project, path, weights=weights, verify=False, scaling=False)
         except ExportError as error:
             raise ProfileError(
                 f"the network does not export to ONNX: {error}", error.code

@@ -20,20 +20,32 @@ from typing import Any
 from psygnal import Signal
 
 from engine.atomic import atomic_write_text
+from engine.blocks import block_problem, definition_loop
 from engine.graph import Edge, Graph, Node, PortRef
 from engine.settings import new_project_training
 from engine.settings.declared import read_path, write_path
 
 FORMAT = "netwright-project"
-VERSION = 1
+VERSION = 2  # 2: block definitions ("blocks"); a project without them is still written as 1
 SUFFIX = ".netwright.json"
 MAX_FILE_BYTES = 64 * 2**20
 MAX_NODES = 50_000
 
 # version -> function turning a document of that version into one of version + 1
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# (version 1 -> 2 only added "blocks": a version 1 document reads as it is)
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda data: data}
 
-_KNOWN_KEYS = {"format", "version", "name", "graph", "networks", "recipe", "dataset", "training"}
+_KNOWN_KEYS = {
+    "format",
+    "version",
+    "name",
+    "graph",
+    "networks",
+    "recipe",
+    "dataset",
+    "training",
+    "blocks",
+}
 NETWORK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
@@ -58,10 +70,23 @@ class Project:
     path: Path | None = None
     networks: dict[str, Graph] = field(default_factory=dict)  # empty for single-network projects
     recipe: dict[str, Any] | None = None  # how several networks train together
+    # block definitions by name (docs/blocks.md); every graph of the project shares this dict
+    blocks: dict[str, Graph] = field(default_factory=dict)
 
     # a value of `training`, `dataset` or `recipe` changed: its path ("training.optimizer.lr")
     # and the new value (MISSING when removed). The graph has its own signals.
     value_changed = Signal(str, object)
+
+    def __post_init__(self) -> None:
+        if not self.blocks:  # Project(name, graph=some_graph) keeps that graph's definitions
+            self.blocks = self.graph.blocks
+        self.link_blocks()
+
+    def link_blocks(self) -> None:
+        """Give every network and definition the project's definitions (after replacing
+        `graph`, `networks` or `blocks`), so block uses resolve wherever a graph goes."""
+        for graph in [self.graph, *self.networks.values(), *self.blocks.values()]:
+            graph.blocks = self.blocks
 
     @property
     def is_multi_network(self) -> bool:
@@ -111,7 +136,11 @@ class Project:
         return dict(self.networks) if self.networks else {"network": self.graph}
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "name": self.name}
+        # the lowest version that holds it: without blocks, older Netwright still reads the file
+        version = VERSION if self.blocks else 1
+        data: dict[str, Any] = {"format": FORMAT, "version": version, "name": self.name}
+        if self.blocks:
+            data["blocks"] = {name: graph.to_json() for name, graph in self.blocks.items()}
         if self.networks:
             data["networks"] = {name: graph.to_json() for name, graph in self.networks.items()}
             data["recipe"] = copy.deepcopy(self.recipe or {})
@@ -208,10 +237,37 @@ def project_from_json(data: Any, source: str = "project") -> Project:
     recipe = _section(data, "recipe", source, {}) if networks else None
     dataset = _section(data, "dataset", source, {})
     training = _section(data, "training", source, new_project_training())
+    blocks = _blocks_from_json(data, source)
     extra = {
         k: v for k, v in data.items() if k not in _KNOWN_KEYS or (k == "recipe" and not networks)
     }
-    return Project(name, graph, dataset, training, extra, networks=networks, recipe=recipe)
+    return Project(
+        name, graph, dataset, training, extra, networks=networks, recipe=recipe, blocks=blocks
+    )
+
+
+def _blocks_from_json(data: dict[str, Any], source: str) -> dict[str, Graph]:
+    """The block definitions, in file order; a loop of definitions using each other is refused
+    here, naming them, so nothing downstream ever recurses forever."""
+    named = data.get("blocks", {})
+    if not isinstance(named, dict):
+        raise ProjectError(
+            f'{source}: "blocks" must be an object of named block definitions, found {_kind(named)}'
+        )
+    blocks = {}
+    for name, graph_data in named.items():
+        problem = block_problem(name)
+        if problem:
+            raise ProjectError(f"{source}: {problem}")
+        blocks[name] = graph_from_json(graph_data, f"{source}: block '{name}'")
+    loop = definition_loop(blocks)
+    if loop:
+        names = " > ".join(loop)
+        raise ProjectError(
+            f"{source}: the blocks {names} use each other in a loop; a block cannot contain "
+            "itself. Replace one of those uses with the layers it stands for."
+        )
+    return blocks
 
 
 def _networks_from_json(data: dict[str, Any], source: str) -> dict[str, Graph]:

@@ -32,13 +32,36 @@ GAN_SECTIONS = tuple(
 )
 GAN_RECIPE: tuple[Setting, ...] = (
     Setting(
-        "latent_size", "int", 16, "Random numbers the generator turns into a sample.", minimum=1, maximum=4096
+        "latent_size",
+        "int",
+        16,
+        "Random numbers the generator turns into a sample.",
+        minimum=1,
+        maximum=4096,
     ),
-    Setting("loss", "choice", "non_saturating", "How the two networks score each other.", choices=GAN_LOSSES),
-    Setting("d_steps", "int", 1, "Discriminator steps per generator step.", minimum=1, maximum=20),
-    Setting("gp_weight", "float", 10.0, "wgan_gp: the gradient penalty's weight.", minimum=0.0, maximum=1000.0),
     Setting(
-        "samples", "int", 64, "Fixed latent vectors drawn once, for comparable sample grids.", minimum=1, maximum=1024
+        "loss",
+        "choice",
+        "non_saturating",
+        "How the two networks score each other.",
+        choices=GAN_LOSSES,
+    ),
+    Setting("d_steps", "int", 1, "Discriminator steps per generator step.", minimum=1, maximum=20),
+    Setting(
+        "gp_weight",
+        "float",
+        10.0,
+        "wgan_gp: the gradient penalty's weight.",
+        minimum=0.0,
+        maximum=1000.0,
+    ),
+    Setting(
+        "samples",
+        "int",
+        64,
+        "Fixed latent vectors drawn once, for comparable sample grids.",
+        minimum=1,
+        maximum=1024,
     ),
     *(
         replace(setting, key=f"{role}.{setting.key}")

@@ -337,7 +337,7 @@ class RunsPanel(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        QTimer.singleShot(0, self._show_curves)
+        QTimer.singleShot(0, self, self._show_curves)  # dropped if the panel goes first
 
     # -------------------------------------------------------------- actions
     def compare_selected(self) -> bool:

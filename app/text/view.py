@@ -83,6 +83,7 @@ class WritingView(QWidget):
         self.heading = QLabel("A language model's writing appears here while it trains.")
         self.heading.setObjectName("ChartTitle")
         self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)  # a prompt may hold < or &
         self.live = QTextBrowser()
         self.live.setObjectName("LiveWriting")
         left = QWidget()
@@ -220,7 +221,7 @@ class WritingView(QWidget):
         )
         prompt = repr(chosen.prompt) if chosen.prompt else "a new line"
         self.heading.setText(
-            f"What the model writes after {escape(prompt)} as it learns ({sampling}), newest first"
+            f"What the model writes after {prompt} as it learns ({sampling}), newest first"
         )
         self.live.setHtml("")
 

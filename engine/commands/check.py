@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.analysis import Analysis
+from engine.blocks import BOUNDARY
 from engine.costs import NetworkCost, size_text
 from engine.device_memory import project_cost
 from engine.graph import Graph
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     report = project_problems(project)
     problems, errors = report.problems, report.errors
     # An unknown layer type means the file could not be read as a network (contract: exit 2).
-    failure = 2 if any(d.code == "unknown-layer" for d in errors) else 1
+    failure = 2 if any(d.code in ("unknown-layer", "unknown-block") for d in errors) else 1
     if args.json:
         graphs = project.named_graphs()
         costs = {
@@ -81,36 +82,41 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_costs(data: dict[str, Any], cost: NetworkCost) -> dict[str, Any]:
     """The analysis's JSON with each node's memory figures and the totals added beside."""
-    for node in data["nodes"]:
-        layer = cost.layers.get(node["id"])
-        if layer is not None:
-            node.update(layer.to_json())
+    _add_costs(data["nodes"], cost)
     data["memory"] = cost.to_json()
     return data
 
 
-def _print_table(heading: str, graph: Graph, analysis: Analysis, cost: NetworkCost) -> None:
-    batch = cost.batch_size
-    rows = [
-        (
-            "node",
-            "type",
-            "output",
-            "parameters",
-            "MACs",
-            "FLOPs",
-            f"out x{batch}",
-            f"saved x{batch}",
-            "FLOP/B",
-        )
-    ]
+def _add_costs(nodes: list[dict[str, Any]], cost: NetworkCost | None) -> None:
+    """Each node entry's memory figures; the nodes inside a block node's, from its own."""
+    for node in nodes:
+        layer = cost.layers.get(node["id"]) if cost is not None else None
+        if layer is not None:
+            node.update(layer.to_json())
+        if "nodes" in node:
+            _add_costs(node["nodes"], layer.inner if layer is not None else None)
+
+
+Row = tuple[str, str, str, str, str, str, str, str, str]
+
+
+def _rows(
+    graph: Graph, analysis: Analysis, cost: NetworkCost | None, prefix: str = ""
+) -> list[Row]:
+    """One row per node; after a block node, the nodes inside it as ``block1.conv1`` (the
+    names its weights have), its boundary left out: the block node's row is their total."""
+    rows: list[Row] = []
     ordered = analysis.order + [n for n in graph.nodes if n not in analysis.nodes]
     for node_id in ordered:
         info = analysis.nodes.get(node_id)
         node = graph.nodes[node_id]
+        if prefix and node.type in BOUNDARY:
+            continue
         shape = fmt(info.shape) if info and info.shape is not None else "?"
         params, macs = (info.params, info.macs) if info else (0, 0)
-        layer = cost.layers.get(node_id)
+        kind = f"{node.type} {info.block}" if info and info.block else node.type
+        name = prefix + node_id
+        layer = cost.layers.get(node_id) if cost is not None else None
         memory = (
             (size_text(layer.output_batch_bytes), size_text(layer.saved_batch_bytes))
             if layer
@@ -118,17 +124,42 @@ def _print_table(heading: str, graph: Graph, analysis: Analysis, cost: NetworkCo
         )
         intensity = f"{layer.intensity:.1f}" if layer and layer.intensity is not None else ""
         rows.append(
-            (
-                node_id,
-                node.type,
-                shape,
-                f"{params:,}",
-                f"{macs:,}",
-                f"{2 * macs:,}",
-                *memory,
-                intensity,
-            )
+            (name, kind, shape, f"{params:,}", f"{macs:,}", f"{2 * macs:,}", *memory, intensity)
         )
+        if info is not None and info.inner is not None and info.block in graph.blocks:
+            inner = layer.inner if layer is not None else None
+            rows += _rows(graph.blocks[info.block], info.inner, inner, name + ".")
+    return rows
+
+
+def _block_totals(analysis: Analysis) -> list[str]:
+    """Per definition: its uses (nested ones as ``block1.inner``) and each use's totals."""
+    uses: dict[str, list[tuple[str, int, int]]] = {}
+
+    def collect(found: Analysis, prefix: str) -> None:
+        for node_id in found.order:
+            info = found.nodes[node_id]
+            if info.block is not None and info.inner is not None:
+                uses.setdefault(info.block, []).append((prefix + node_id, info.params, info.macs))
+                collect(info.inner, f"{prefix}{node_id}.")
+
+    collect(analysis, "")
+    lines = []
+    for name, found in uses.items():
+        where = ", ".join(use for use, _, _ in found)
+        figures = sorted({(params, macs) for _, params, macs in found})
+        each = "; ".join(f"{p:,} parameters, {m:,} MACs" for p, m in figures)
+        times = "once" if len(found) == 1 else f"{len(found)} times"
+        per = " each" if len(found) > 1 and len(figures) == 1 else ""
+        lines.append(f"  block {name}: used {times} ({where}); {each}{per}")
+    return lines
+
+
+def _print_table(heading: str, graph: Graph, analysis: Analysis, cost: NetworkCost) -> None:
+    batch = cost.batch_size
+    head = ("node", "type", "output", "parameters", "MACs", "FLOPs")
+    rows: list[Row] = [(*head, f"out x{batch}", f"saved x{batch}", "FLOP/B")]
+    rows += _rows(graph, analysis, cost)
     rows.append(
         (
             "total",
@@ -149,6 +180,8 @@ def _print_table(heading: str, graph: Graph, analysis: Analysis, cost: NetworkCo
         print(("  " + "  ".join(cells)).rstrip())
         if i == 0 or i == len(rows) - 2:
             print("  " + "  ".join("-" * w for w in widths))
+    for line in _block_totals(analysis):
+        print(line)
     for line in cost_lines(cost):
         print("  " + line)
 

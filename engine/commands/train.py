@@ -215,7 +215,9 @@ def _train(args: argparse.Namespace) -> int:
     except OutOfMemory as error:
         raise UserError(str(error), 1) from None
     if recorder is not None and recorder.record is not None and recorder.problem is None:
-        print(f"recorded as {recorder.record.name} ({recorder.record.id}) in {recorder.history.folder}")
+        print(
+            f"recorded as {recorder.record.name} ({recorder.record.id}) in {recorder.history.folder}"
+        )
     if result.status == "diverged":
         if main:
             print(

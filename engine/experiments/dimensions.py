@@ -256,6 +256,8 @@ def _around(value: Any, kind: str, low: float | None, high: float | None) -> str
     to double for a whole number; clipped to the declared range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ""
+    if abs(value) > 1e15 or value != value:  # a hostile file's 1e308 or NaN: no range
+        return ""
     lo_limit = -math.inf if low is None else low
     hi_limit = math.inf if high is None else high
     if kind == "float":

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.analysis import Analysis, analyse
 from engine.compiler import GraphModule, compile_graph
 from engine.project import Project
 from engine.training.checkpoints import checkpoint_metadata, network_file
 from engine.weights import WeightsError, load_weights
+
+if TYPE_CHECKING:
+    from engine.export.deploy_check import DeployCheck
+    from engine.export.quantize import Comparison
 
 
 class ExportError(ValueError):
@@ -38,6 +43,10 @@ class ExportResult:
     exporter: str | None = None  # "torchscript" or "dynamo" for ONNX
     max_abs_difference: float | None = None  # onnxruntime vs torch; None when not verified
     tolerance: float | None = None
+    form: str = "float32"  # "float32", "int8" or "fp16" for ONNX
+    scaling: str | None = None  # where the fitted input scaling went, in words
+    comparison: Comparison | None = None  # int8/fp16 against float32: size, accuracy, latency
+    deploy: DeployCheck | None = None  # opset, operators, the runtimes that read the file
 
     @property
     def verified(self) -> bool:
@@ -45,19 +54,48 @@ class ExportResult:
 
     def summary_lines(self) -> list[str]:
         """Plain lines for a terminal or a dialog."""
-        lines = [f"wrote {self.path} ({_size(self.size_bytes)})"]
+        lines = [f"wrote {self.path} ({size_text(self.size_bytes)})"]
         if self.opset is not None:
             lines.append(f"opset {self.opset}, {self.exporter} exporter")
         lines.append(f"weights: {self.weights}")
+        if self.scaling is not None:
+            lines.append(f"input scaling: {self.scaling}")
         if self.max_abs_difference is not None:
+            before = "" if self.form == "float32" else f" (the float32 network before {self.form})"
             lines.append(
-                f"verified with onnxruntime: largest absolute difference "
+                f"verified with onnxruntime{before}: largest absolute difference "
                 f"{self.max_abs_difference:.3g} (tolerance {self.tolerance:.3g})"
             )
+        if self.comparison is not None:
+            lines.append(
+                f"the {self.form} file passes onnx's checker and runs in onnxruntime; "
+                "it is compared with float32 instead of matched"
+            )
+            lines.extend(self.comparison.lines())
+        if self.deploy is not None:
+            lines.extend(self.deploy.lines())
         return lines
 
+    def to_json(self) -> dict[str, Any]:
+        """The result as plain JSON values (the report's figures under `comparison`, `deploy`)."""
+        return {
+            "path": str(self.path),
+            "size_bytes": self.size_bytes,
+            "format": self.format,
+            "form": self.form,
+            "weights": self.weights,
+            "opset": self.opset,
+            "exporter": self.exporter,
+            "max_abs_difference": self.max_abs_difference,
+            "tolerance": self.tolerance,
+            "scaling": self.scaling,
+            "comparison": None if self.comparison is None else self.comparison.to_json(),
+            "deploy": None if self.deploy is None else self.deploy.to_json(),
+        }
 
-def _size(size: int) -> str:
+
+def size_text(size: int) -> str:
+    """``85123`` -> ``83.1 KiB``."""
     for unit in ("bytes", "KiB", "MiB"):
         if size < 1024 or unit == "MiB":
             return f"{size} bytes" if unit == "bytes" else f"{size:.1f} {unit}"

@@ -29,12 +29,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import onnx
 import torch
 
 from engine import __version__
+from engine.analysis import Analysis
 from engine.atomic import atomic_write_bytes
 from engine.compiler import example_inputs
-from engine.export.model import ExportError, ExportResult, ready_model
+from engine.export.deploy_check import deploy_check, sample_feed
+from engine.export.model import ExportError, ExportResult, ReadyModel, ready_model
 from engine.export.onnx_forms import onnx_forms
 from engine.export.options import (
     DEFAULT_EXPORTER,
@@ -43,11 +46,33 @@ from engine.export.options import (
     EXPORTERS,
     MAX_OPSET,
     MIN_OPSET,
+    PRECISIONS,
+    QUANTIZE_FORMS,
     default_opset,
+)
+from engine.export.quantize import (
+    DEFAULT_CALIBRATION,
+    Comparison,
+    compare,
+    dynamic_reason,
+    half_precision,
+    project_samples,
+    quantize_int8,
+)
+from engine.export.standalone import (
+    CLASS_LABELS_KEY,
+    INPUT_KEY,
+    InputScaling,
+    ScaledNetwork,
+    class_names,
+    fitted_scaling,
+    input_meaning,
+    prepend_scaling,
 )
 from engine.export.verify import VerificationError, check_structure, compare_with_onnxruntime
 from engine.project import Project
-from engine.training.checkpoints import TOKENIZER_KEY
+from engine.settings import TrainingSettings
+from engine.training.checkpoints import SCALING_KEY, TOKENIZER_KEY
 
 PROTOBUF_LIMIT = 2**31 - 1
 
@@ -59,11 +84,22 @@ def export_onnx(
     opset: int | None = None,
     verify: bool = True,
     exporter: str = DEFAULT_EXPORTER,
+    *,
+    quantize: str | None = None,
+    precision: str = "fp32",
+    calibration: int = DEFAULT_CALIBRATION,
+    scaling: bool = True,
+    check_deploy: bool = False,
 ) -> ExportResult:
     """Write `project`'s network to `out`; with `verify`, prove onnxruntime agrees with torch.
 
     `exporter` is torch's exporter to use: "torchscript" (falling back to dynamo when it
-    fails) or "dynamo" alone; `opset` None is the exporter's default (17; dynamo 18)."""
+    fails) or "dynamo" alone; `opset` None is the exporter's default (17; dynamo 18).
+    `quantize` "int8" or `precision` "fp16" write a smaller file and compare it with float32
+    (engine.export.quantize); `calibration` is how many training samples calibrate int8.
+    `scaling` puts the fitted input scaling in the graph (engine.export.standalone);
+    `check_deploy` adds the opset, operators and runtimes report (engine.export.deploy_check)."""
+    form = _form(quantize, precision, calibration)
     if exporter not in EXPORTERS:
         raise ExportError(f"unknown exporter '{exporter}'; choose {' or '.join(EXPORTERS)}", code=2)
     opset = default_opset(exporter) if opset is None else opset
@@ -87,17 +123,36 @@ def export_onnx(
         model = _dynamo_only(ready.module, example, input_ids, output_id, opset)
     else:
         model, exporter = _export(ready.module, example, input_ids, output_id, opset)
-    _add_metadata(model, project, input_ids, output_id, ready.metadata)
+    fitted, scaling_note = fitted_scaling(project, analysis, ready.metadata)
+    in_graph = fitted is not None and scaling
+    if in_graph:
+        assert fitted is not None
+        prepend_scaling(model, input_ids[0], fitted)
+    elif fitted is not None:
+        scaling_note = (
+            "left out (--no-scaling): scale samples as training did, (x - offset) / scale, "
+            "with the netwright.scaling metadata"
+        )
+    _add_metadata(model, project, analysis, ready.metadata, fitted, in_graph)
     data = model.SerializeToString()
     if len(data) > PROTOBUF_LIMIT:
         raise ExportError("the network's weights exceed the 2 GiB an ONNX file can hold")
     verification = None
+    checked = (
+        ScaledNetwork(ready.module, fitted) if in_graph and fitted is not None else ready.module
+    )
     try:
         check_structure(model)
         if verify:
-            verification = compare_with_onnxruntime(data, ready.module, graph)
+            verification = compare_with_onnxruntime(data, checked, graph)
     except VerificationError as error:
         raise ExportError(f"{error}; nothing was written to {out}", code=1) from None
+    comparison = None
+    if form != "float32":
+        data, comparison = _smaller(
+            data, form, project, ready, fitted if in_graph else None, calibration, out
+        )
+    deploy = deploy_check(data) if check_deploy else None
     out = Path(out)
     atomic_write_bytes(out, data)
     return ExportResult(
@@ -109,7 +164,76 @@ def export_onnx(
         exporter=exporter,
         max_abs_difference=None if verification is None else verification.max_abs_difference,
         tolerance=None if verification is None else verification.tolerance,
+        form=form,
+        scaling=scaling_note,
+        comparison=comparison,
+        deploy=deploy,
     )
+
+
+def _form(quantize: str | None, precision: str, calibration: int) -> str:
+    """ "float32", "int8" or "fp16", refusing options that contradict each other."""
+    if quantize is not None and quantize not in QUANTIZE_FORMS:
+        raise ExportError(
+            f"unknown quantization '{quantize}'; choose {', '.join(QUANTIZE_FORMS)}", 2
+        )
+    if precision not in PRECISIONS:
+        raise ExportError(f"unknown precision '{precision}'; choose {' or '.join(PRECISIONS)}", 2)
+    if quantize is not None and precision != "fp32":
+        raise ExportError(
+            f"--quantize {quantize} and --precision {precision} are two different files; choose one",
+            2,
+        )
+    if isinstance(calibration, bool) or not isinstance(calibration, int) or calibration < 1:
+        raise ExportError(
+            f"--calibration {calibration}: int8 calibration needs at least 1 training sample "
+            f"(the default is {DEFAULT_CALIBRATION})",
+            2,
+        )
+    return quantize or ("fp16" if precision == "fp16" else "float32")
+
+
+def _smaller(
+    data: bytes,
+    form: str,
+    project: Project,
+    ready: ReadyModel,
+    scaling: InputScaling | None,
+    calibration: int,
+    out: str | Path,
+) -> tuple[bytes, Comparison]:
+    """The int8 or fp16 file and its comparison with the float32 one."""
+    from engine.data.dataset import DataError
+
+    analysis = ready.analysis
+    dynamic = dynamic_reason(project, analysis) if form == "int8" else None
+    samples, note = None, ""
+    try:
+        samples = project_samples(project, analysis, ready.metadata, scaling, calibration)
+    except DataError as error:
+        if form == "int8" and dynamic is None:
+            raise ExportError(
+                f"static int8 quantization calibrates on the project's training data, but {error}",
+                code=error.code,
+            ) from None
+        note = f"accuracy not measured: {error}"
+    if form == "int8":
+        smaller, method = quantize_int8(data, analysis.input_ids[0], samples, dynamic)
+    else:
+        smaller, method = half_precision(data)
+    try:  # before onnxruntime opens it: a malformed file can crash it, not just fail
+        check_structure(onnx.load_model_from_string(smaller))
+    except VerificationError as error:
+        raise ExportError(f"the {form} file: {error}; nothing was written to {out}") from None
+    example = sample_feed(onnx.load_model_from_string(data), batch=ready_batch(project))
+    comparison = compare(form, method, data, smaller, samples, example, ready_batch(project), note)
+    return smaller, comparison
+
+
+def ready_batch(project: Project) -> int:
+    """The batch the latency is measured on: the project's training batch size."""
+    size = project.training.get("batch_size", 64)
+    return size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else 64
 
 
 Example = tuple[torch.Tensor, ...]  # one batch per Input, in the network's order
@@ -272,13 +396,16 @@ def _silenced_descriptors() -> Iterator[None]:
 def _add_metadata(
     model: Any,
     project: Project,
-    input_ids: tuple[str, ...],
-    output_id: str,
+    analysis: Analysis,
     weights: dict[str, str],
+    scaling: InputScaling | None,
+    in_graph: bool,
 ) -> None:
-    """Producer, project name, input/output names, class labels and the tokenizer the weights
-    were trained with (JSON, as in the weights file), for whoever opens the file (several
-    inputs are named in order, separated by commas)."""
+    """Producer, project name, input/output names, class labels (the project's, else its data
+    set's), what the input is (``netwright.input``), the fitted scaling and the tokenizer the
+    weights were trained with (JSON, as in the weights file), for whoever opens the file
+    (several inputs are named in order, separated by commas)."""
+    input_ids, output_id = analysis.input_ids, str(analysis.output_id)
     model.producer_name = "netwright"
     model.producer_version = __version__
     model.doc_string = f"Exported by Netwright {__version__} from project '{project.name}'."
@@ -288,9 +415,14 @@ def _add_metadata(
         "input_name": ",".join(input_ids),
         "output_name": output_id,
     }
-    classes = project.dataset.get("classes")
-    if isinstance(classes, list) and classes:
-        props["class_labels"] = json.dumps([str(c) for c in classes])
+    classes = (
+        class_names(project) if analysis.output_shape and len(analysis.output_shape) == 1 else None
+    )
+    if classes and TrainingSettings.from_project(project).is_classification:
+        props[CLASS_LABELS_KEY] = json.dumps(classes)
+    props[INPUT_KEY] = json.dumps(input_meaning(project, analysis, scaling, in_graph))
+    if scaling is not None:
+        props[SCALING_KEY] = json.dumps(scaling.stats)
     if TOKENIZER_KEY in weights:
         props[TOKENIZER_KEY] = weights[TOKENIZER_KEY]
     del model.metadata_props[:]

@@ -14,3 +14,7 @@ DYNAMO_MIN_OPSET = 18  # the dynamo exporter writes nothing older
 def default_opset(exporter: str) -> int:
     """The opset an export writes when none is asked for: 17, or 18 for dynamo."""
     return max(DEFAULT_OPSET, DYNAMO_MIN_OPSET) if exporter == "dynamo" else DEFAULT_OPSET
+
+
+QUANTIZE_FORMS = ("int8",)  # `--quantize` choices
+PRECISIONS = ("fp32", "fp16")  # `--precision` choices

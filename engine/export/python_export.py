@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import keyword
 import re
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,25 +21,36 @@ from pathlib import Path
 from engine import __version__, modules
 from engine.analysis import Analysis, analyse
 from engine.atomic import atomic_write_text
+from engine.blocks import BLOCK, BLOCK_OUTPUT, boundary_ids, layer_for
 from engine.compiler import GraphModule
 from engine.export.model import ExportError, ExportResult, ready_model
-from engine.layers import layer_type
+from engine.export.standalone import InputScaling, class_names, fitted_scaling
+from engine.graph import Graph
 from engine.layers._shape import fmt
 from engine.project import Project
+from engine.settings import TrainingSettings
 
 _TAKEN = {"x", "self", "torch", "nn", "math", "sys", "json"}
 
 
 def export_python(
-    project: Project, out: str | Path, weights: str | Path | None = None
+    project: Project, out: str | Path, weights: str | Path | None = None, scaling: bool = True
 ) -> ExportResult:
-    """Write the project's network as a standalone module file (atomically)."""
+    """Write the project's network as a standalone module file (atomically). `scaling`: the
+    fitted input scaling becomes `forward`'s first step, so the module reads raw samples."""
     ready = ready_model(project, weights)  # refuses invalid graphs and unfitting weights
-    text = python_source(project, ready.module)
+    fitted, note = fitted_scaling(project, ready.analysis, ready.metadata)
+    if fitted is not None and not scaling:
+        note = "left out (--no-scaling): scale samples as training did, (x - offset) / scale"
+    text = python_source(project, ready.module, fitted if scaling else None)
     out = Path(out)
     atomic_write_text(out, text)
     return ExportResult(
-        path=out, size_bytes=out.stat().st_size, format="python", weights=ready.weights
+        path=out,
+        size_bytes=out.stat().st_size,
+        format="python",
+        weights=ready.weights,
+        scaling=note,
     )
 
 
@@ -53,39 +65,129 @@ def class_name(project_name: str) -> str:
     return name
 
 
-def python_source(project: Project, module: GraphModule) -> str:
-    """The whole file's text for `module`, compiled from `project`'s graph."""
+def python_source(
+    project: Project, module: GraphModule, scaling: InputScaling | None = None
+) -> str:
+    """The whole file's text for `module`, compiled from `project`'s graph; with `scaling`,
+    `forward` first scales its raw input as training did."""
     graph = project.graph
     analysis = analyse(graph)
     name = class_name(project.name)
-    layers: list[str] = []
-    custom: set[str] = set()
-    for step in module.steps:
-        node = graph.nodes[step.node]
-        layer = layer_type(node.type)
-        if layer is None or layer.module is None:
-            raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
-        info = analysis.nodes[node.id]
-        in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
-        constructor = layer.module(info.resolved, in_shapes)
-        layers.append(f"        self.{node.id} = {constructor.code()}")
-        if constructor.custom_module is not None:
-            custom.add(constructor.custom_module)
+    blocks = _Blocks(taken={name})
+    layers = blocks.layer_lines(graph, analysis, module)
     entries = _entries(analysis, module)
     output_shape = analysis.output_shape or ()
-    sources = _custom_sources(custom)
+    sources = _custom_sources(blocks.custom)
+    forward = _forward_lines(module, entries)
+    if scaling is not None:
+        offset, scale = _scaling_names(module)
+        shape = tuple(scaling.offset.shape)
+        layers += [
+            f'        self.register_buffer("{offset}", torch.tensor(SCALING_OFFSET).reshape'
+            f"({shape!r}), persistent=False)",
+            f'        self.register_buffer("{scale}", torch.tensor(SCALING_SCALE).reshape'
+            f"({shape!r}), persistent=False)",
+        ]
+        x = entries[0].variable
+        forward = [f"{x} = ({x} - self.{offset}) / self.{scale}  # as training scaled", *forward]
     parts = [
         _header(project, name),
         "from __future__ import annotations\n",
         *(["import math"] if "math." in sources else []),
         "import json\nimport sys\n\nimport torch\nfrom torch import nn\n",
         sources,
-        _class(name, layers, _forward_lines(module, entries), entries, output_shape),
+        _constants(project, scaling),
+        *blocks.classes,
+        _class(name, layers, forward, entries, output_shape, scaling is not None),
         _LOADER,
         _main(name, entries, analysis.token_ids, next(iter(project.networks), None)),
     ]
     text = "\n".join(p for p in parts if p)
     return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
+
+
+class _Blocks:
+    """Writes the layer lines of a module, and one class per block definition it uses (inner
+    ones first, so each class is defined before it is instantiated)."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.classes: list[str] = []
+        self.custom: set[str] = set()  # engine.modules classes the file must carry
+        self._written: dict[tuple[str, str], str] = {}  # (definition, class source) -> class
+        self._taken = set(taken)
+
+    def layer_lines(self, graph: Graph, analysis: Analysis, module: GraphModule) -> list[str]:
+        """``self.conv1 = nn.Conv2d(...)`` / ``self.block1 = BasicBlock()`` per step."""
+        lines = []
+        for step in module.steps:
+            node = graph.nodes[step.node]
+            info = analysis.nodes[node.id]
+            if node.type == BLOCK and info.block is not None and info.inner is not None:
+                inner = getattr(module, node.id)
+                code = self._block_class(info.block, graph.blocks[info.block], info.inner, inner)
+                lines.append(_assign(node.id, f"{code}()"))
+                continue
+            layer = layer_for(node, graph.blocks)
+            if layer is None or layer.module is None:
+                raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
+            in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
+            constructor = layer.module(info.resolved, in_shapes)
+            lines.append(_assign(node.id, constructor.code()))
+            if constructor.custom_module is not None:
+                self.custom.add(constructor.custom_module)
+        return lines
+
+    def _block_class(
+        self, block: str, definition: Graph, inner: Analysis, module: GraphModule
+    ) -> str:
+        """The class of one definition (at the input shapes of this use): written once, reused
+        by every use that builds the same layers; a use needing other sizes gets its own."""
+        layers = self.layer_lines(definition, inner, module)
+        entries = _entries(inner, module)
+        forward = _forward_lines(module, entries)
+        body = "\n".join(layers) if layers else "        pass"
+        shapes = [inner.nodes[o].shape or () for o in boundary_ids(definition, BLOCK_OUTPUT)]
+        several = len(shapes) > 1
+        outs = ", ".join(fmt(shape) for shape in shapes)
+        ins = ", ".join(f"{e.variable} {fmt(e.shape)}" for e in entries)
+        arguments = ", ".join(f"{e.variable}: torch.Tensor" for e in entries)
+        returns = "tuple[torch.Tensor, ...]" if several else "torch.Tensor"
+        code = (
+            f"    def __init__(self) -> None:\n        super().__init__()\n{body}\n\n"
+            f"    def forward(self, {arguments}) -> {returns}:\n"
+            + "\n".join(f"        {line}" for line in forward)
+            + "\n"
+        )
+        key = (block, code)
+        if key in self._written:
+            return self._written[key]
+        stem = class_name(block)
+        name, n = stem, 2
+        while name in self._taken:
+            name, n = f"{stem}{n}", n + 1
+        self._taken.add(name)
+        self._written[key] = name
+        doc = f'    """Block \'{block}\': {ins} -> {outs} per sample."""\n'
+        self.classes.append(f"\n\nclass {name}(nn.Module):\n{doc}\n{code}")
+        return name
+
+
+def _assign(node_id: str, code: str) -> str:
+    """``self.conv1 = ...``; a node named by a number (as nn.Sequential names its children)
+    is added under that name, so the state_dict keys stay ``layer1.0.conv1.weight``."""
+    if node_id.isidentifier():
+        return f"        self.{node_id} = {code}"
+    return f'        self.add_module("{node_id}", {code})'
+
+
+def _attribute(node_id: str) -> str:
+    return f"self.{node_id}" if node_id.isidentifier() else f'getattr(self, "{node_id}")'
+
+
+def _variable(name: str) -> str:
+    """A Python variable named after a node or value (``0`` -> ``x0``)."""
+    name = name.replace(":", "_")
+    return name if name.isidentifier() and not keyword.iskeyword(name) else f"x{name}"
 
 
 def _header(project: Project, name: str) -> str:
@@ -162,9 +264,11 @@ def _class(
     forward: list[str],
     entries: list[_Entry],
     output_shape: tuple[int, ...],
+    scaled: bool = False,
 ) -> str:
     if len(entries) == 1:
-        reads = f"Input: {entries[0].described()}."
+        reads = f"Input: {entries[0].described()}"
+        reads += ", raw (forward scales them as training did)." if scaled else "."
     else:
         reads = "Inputs, in order: " + "; ".join(f"{e.variable}, {e.described()}" for e in entries)
         reads += "."
@@ -180,15 +284,44 @@ def _class(
     )
 
 
+def _scaling_names(module: GraphModule) -> tuple[str, str]:
+    """Buffer names for the scaling that no layer of the module already uses."""
+    taken = {step.node for step in module.steps}
+    offset, scale = "scaling_offset", "scaling_scale"
+    while offset in taken or scale in taken:
+        offset, scale = offset + "_", scale + "_"
+    return offset, scale
+
+
+def _constants(project: Project, scaling: InputScaling | None) -> str:
+    """CLASS_NAMES (when the classes have names) and the fitted scaling, at the top of the file."""
+    lines = []
+    names = class_names(project)
+    if names and TrainingSettings.from_project(project).is_classification:
+        lines.append(f"CLASS_NAMES = {tuple(names)!r}  # output i scores class CLASS_NAMES[i]")
+    if scaling is not None:
+        lines.append(f"# {scaling.describe()}, fitted on the training data: (x - offset) / scale")
+        lines.append(f"SCALING_OFFSET = {_numbers(scaling.stats['offset'])}")
+        lines.append(f"SCALING_SCALE = {_numbers(scaling.stats['scale'])}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _numbers(values: list[float]) -> str:
+    """A list literal wrapped at 99 columns."""
+    text = "[" + ", ".join(repr(float(v)) for v in values) + "]"
+    return textwrap.fill(text, 99, subsequent_indent="    ", break_on_hyphens=False)
+
+
 def _forward_lines(module: GraphModule, entries: list[_Entry]) -> list[str]:
     """`x = self.conv1(x)` along chains; a named variable where a branch keeps a value alive;
     `split_out1, split_out2 = self.split(x)` for a layer with several outputs."""
     remaining = Counter(source for step in module.steps for source in step.inputs)
-    remaining[module.output_source] += 1
+    for source in module.output_sources:
+        remaining[source] += 1
     holder = {i: e.variable for i, e in zip(module.input_ids, entries)}  # value -> variable
     holds: dict[str, str | None] = {"x": None}  # variable -> value it holds; x runs along chains
     holds.update({e.variable: i for i, e in zip(module.input_ids, entries)})
-    taken = set(_TAKEN) | {step.node for step in module.steps} | set(holds)
+    taken = set(_TAKEN) | {_variable(step.node) for step in module.steps} | set(holds)
     lines = []
     for step in module.steps:
         args = ", ".join(holder[s] for s in step.inputs)
@@ -196,23 +329,24 @@ def _forward_lines(module: GraphModule, entries: list[_Entry]) -> list[str]:
             remaining[source] -= 1
         free = {v for v, value in holds.items() if value is None or remaining[value] <= 0}
         if step.outputs:
-            variables = [_fresh_variable(value.replace(":", "_"), taken) for value in step.outputs]
+            variables = [_fresh_variable(_variable(value), taken) for value in step.outputs]
             values = list(step.outputs)
         elif "x" in free:
             variables, values = ["x"], [step.node]
         elif len(step.inputs) == 1 and holder[step.inputs[0]] in free:
             variables, values = [holder[step.inputs[0]]], [step.node]
         else:
-            variables = [step.node if step.node not in _TAKEN else f"{step.node}_out"]
+            variable = _variable(step.node)
+            variables = [variable if variable not in _TAKEN else f"{variable}_out"]
             values = [step.node]
-        lines.append(f"{', '.join(variables)} = self.{step.node}({args})")
+        lines.append(f"{', '.join(variables)} = {_attribute(step.node)}({args})")
         for variable, value in zip(variables, values):
             previous = holds.get(variable)
             if previous is not None:
                 holder.pop(previous, None)
             holder[value] = variable
             holds[variable] = value
-    lines.append(f"return {holder[module.output_source]}")
+    lines.append(f"return {', '.join(holder[source] for source in module.output_sources)}")
     return lines
 
 

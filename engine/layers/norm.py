@@ -130,6 +130,7 @@ LOCAL_RESPONSE_NORM = LayerType(
     summary=("size",),
 )
 
+
 def _instance_norm_shape(p: Params, ins: list[Shape]) -> Shape:
     shape = expect_rank(ins[0], (2, 3, 4), "channels first: C x L, C x H x W or C x D x H x W")
     if numel(shape[1:]) < 2:

@@ -184,10 +184,12 @@ class _Graph:
         if any(p is None for p in projections):
             return None
         q, k, v = (p for p in projections if p is not None)
-        sources = {self._before_time_major(self.data_inputs(p[0])[0]) for p in (q, k, v)}
+        inputs = [self.data_inputs(p[0])[0] for p in (q, k, v)]
+        merged = any(self._before_merge(i) != i for i in inputs)  # Hugging Face's Conv1D
+        sources = {self._before_time_major(self._before_merge(i)) for i in inputs}
         if len(sources) != 1:
             return None
-        ends = self._forward_to_output(context)
+        ends = self._forward_to_output(context, merged)
         if ends is None:
             return None
         out, y = ends
@@ -388,9 +390,21 @@ class _Graph:
         readers = [r for r in self.readers.get(value, []) if r.op_type not in _SHAPE_OPS]
         return readers[0] if len(readers) == 1 and value not in self.outputs else None
 
-    def _forward_to_output(self, context: Any) -> tuple[Any, str] | None:
+    def _before_merge(self, value: str) -> str:
+        """The steps x features tensor a ``Reshape(-1, features)`` merged with the batch, if
+        any: Hugging Face's Conv1D projects the merged rows and reshapes them back."""
+        node = self.producer.get(value)
+        if node is None or node.op_type != "Reshape" or len(node.input) < 2:
+            return value
+        shape = self.static(node.input[1])
+        if shape is None or shape.ndim != 1 or len(shape) != 2 or int(shape[0]) != -1:
+            return value
+        return node.input[0] if self.kinds.get(node.input[0]) == "data" else value
+
+    def _forward_to_output(self, context: Any, merged: bool = False) -> tuple[Any, str] | None:
         """From ``attention . v`` through the head merge and output projection to the
-        batch-first result: the projection's output, or a ``Transpose([1, 0, 2])`` after it."""
+        batch-first result: the projection's output, or a ``Transpose([1, 0, 2])`` after it
+        (or, for `merged` rows, the Reshape back to steps x features)."""
         value = context.output[0]
         for _ in range(_CHAIN_LIMIT):
             node = self._sole_data_reader(value)
@@ -415,11 +429,10 @@ class _Graph:
             if reader is None or reader.op_type not in _VIEWS:
                 break
             value = reader.output[0]
-            if reader.op_type == "Transpose" and list(_attributes(reader).get("perm", [])) == [
-                1,
-                0,
-                2,
-            ]:
+            perm = list(_attributes(reader).get("perm", []))
+            if (reader.op_type == "Transpose" and perm == [1, 0, 2]) or (
+                merged and reader.op_type == "Reshape"  # the merged rows reshaped back
+            ):
                 y = value
                 break
         return found, y

@@ -31,7 +31,9 @@ class BatchEnd:
     global_step: int  # 0-based since the run started
     samples: int  # samples in this batch
     loss: torch.Tensor  # the main loss: 0-d, detached, on the training device
-    losses: dict[str, torch.Tensor] = field(default_factory=dict)  # every loss the step took, by name
+    losses: dict[str, torch.Tensor] = field(
+        default_factory=dict
+    )  # every loss the step took, by name
 
     def loss_value(self) -> float:
         """The batch loss as a number (syncs with the device)."""

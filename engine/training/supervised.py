@@ -235,7 +235,9 @@ class SupervisedStep(TrainingStep):
         if not self.settings.mixed_precision:
             return contextlib.nullcontext, None
         if device.type != "cuda":
-            self.trainer.notes.append("mixed precision needs a CUDA GPU; training in full precision")
+            self.trainer.notes.append(
+                "mixed precision needs a CUDA GPU; training in full precision"
+            )
             return contextlib.nullcontext, None
         if torch.cuda.is_bf16_supported():
             return lambda: torch.autocast("cuda", dtype=torch.bfloat16), None

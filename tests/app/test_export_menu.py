@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import threading
 
 import numpy as np
 import onnx
 import onnxruntime
 import pytest
 import torch
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from windows import shown_window
 
-from app.export_menu import IN_MEMORY_WEIGHTS
+from app.export_menu import IN_MEMORY_WEIGHTS, OnnxChoice, OnnxExportDialog
 from app.training.weights_keeper import structure
 from engine import layers
 from engine.compiler import compile_graph, example_input
@@ -80,6 +81,17 @@ def run_action(window, qtbot, name: str) -> None:
         window.action(name).trigger()
 
 
+def choose(window, monkeypatch, choice: OnnxChoice) -> None:
+    """Answer the ONNX export dialog with `choice`."""
+    monkeypatch.setattr(window.export_import, "ask_onnx_options", lambda: choice)
+
+
+def shown_report(window) -> tuple[str, str, str]:
+    report = window.export_import.report
+    assert report is not None and report.isVisible()
+    return "information", report.windowTitle(), report.text()
+
+
 def onnx_output(path, x: np.ndarray) -> np.ndarray:
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: x})[0]
@@ -99,9 +111,9 @@ def test_export_onnx_writes_a_verified_file_and_shows_the_difference(
 ):
     out = tmp_path / "model"  # the suffix is added
     answer_files(monkeypatch, save=[out])
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (15, True))
+    choose(window, monkeypatch, OnnxChoice(opset=15))
     run_action(window, qtbot, "export_onnx")
-    kind, title, text = dialogs[-1]
+    kind, title, text = shown_report(window)
     assert (kind, title) == ("information", "Exported to ONNX")
     written = tmp_path / "model.onnx"
     assert f"wrote {written}" in text
@@ -113,6 +125,53 @@ def test_export_onnx_writes_a_verified_file_and_shows_the_difference(
     assert model.opset_import[0].version == 15
 
 
+def test_an_int8_export_shows_its_report_computed_off_the_ui_thread(
+    window, qtbot, tmp_path, monkeypatch, dialogs
+):
+    import engine.export.onnx_export as onnx_export
+
+    project = load_project(example("digits-cnn").path)
+    save_project(project, tmp_path / "digits-cnn.netwright.json")
+    window.training.weights.forget()
+    window.document.load(project)
+    threads = []
+    real = onnx_export.export_onnx
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    import engine.export
+
+    monkeypatch.setattr(engine.export, "export_onnx", recorded, raising=False)
+    answer_files(monkeypatch, save=[tmp_path / "digits.onnx"])
+    choose(window, monkeypatch, OnnxChoice(form="int8", calibration=32))
+    run_action(window, qtbot, "export_onnx")
+    _, title, text = shown_report(window)
+    assert title == "Exported to ONNX"
+    assert threads and threads[0] is not threading.main_thread()
+    assert "int8: static quantization" in text and "calibrated on 32 training samples" in text
+    assert "file size" in text and "validation accuracy" in text and "CPU latency" in text
+    assert "deployment check: opset ai.onnx 17" in text and "onnxruntime" in text
+    assert "input scaling:" in text
+    assert (tmp_path / "digits.onnx").is_file()
+    report = window.export_import.report
+    report.grab().save(str(tmp_path / "report.png"))
+    assert (tmp_path / "report.png").stat().st_size > 0
+
+
+def test_the_onnx_dialog_offers_forms_and_calibration_only_for_int8(qapp):
+    dialog = OnnxExportDialog()
+    assert dialog.choice() == OnnxChoice()
+    assert not dialog.calibration.isEnabled()
+    dialog.form.setCurrentIndex(1)
+    assert dialog.choice().form == "int8" and dialog.calibration.isEnabled()
+    dialog.form.setCurrentIndex(2)
+    dialog.scaling.setChecked(False)
+    assert dialog.choice().form == "fp16" and not dialog.choice().scaling
+    dialog.deleteLater()
+
+
 def test_export_uses_the_weights_training_left_in_memory(
     window, perceptron, qtbot, tmp_path, monkeypatch, dialogs
 ):
@@ -121,9 +180,9 @@ def test_export_uses_the_weights_training_left_in_memory(
     keeper = window.training.weights
     keeper.states, keeper.trained = {"network": state}, structure(perceptron.named_graphs())
     answer_files(monkeypatch, save=[tmp_path / "trained.onnx"])
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (17, True))
+    choose(window, monkeypatch, OnnxChoice(opset=17))
     run_action(window, qtbot, "export_onnx")
-    assert f"weights: {IN_MEMORY_WEIGHTS}" in dialogs[-1][2]
+    assert f"weights: {IN_MEMORY_WEIGHTS}" in shown_report(window)[2]
     x = example_input(perceptron.graph, batch=3, seed=1)
     module.eval()
     with torch.no_grad():
@@ -151,7 +210,7 @@ def test_a_failed_export_says_why_and_writes_nothing(
 ):
     window.document.set_param("input", "shape", [0])
     answer_files(monkeypatch, save=[tmp_path / "bad.onnx"])
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (17, True))
+    choose(window, monkeypatch, OnnxChoice(opset=17))
     run_action(window, qtbot, "export_onnx")
     kind, title, text = dialogs[-1]
     assert (kind, title) == ("warning", "ONNX export failed")

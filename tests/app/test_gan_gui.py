@@ -204,8 +204,9 @@ def test_after_training_export_writes_the_generator_and_save_keeps_both_networks
     with qtbot.waitSignal(window.export_import.finished, timeout=RUN_TIMEOUT_MS):
         assert window.export_import.export_onnx(out)
     assert out.is_file()
-    done = next(text for text in shown if "Exported to ONNX" in text)
-    assert "trained weights from this session" in done
+    report = window.export_import.report  # the export's report window
+    assert report is not None and report.windowTitle() == "Exported to ONNX"
+    assert "trained weights from this session" in report.text()
     target = tmp_path / "mine.netwright.json"
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))

@@ -94,6 +94,7 @@ def test_a_language_model_writes_as_it_learns_and_on_request(qtbot, tmp_path, op
     assert first.startswith("the ") and last.startswith("the ")
     assert "sat on the" in last and first != last  # noise at the start, the verse at the end
     assert "epoch" in view.live.toPlainText()
+    assert "after 'the ' as it learns" in view.heading.text()  # the prompt as typed
     assert any("val_perplexity" in line for line in controller.log.lines)
 
     view.tokens.setValue(30)

@@ -246,3 +246,24 @@ def test_the_empty_canvas_hint_goes_with_the_first_layer_and_the_canvas_repaints
     assert not view.hint_shown and Viewport.requests == 1  # all of it, not the layer's area
     empty_editor.document.undo()
     assert view.hint_shown and Viewport.requests == 2
+
+
+def test_a_long_layer_type_gives_way_to_the_layers_name_and_port_labels_to_the_text(qtbot):
+    """A TransformerEncoderLayer named block1 shows 'block1' whole; its 'padding' port's
+    label sits beside the body text, not over it."""
+    from designer import theme
+    from designer.editor import Editor
+    from designer.node_item import NODE_WIDTH
+    from engine.project import Project
+
+    editor = Editor(Project(name="labels"))
+    qtbot.addWidget(editor.view)
+    editor.document.add_node("TransformerEncoderLayer", (0, 0), node_id="block1")
+    editor.document.add_node("ReLU", (300, 0), node_id="relu")
+    block, relu = editor.scene.nodes["block1"], editor.scene.nodes["relu"]
+    fonts = theme.ui_font(9.5, bold=True), theme.ui_font(7.8)
+    (title, _), (kind, _) = block.header_texts(*fonts, NODE_WIDTH - 44)
+    assert title == "block1" and kind.endswith("…") and kind.startswith("Transformer")
+    padding = block.inputs["padding"]
+    assert block.text_insets()[0] >= padding.pos().x() + padding.label_width()
+    assert relu.text_insets() == (12.0, 12.0)  # one port each side: no labels, no room kept

@@ -89,9 +89,9 @@ TS, DY = "torchvision-torchscript", "torchvision-dynamo"
 HF_TS, HF_DY = "transformers-torchscript", "transformers-dynamo"
 gap(
     "Swin's shifted-window attention: attention with a relative-position bias and a mask, "
-    "the mask built from Mod, Range, Equal, Where, ScatterND and Not over the window grid",
+    "the mask built from Mod, Range, Equal, Where, ScatterND and Not over the window grid "
+    "(refused there, before its attention is checked against MultiheadAttention)",
     (
-        "Softmax: attention that is not self-attention of one input",
         "Mul: it computes with the batch size",
         "Mod: no layer computes it",
         "ConstantOfShape: no layer computes it",

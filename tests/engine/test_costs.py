@@ -106,7 +106,16 @@ def kept_by_torch(name: str, batch: int) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["digits-cnn", "residual-cnn", "digits-lstm", "sine-gru", "digits-vit", "tiny-gpt"]
+    "name",
+    [
+        "digits-cnn",
+        "residual-cnn",
+        "residual-blocks",
+        "digits-lstm",
+        "sine-gru",
+        "digits-vit",
+        "tiny-gpt",
+    ],
 )
 def test_what_backward_keeps_is_close_to_what_torch_really_keeps(name: str) -> None:
     from engine.project import load_project

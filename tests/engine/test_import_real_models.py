@@ -229,3 +229,41 @@ def test_every_backend_model_is_a_case_and_every_listed_case_exists() -> None:
     known |= {param.id for param in _real_cases()}  # type: ignore[attr-defined]
     listed = {*KNOWN_GAPS, *SLOW}
     assert listed <= known, listed - known
+
+
+@pytest.mark.parametrize(
+    "name", ["mobilenet_v2", "squeezenet1_1", pytest.param("resnet18", marks=pytest.mark.slow)]
+)
+def test_an_imported_vision_model_trains_from_its_weights(name: str, tmp_path: Path) -> None:
+    """An import is for editing and training: torchvision's file, imported, trains an epoch
+    on a small data set of the user's (an npz file), starting from the file's weights."""
+    import json
+
+    from real_models import TORCHVISION, export
+
+    from engine.cli import run
+    from engine.weights import read_weights
+
+    spec = TORCHVISION[name]
+    torch.manual_seed(0)
+    original = export(spec.build().eval(), spec.example(2), "torchscript", tmp_path / "m.onnx")
+    project_path = import_onnx(original, tmp_path / "m.netwright.json").project_path
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((24, 3, 64, 64)).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=rng.integers(0, 10, 24))
+    data = json.loads(project_path.read_text())
+    data["dataset"] = {"source": "npz:data.npz"}
+    data["training"] |= {"loss": "cross_entropy", "epochs": 1, "batch_size": 8}
+    project_path.write_text(json.dumps(data))
+    weights = tmp_path / "m.safetensors"
+    before = read_weights(weights)
+
+    metrics = tmp_path / "metrics.jsonl"
+    args = ["train", str(project_path), "--resume", "--metrics-out", str(metrics)]
+    assert run([*args, "--no-record"]) == 0
+    end = json.loads(metrics.read_text().splitlines()[-1])
+    assert end["status"] == "completed" and np.isfinite(end["best_val_loss"])
+    after = read_weights(weights)
+    assert after.keys() == before.keys()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert len(changed) > len(before) // 2  # it learnt from the file's weights on

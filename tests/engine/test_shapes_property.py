@@ -163,7 +163,7 @@ PROTOTYPES = ([24], [3, 12, 12], [4, 16], [6, 16], [2, 4, 6, 6])
 
 def default_graph(name: str, shape: list[int]) -> Graph:
     """Input -> the layer with its defaults -> Output: a layer of two ports reads the Input on
-    both; a layer with no input is added to an Input of its own shape."""
+    both (optional ports are left unwired); a layer with no input is added to an Input of its own shape."""
     layer = CATALOGUE[name]
     graph = Graph()
     dtype = "int64" if name == "Embedding" else "float32"
@@ -171,7 +171,8 @@ def default_graph(name: str, shape: list[int]) -> Graph:
     graph.add_node(name, "layer")
     graph.add_node("Output", "output")
     for port in layer.inputs:
-        graph.connect(PortRef("input", "out"), PortRef("layer", port.name))
+        if not port.optional:  # an attention layer's padding mask stays unwired
+            graph.connect(PortRef("input", "out"), PortRef("layer", port.name))
     tip = first_output(graph, "layer")
     if not layer.inputs:
         graph.add_node("Add", "join")

@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import onnx
 import onnxruntime as ort
+from test_text_training import VERSE, chain
 
 from engine.cli import run
 from engine.project import load_project
 from engine.text.generate import Sampling, project_writer
 from engine.text.tokenizers import PAD, tokenizer_from_json
 
-VERSE = "the cat sat on the mat.\nthe dog sat on the log.\n"
 CONTEXT = 16
 
 
@@ -31,24 +31,19 @@ def tiny_gpt(tmp_path: Path) -> Path:
         "norm_first": True,
         "causal": True,
     }
-    nodes = [
+    graph = chain(
         ("input", "Input", {"shape": [CONTEXT], "dtype": "int64"}),
         ("tokens", "Embedding", {"num_embeddings": 32, "embedding_dim": 16}),
         ("positions", "PositionalEncoding", {"dropout": 0.0}),
         ("block", "TransformerEncoderLayer", block),
         ("head", "Linear", {"out_features": 32}),
         ("output", "Output", {}),
-    ]
-    listed = [{"id": i, "type": t, "params": p} for i, t, p in nodes]
-    edges = [
-        {"source": {"node": a["id"]}, "target": {"node": b["id"]}}
-        for a, b in zip(listed, listed[1:])
-    ]
+    )
     project = {
         "format": "netwright-project",
         "version": 1,
         "name": "verse-gpt",
-        "graph": {"nodes": listed, "edges": edges},
+        "graph": graph,
         "dataset": {"source": "text:verse.txt"},
         "training": {
             "loss": "next_token",
