@@ -171,3 +171,29 @@ def test_on_a_gpu_every_layer_is_timed_and_its_free_memory_known() -> None:
     assert sum(layer.share for layer in found.layers) == pytest.approx(1.0)
     memory = free_memory("cuda")
     assert memory is not None and memory.device.startswith("cuda") and memory.free_bytes > 0
+
+
+def test_profile_runs_headless_without_qt() -> None:
+    import subprocess
+    import sys
+
+    block_qt = (
+        "import importlib.abc, sys\n"
+        "class NoQt(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'qtawesome'):\n"
+        "            raise ImportError('Qt in a headless command: ' + name)\n"
+        "sys.meta_path.insert(0, NoQt())\n"
+        "from app.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    args = [str(DIGITS_CNN), "--batch-size", "4", "--repeats", "1", "--json"]
+    result = subprocess.run(
+        [sys.executable, "-c", block_qt, "profile", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["batch_size"] == 4
