@@ -38,6 +38,7 @@ from app.gallery import gallery_action
 from app.gan.install import install_gan
 from app.help import install_help
 from app.inside.install import install_inside
+from app.profile.install import install_profile
 from app.runs.install import install_runs
 from app.text.install import install_text
 from app.training.install import install_training
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.writing = install_text(self)  # a language model's page: its writing, Generate
         self.inside = install_inside(self)  # the Inside tab (layer by layer) and Explain
         self.runs = install_runs(self)  # the run history, the search, the learning-rate finder
+        self.profiler = install_profile(self)  # Analyze > Profile: measured time per layer
 
     @property
     def training_settings(self) -> TrainingSettingsPanel:
@@ -475,6 +477,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.recovery.window_closed()
         self.inside.shutdown()  # any explanation still computing ends first
+        self.profiler.shutdown()
         event.accept()
 
 

@@ -25,6 +25,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer import commands as cmd
 from engine.analysis import Analysis, Diagnostic, analyse
+from engine.costs import NetworkCost
+from engine.device_memory import cost_problems, project_cost
 from engine.graph import Edge, Graph, GraphError, Node, PortRef, id_problem
 from engine.layers import layer_type
 from engine.layout import layered_positions
@@ -49,6 +51,8 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self._read_only = False
         self._analysis = Analysis()
+        self._costs: tuple[tuple[int, str], NetworkCost] | None = None
+        self.training_device: str | None = None  # where the window trains; None: the project's
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -130,6 +134,21 @@ class Document(QObject):
     def analysis(self) -> Analysis:
         return self._analysis
 
+    def set_training_device(self, device: str) -> None:
+        """The device the window trains on (its toolbar's): the does-not-fit warning asks it."""
+        if device != self.training_device:
+            self.training_device = device
+            self.schedule_analysis()
+
+    @property
+    def costs(self) -> NetworkCost:
+        """The shown network's memory and arithmetic at the project's batch size; kept until
+        the next analysis or a change of the batch size or optimizer."""
+        key = (id(self._analysis), repr(self.project.training))
+        if self._costs is None or self._costs[0] != key:
+            self._costs = (key, project_cost(self.project, self._analysis, graph=self.graph))
+        return self._costs[1]
+
     def network_analysis(self, name: str | None = None) -> Analysis:
         """The analysis of network `name` of a multi-network project; the shown one's otherwise."""
         if self._report is not None and name is not None and name != self.network:
@@ -168,7 +187,11 @@ class Document(QObject):
         project: every network's, each tagged with its network, and the recipe's)."""
         if self._report is not None:
             return list(self._report.problems)
-        return list(self._analysis.diagnostics) + settings_problems(self.project, self._analysis)
+        return (
+            list(self._analysis.diagnostics)
+            + settings_problems(self.project, self._analysis)
+            + cost_problems(self.project, self._analysis, self.costs, self.training_device)
+        )
 
     # ----------------------------------------------------------- read-only
     @property

@@ -7,6 +7,8 @@ into a single step until the field loses focus.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -26,9 +28,10 @@ from designer.layer_help import param_note, param_tooltip, ports_text
 from designer.node_item import NodeItem, count_text
 from designer.param_editors import ParamEditor
 from designer.qt_helpers import clear_layout
-from designer.scene import GraphScene
+from designer.scene import GraphScene, time_text
 from engine.analysis import Analysis
 from engine.blocks import layer_for
+from engine.costs import LayerCost, NetworkCost, size_text
 from engine.layers import LayerType
 from engine.layers._shape import fmt
 
@@ -54,6 +57,7 @@ class Inspector(QScrollArea):
         self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         scene.selectionChanged.connect(self.show_selection)
         document.analysed.connect(self._refresh)
+        scene.measured_changed.connect(lambda: self._refresh(self.document.analysis))
         document.read_only_changed.connect(lambda _locked: self.show_selection())
         self.show_selection()
 
@@ -74,6 +78,7 @@ class Inspector(QScrollArea):
         self.name_edit: QLineEdit | None = None
         self.status_label: QLabel | None = None
         self.problems_label: QLabel | None = None
+        self.cost_label: QLabel | None = None
         self.problem_note: QLabel | None = None
         clear_layout(self._layout)
 
@@ -91,6 +96,10 @@ class Inspector(QScrollArea):
         ]
         self.status_label = _label("\n".join(lines), "InspectorDim")
         self._layout.addWidget(self.status_label)
+        if analysis.ok and analysis.nodes:
+            self.cost_label = _label(network_cost_text(self.document.costs), "InspectorDim")
+            self.cost_label.setObjectName("InspectorCost")
+            self._layout.addWidget(self.cost_label)
         self._layout.addWidget(
             _label(
                 "Select a layer to edit its parameters. Drag layers in from the palette, "
@@ -123,7 +132,9 @@ class Inspector(QScrollArea):
             self._layout.addWidget(_label(ports_text(layer), "InspectorDim"))
         self.status_label = _label("", "InspectorShape")
         self.problems_label = _label("", "InspectorProblems")
+        self.cost_label = _label("", "InspectorCost")
         self._layout.addWidget(self.status_label)
+        self._layout.addWidget(self.cost_label)
         self._layout.addWidget(self.problems_label)
         if layer is None or not layer.params:
             self._layout.addWidget(_label("This layer has no parameters.", "InspectorDim"))
@@ -201,6 +212,14 @@ class Inspector(QScrollArea):
                 self.status_label,
                 f"{_inputs_text(node.id, self.document)}Output  {shape}   ·   {count}",
             )
+        if self.cost_label is not None:
+            cost = self.document.costs.layers.get(node.id) if analysis.ok else None
+            text = layer_cost_text(cost, self.document.costs) if cost is not None else ""
+            measured = self.scene.measured.get(node.id)
+            if measured is not None:
+                text += ("\n" if text else "") + measured_text(measured)
+            _set_text(self.cost_label, text)
+            self.cost_label.setVisible(bool(text))
         if self.problems_label is not None:
             problems = analysis.for_node(node.id)
             _set_text(
@@ -221,6 +240,49 @@ class Inspector(QScrollArea):
                 continue
             param = layer.param(name) if layer else None
             editor.set_value(node.params.get(name, param.default if param else None))
+
+
+def layer_cost_text(cost: LayerCost, network: NetworkCost) -> str:
+    """A layer's full figures: memory per sample and for the batch, weights, intensity."""
+    batch = cost.batch_size
+    lines = [
+        f"Memory at batch size {batch} (float32)",
+        f"  output  {size_text(cost.output_batch_bytes)}  ({size_text(cost.output_bytes)} a sample)",
+        f"  kept for backward  {size_text(cost.saved_batch_bytes)}  "
+        f"({size_text(cost.saved_bytes)} a sample)",
+    ]
+    if cost.param_bytes:
+        training = cost.param_bytes * (2 + network.optimizer_copies)
+        lines.append(
+            f"  weights  {size_text(cost.param_bytes)}; in training {size_text(training)} "
+            f"with gradients and optimizer state"
+        )
+    if cost.intensity is not None:
+        lines.append(
+            f"  {cost.flops * batch:,} FLOPs a batch, {cost.intensity:.1f} FLOPs per byte moved"
+        )
+    return "\n".join(lines)
+
+
+def network_cost_text(cost: NetworkCost) -> str:
+    """The network's totals at the project's batch size."""
+    return (
+        f"Memory at batch size {cost.batch_size}\n"
+        f"  training  {size_text(cost.training_bytes)}  (weights, gradients, optimizer state "
+        f"{size_text(cost.training_bytes - cost.training_activation_bytes)}; activations "
+        f"{size_text(cost.training_activation_bytes)} at the peak, "
+        f"{size_text(cost.saved_bytes)} of them kept for backward)\n"
+        f"  inference  {size_text(cost.inference_bytes)}  (weights "
+        f"{size_text(cost.param_bytes)}; activations {size_text(cost.inference_activation_bytes)})"
+    )
+
+
+def measured_text(layer: Any) -> str:
+    """A layer's measured time (an engine.profiling.LayerTime) from Analyze > Profile."""
+    parts = f"forward {time_text(layer.forward_ms)}"
+    if layer.backward_ms is not None:
+        parts += f", backward {time_text(layer.backward_ms)}"
+    return f"Measured per batch: {parts} ({100 * layer.share:.1f}% of the network's time)"
 
 
 def _inputs_text(node_id: str, document: Document) -> str:

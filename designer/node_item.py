@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from designer import theme
 from designer.port_item import PortItem
 from engine.analysis import Diagnostic, NodeInfo
+from engine.costs import LayerCost, size_text
 from engine.graph import Node
 from engine.layers import LayerType, layer_type
 from engine.layers._shape import fmt
@@ -89,6 +90,9 @@ class NodeItem(QGraphicsItem):
         self.summary = summary_text(node, layer)
         self.shape_text = ""
         self.count = 0
+        self.memory_text = ""  # its output's memory for the training batch: "512 KB"
+        self.measured_text = ""  # its measured time per batch (Analyze > Profile): "2.95 ms"
+        self.measured_share = 0.0  # of the slowest layer's time, 0 to 1: the bar's length
         self.severity: str | None = None
         self._state_key: tuple[Any, ...] = ()
         self._seen: tuple[Any, ...] = ()
@@ -160,9 +164,13 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(self._help())
         self.update()
 
-    def set_state(self, info: NodeInfo | None, diagnostics: list[Diagnostic]) -> None:
+    def set_state(
+        self, info: NodeInfo | None, diagnostics: list[Diagnostic], cost: LayerCost | None = None
+    ) -> None:
         """Show what the analysis found; repaint only when something visible changed."""
-        seen = (info.shapes, info.params) if info is not None else None, diagnostics
+        memory = cost.output_batch_bytes if cost is not None else None
+        batch = cost.batch_size if cost is not None else None
+        seen = (info.shapes, info.params) if info is not None else None, diagnostics, memory, batch
         if seen == self._seen:
             return  # most nodes are untouched by an edit: skip the formatting too
         self._seen = seen
@@ -174,17 +182,30 @@ class NodeItem(QGraphicsItem):
         elif diagnostics:
             severity = "warning"
         messages = tuple(str(d) for d in diagnostics)
-        key = (shape, count, severity, messages)
+        memory_text = size_text(memory) if memory and info is not None and info.shapes else ""
+        key = (shape, count, severity, messages, memory_text, batch)
         if key == self._state_key:
             return
         self._state_key = key
         self.shape_text, self.count, self.severity = shape, count, severity
+        self.memory_text = memory_text
         tip = self._help()
+        if memory_text:
+            tip += (
+                f"<br>Output for a batch of {batch}: {memory_text} (the inspector has all figures)"
+            )
         if messages:
             lines = "".join(f"<br>• {_escape(m)}" for m in messages)
             tip = f"{tip}<hr>{lines[4:]}"
         self.setToolTip(tip)
         self.update()
+
+    def set_measured(self, text: str, share: float) -> None:
+        """Show the layer's measured time (empty text: none) and its bar, `share` of the
+        slowest layer's time."""
+        if (text, share) != (self.measured_text, self.measured_share):
+            self.measured_text, self.measured_share = text, share
+            self.update()
 
     # ------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
@@ -327,22 +348,34 @@ class NodeItem(QGraphicsItem):
         )
 
     def _paint_details(self, painter: QPainter, t: theme.Theme) -> None:
+        """The summary with the output's memory for the batch (and the measured time, when
+        profiled) at its right; under the line, the output shape and the parameter count."""
         small = theme.ui_font(8.2)
-        left, right = self.text_insets()
-        width = NODE_WIDTH - left - right
+        left, right_inset = self.text_insets()
+        width = NODE_WIDTH - left - right_inset
         painter.setFont(small)
+        metrics = QFontMetricsF(small)
+        row = QRectF(left, HEADER_HEIGHT + 6, width, 18)
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+        used = 0.0
+        if self.measured_text:
+            painter.setPen(t.colour("text"))
+            painter.drawText(row, right, self.measured_text)
+            used = metrics.horizontalAdvance(self.measured_text) + 8
+        if self.memory_text:
+            painter.setPen(t.colour("text_dim"))
+            painter.drawText(row.adjusted(0, 0, -used, 0), right, self.memory_text)
+            used += metrics.horizontalAdvance(self.memory_text) + 8
         painter.setPen(t.colour("text_dim"))
-        summary = QFontMetricsF(small).elidedText(self.summary, Qt.TextElideMode.ElideRight, width)
-        painter.drawText(
-            QRectF(left, HEADER_HEIGHT + 6, width, 18),
-            Qt.AlignmentFlag.AlignVCenter,
-            summary,
-        )
+        summary = metrics.elidedText(self.summary, Qt.TextElideMode.ElideRight, width - used)
+        painter.drawText(row, Qt.AlignmentFlag.AlignVCenter, summary)
         line_y = HEADER_HEIGHT + 30
         pen = QPen(t.colour("node_border"))
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.drawLine(QPointF(left, line_y), QPointF(NODE_WIDTH - right, line_y))
+        painter.drawLine(QPointF(left, line_y), QPointF(NODE_WIDTH - right_inset, line_y))
+        if self.measured_text:
+            self._paint_bar(painter, t)
         painter.setFont(theme.mono_font(8.2))
         if self.shape_text:
             painter.setPen(t.colour("text"))
@@ -354,11 +387,18 @@ class NodeItem(QGraphicsItem):
         painter.drawText(footer, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shape)
         painter.setFont(small)
         painter.setPen(t.colour("text" if self.count else "text_dim"))
-        painter.drawText(
-            footer,
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            count_text(self.count),
-        )
+        painter.drawText(footer, right, count_text(self.count))
+
+    def _paint_bar(self, painter: QPainter, t: theme.Theme) -> None:
+        """Along the node's foot, as long as this layer's measured time against the slowest
+        layer's; the slowest half in the warning colour."""
+        track = QRectF(12, NODE_HEIGHT - 6, NODE_WIDTH - 24, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.colour("node_border"))
+        painter.drawRoundedRect(track, 1.5, 1.5)
+        painter.setBrush(t.colour("warning" if self.measured_share >= 0.5 else "accent"))
+        bar = QRectF(track.x(), track.y(), max(2.0, track.width() * self.measured_share), 3)
+        painter.drawRoundedRect(bar, 1.5, 1.5)
 
     def _paint_outline(self, painter: QPainter, body: QRectF, t: theme.Theme) -> None:
         painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -30,6 +30,7 @@ SCENE_EXTENT = 200_000.0
 class GraphScene(QGraphicsScene):
     message = Signal(str)
     graph_changed = Signal()  # items added, removed or moved (the minimap listens)
+    measured_changed = Signal()  # the measured times shown on the nodes changed (or cleared)
 
     def __init__(self, document: Document) -> None:
         super().__init__()
@@ -39,6 +40,7 @@ class GraphScene(QGraphicsScene):
         self.snap_to_grid = True
         self.wire_drag: WireDrag | None = None
         self._syncing = False
+        self.measured: dict[str, Any] = {}  # node id -> engine.profiling.LayerTime, when profiled
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.project_replaced.connect(self.rebuild)
@@ -66,10 +68,19 @@ class GraphScene(QGraphicsScene):
     def _listen(self) -> None:
         for signal, handler in self._mirrors():
             signal.connect(handler)
+        for signal in self._edits():
+            signal.connect(self._forget_measured)
 
     def _unlisten(self) -> None:
         for signal, handler in self._mirrors():
             signal.disconnect(handler)
+        for signal in self._edits():
+            signal.disconnect(self._forget_measured)
+
+    def _edits(self) -> list[Any]:
+        """The graph's signals after which measured times no longer describe it (not moves)."""
+        g = self._graph
+        return [g.node_added, g.node_removed, g.edge_added, g.edge_removed, g.param_changed]
 
     def rebuild(self) -> None:
         """Throw the items away and mirror the document's (possibly new) graph."""
@@ -80,6 +91,7 @@ class GraphScene(QGraphicsScene):
         self.cancel_wire()
         self.clear()
         self.nodes.clear()
+        self._forget_measured()
         self.edges.clear()
         for node in self._graph:
             self._on_node_added(node, notify=False)
@@ -165,14 +177,35 @@ class GraphScene(QGraphicsScene):
         for d in analysis.diagnostics:
             if d.node is not None:
                 by_node.setdefault(d.node, []).append(d)
+        costs = self.document.costs.layers if analysis is self.document.analysis else {}
         for node_id, item in self.nodes.items():
-            item.set_state(analysis.nodes.get(node_id), by_node.get(node_id, []))
+            item.set_state(
+                analysis.nodes.get(node_id), by_node.get(node_id, []), costs.get(node_id)
+            )
         for edge, wire in self.edges.items():
             info = analysis.nodes.get(edge.source.node)
             shape = info.shapes.get(edge.source.port) if info is not None else None
             label = fmt(shape) if shape is not None else ""
             target = self.nodes.get(edge.target.node)
             wire.set_label(label, target is not None and target.severity == "error")
+
+    # ------------------------------------------------------------- measured
+    def show_measured(self, profile: Any | None) -> None:
+        """Each layer's measured time per batch (an engine.profiling.Profile) on its node, as
+        text and a bar against the slowest layer; None takes them away."""
+        self.measured = dict(profile.by_node()) if profile is not None else {}
+        slowest = max((t.total_ms for t in self.measured.values()), default=0.0) or 1.0
+        for node_id, item in self.nodes.items():
+            layer = self.measured.get(node_id)
+            if layer is None:
+                item.set_measured("", 0.0)
+            else:
+                item.set_measured(time_text(layer.total_ms), layer.total_ms / slowest)
+        self.measured_changed.emit()
+
+    def _forget_measured(self, *_args: Any) -> None:
+        if self.measured:
+            self.show_measured(None)
 
     # -------------------------------------------------------------- helpers
     def snapped(self, pos: QPointF) -> QPointF:
@@ -277,3 +310,14 @@ def _renamed(edge: Edge, old: str, new: str) -> Edge:
     source = PortRef(new, edge.source.port) if edge.source.node == old else edge.source
     target = PortRef(new, edge.target.port) if edge.target.node == old else edge.target
     return Edge(source, target)
+
+
+def time_text(ms: float) -> str:
+    """A measured time, to about three digits: 0.042 ms, 2.95 ms, 31.2 ms, 1.25 s."""
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
+    if ms >= 100:
+        return f"{ms:.0f} ms"
+    if ms >= 10:
+        return f"{ms:.1f} ms"
+    return f"{ms:.2f} ms" if ms >= 1 else f"{ms:.3f} ms"

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "engine.commands.generate",
     "engine.commands.import_onnx",
     "engine.commands.explain",
+    "engine.commands.profile",
 )
 
 

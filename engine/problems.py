@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from engine.analysis import Analysis, Diagnostic
 from engine.data.spec import dataset_problems
+from engine.device_memory import cost_problems
 from engine.project import Project
 from engine.recipes import analyse_networks, recipe_problems
 from engine.settings import settings_problems
@@ -39,6 +40,7 @@ def project_problems(project: Project) -> ProjectReport:
         problems += [replace(d, network=tag) for d in analysis.diagnostics]
     single = None if project.is_multi_network else next(iter(analyses.values()))
     problems += settings_problems(project, single)
+    problems += cost_problems(project, single)
     problems += [
         several_inputs(a, name if project.is_multi_network else None)
         for name, a in analyses.items()

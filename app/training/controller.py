@@ -234,11 +234,13 @@ class TrainingController(QObject):
             self.device_box.setCurrentIndex(max(self.device_box.findData(default), 0))
         finally:
             self._filling = False
+        self.document.set_training_device(self.device)
         self.devices_found.emit(choices)
 
     def _device_chosen(self, _index: int) -> None:
         if not self._filling:
             self.settings.setValue(DEVICE_KEY, self.device)
+            self.document.set_training_device(self.device)  # does the run fit it?
 
     @property
     def device(self) -> str:

@@ -124,6 +124,18 @@ def run(args: argparse.Namespace) -> int:
         finish()  # under torchrun: leave the process group, whatever happened
 
 
+def _warn_if_it_may_not_fit(path: Path, project: Any, settings: Any) -> None:
+    """Before the run: one line on stderr when the estimate says the device is too small
+    (a warning only: the estimate can be off, and the run says so if it does run out)."""
+    from engine.analysis import analyse
+    from engine.device_memory import fit_problem, free_memory, project_cost
+
+    cost = project_cost(project, analyse(project.graph), settings.batch_size)
+    problem = fit_problem(cost, free_memory(settings.device))
+    if problem is not None:
+        print(f"{path}: {problem}", file=sys.stderr)
+
+
 def _join_torchrun(device: str) -> Any:
     """This process's place among the ranks when torchrun launched it (None otherwise)."""
     from engine.cli import UserError
@@ -187,6 +199,8 @@ def _train(args: argparse.Namespace) -> int:
         raise UserError(str(error), 2) from None
     if args.find_lr:
         return _find_lr(plan, args.project) if main else 0
+    if place is None and not several:
+        _warn_if_it_may_not_fit(args.project, project, settings)
     callbacks: list[Any] = [ProgressPrinter()] if main else []
     if args.metrics_out is not None and main:
         callbacks.append(MetricsWriter(args.metrics_out, plan.start_info()))
