@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from windows import shown_window
 
-from engine.project import MAX_FILE_BYTES, load_project
+from engine.project import MAX_FILE_BYTES, VERSION, load_project
 from engine.resources import example
 
 pytestmark = pytest.mark.timeout(120)
@@ -101,7 +101,7 @@ def test_a_bad_file_chosen_in_the_open_dialog_keeps_unsaved_work(
 ):
     window.document.set_param("conv1", "out_channels", 5)
     bad = tmp_path / "bad.netwright.json"
-    bad.write_text('{"format": "netwright-project", "version": 2}')
+    bad.write_text(json.dumps({"format": "netwright-project", "version": VERSION + 1}))
     monkeypatch.setattr(
         QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)
     )
