@@ -118,10 +118,13 @@ def weights_target(project_path: Path, name_stem: str, chosen: Path | None) -> P
 def run(args: argparse.Namespace) -> int:
     from engine.training.distributed import finish
 
+    ended = False
     try:
-        return _train(args)
+        code = _train(args)
+        ended = True
+        return code
     finally:
-        finish()  # under torchrun: leave the process group, whatever happened
+        finish(together=ended)  # under torchrun: leave the process group, whatever happened
 
 
 def _warn_if_it_may_not_fit(path: Path, project: Any, settings: Any) -> None:

@@ -93,9 +93,13 @@ def start(setting: str, environ: Mapping[str, str] | None = None) -> Distributed
     return Distributed(rank, local_rank, world_size, dist.get_backend(), device)
 
 
-def finish() -> None:
-    """Leave the process group (every rank, at the end of the command, whatever happened)."""
+def finish(together: bool = False) -> None:
+    """Leave the process group (every rank, at the end of the command, whatever happened).
+    `together`: the run ended normally on every rank, so they wait for each other first;
+    a rank tearing gloo down while another still talks to it can abort at exit."""
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 
