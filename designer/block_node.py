@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from designer import theme
-from designer.node_item import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, RADIUS, NodeItem
+from designer.node_item import HEADER_HEIGHT, NODE_WIDTH, RADIUS, NodeItem
 from engine.analysis import Diagnostic, NodeInfo
 from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT, boundary_ids, definition_of, layer_for
 from engine.graph import Graph, Node
@@ -125,7 +125,7 @@ class BlockNodeItem(NodeItem):
         painter.drawText(
             footer,
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-            f"{self.layer_count} layers · {count_macs(self.macs)}",
+            count_macs(self.macs),
         )
         painter.setPen(t.colour("text" if self.count else "text_dim"))
         painter.drawText(
@@ -166,12 +166,17 @@ def picture(definition: Graph, room: QRectF) -> tuple[list[tuple[QRectF, QColor]
     pad = 6.0
     xs = [n.position[0] for n in nodes]
     ys = [n.position[1] for n in nodes]
-    span_x = max(xs) - min(xs) + NODE_WIDTH
-    span_y = max(ys) - min(ys) + NODE_HEIGHT
-    scale = min((room.width() - 2 * pad) / span_x, (room.height() - 2 * pad) / span_y)
-    ox = room.left() + (room.width() - span_x * scale) / 2 - min(xs) * scale
-    oy = room.top() + (room.height() - span_y * scale) / 2 - min(ys) * scale
-    w, h = NODE_WIDTH * scale, max(NODE_HEIGHT * scale, 3.0)
+    columns = len(set(xs))
+    w = min(22.0, (room.width() - 2 * pad) / (columns * 1.5))
+    h = 8.0
+    span_x = max(max(xs) - min(xs), 1.0)
+    span_y = max(max(ys) - min(ys), 1.0)
+    # one scale for both axes (the definition's shape kept), chips a readable size
+    scale = min((room.width() - 2 * pad - w) / span_x, (room.height() - 2 * pad - h) / span_y)
+    ox = room.left() + (room.width() - span_x * scale - w) / 2 - min(xs) * scale
+    oy = room.top() + (room.height() - span_y * scale - h) / 2 - min(ys) * scale
+    if max(ys) == min(ys):
+        oy = room.center().y() - h / 2 - min(ys) * scale
     rects: dict[str, QRectF] = {}
     chips = []
     for node in nodes:

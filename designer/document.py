@@ -619,7 +619,7 @@ class Document(QObject):
             self.message.emit(f"'{node_id}' is already the only use of block '{name}'")
             return None
         stem = re.sub(r"\d+$", "", name) or "Block"
-        new = grouping.numbered(stem, self.project.blocks)
+        new = grouping.numbered(stem, self.project.blocks, start=2)
         copied = definition.copy()
         macro = cmd.Macro(f"Make '{node_id}' unique: block '{new}'")
         cmd.AddDefinition(self.project.blocks, new, copied, macro)

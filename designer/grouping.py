@@ -51,9 +51,9 @@ def free_id(base: str, taken: Collection[str]) -> str:
     return f"{stem}_{n}"
 
 
-def numbered(stem: str, taken: Collection[str]) -> str:
-    """``Block1``, ``Block2``...: the first of `stem` + a number not in `taken`."""
-    n = 1
+def numbered(stem: str, taken: Collection[str], start: int = 1) -> str:
+    """``Block1``, ``Block2``...: the first of `stem` + a number from `start` not in `taken`."""
+    n = start
     while f"{stem}{n}" in taken:
         n += 1
     return f"{stem}{n}"
