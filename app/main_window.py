@@ -283,9 +283,9 @@ class MainWindow(QMainWindow):
         menu.addAction(a("rename", "Re&name Layer…", lambda: e.rename_selected(self), "F2"))
         menu.addAction(a("layout", "Auto-La&yout", e.auto_layout, "Ctrl+L"))
         menu.addSeparator()
-        menu.addAction(a("group", "&Group into Block", e.group_selected, "Ctrl+G"))
-        menu.addAction(a("ungroup", "U&ngroup Block", e.ungroup_selected, "Ctrl+Shift+G"))
-        menu.addAction(a("make_unique", "Make Block &Unique", e.make_unique_selected))
+        menu.addAction(a("group", "Group into &Block", e.group_selected, "Ctrl+G"))
+        menu.addAction(a("ungroup", "Ungr&oup Block", e.ungroup_selected, "Ctrl+Shift+G"))
+        menu.addAction(a("make_unique", "Make Block Uni&que", e.make_unique_selected))
         align = menu.addMenu("Ali&gn")
         for key, text in (
             ("left", "&Left Edges"),
