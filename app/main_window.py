@@ -74,7 +74,8 @@ class MainWindow(QMainWindow):
         self.view = self.editor.view
         self.named_actions: dict[str, QAction] = {}  # every command of the window, by id
         self.menus: dict[str, QMenu] = {}  # the menu bar's menus, by id: file, edit, view, help
-        self.network_tabs = NetworkTabs(self.document, self.view)  # a tab per network (GANs)
+        # a tab per network (GANs), the breadcrumbs of the block entered under them
+        self.network_tabs = NetworkTabs(self.document, self.view, header=self.editor.breadcrumbs)
         self.setCentralWidget(self.network_tabs)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -187,7 +188,10 @@ class MainWindow(QMainWindow):
 
     def _show_lock(self, locked: bool) -> None:
         self.lock_label.setVisible(locked)
-        for name in ("undo", "redo", "cut", "paste", "duplicate", "delete", "rename", "layout"):
+        for name in (
+            *("undo", "redo", "cut", "paste", "duplicate", "delete", "rename", "layout"),
+            *("group", "ungroup", "make_unique"),
+        ):
             self.named_actions[name].setEnabled(not locked)
         self.layer_palette.setEnabled(not locked)
 
@@ -280,6 +284,10 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(a("rename", "Re&name Layer…", lambda: e.rename_selected(self), "F2"))
         menu.addAction(a("layout", "Auto-La&yout", e.auto_layout, "Ctrl+L"))
+        menu.addSeparator()
+        menu.addAction(a("group", "Group into &Block", e.group_selected, "Ctrl+G"))
+        menu.addAction(a("ungroup", "Ungr&oup Block", e.ungroup_selected, "Ctrl+Shift+G"))
+        menu.addAction(a("make_unique", "Make Block Uni&que", e.make_unique_selected))
         align = menu.addMenu("Ali&gn")
         for key, text in (
             ("left", "&Left Edges"),

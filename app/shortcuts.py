@@ -38,6 +38,8 @@ CANVAS_KEYS = (
     ("Wire two layers", "Drag from port to port"),
     ("Insert a layer into a wire", "Drop it onto the wire"),
     ("Select several", "Drag on empty canvas"),
+    ("Open a block (edit its definition)", "Double-click a block node, Enter"),
+    ("Leave the block", "Esc, or a crumb above the canvas"),
     ("Move the gallery or a list's selection", "Arrow keys"),
 )
 

@@ -63,13 +63,19 @@ class AddNode(Command):
 
 
 class Connect(Command):
-    def __init__(self, graph: Graph, edge: Edge, parent: Command | None = None) -> None:
+    """Add a wire; `index` places it among the wires (the order of a Concat's inputs), so a
+    wire re-attached to a block node keeps the place of the wire it stands for."""
+
+    def __init__(
+        self, graph: Graph, edge: Edge, parent: Command | None = None, index: int | None = None
+    ) -> None:
         super().__init__(f"Connect {edge.source.node} → {edge.target.node}", parent)
         self.graph = graph
         self.edge = edge
+        self.index = index
 
     def redo(self) -> None:
-        self.graph.connect(self.edge.source, self.edge.target)
+        self.graph.connect(self.edge.source, self.edge.target, self.index)
 
     def undo(self) -> None:
         self.graph.disconnect(self.edge)
@@ -105,16 +111,18 @@ class RemoveNode(Command):
         super().__init__(f"Delete '{node_id}'", parent)
         self.graph = graph
         self.node = copy.deepcopy(graph.node(node_id))
+        self.index: int | None = None
         for edge in graph.edges_of(node_id) if edges is None else edges:
             Disconnect(graph, edge, self)
 
     def redo(self) -> None:
         super().redo()  # the wires first, so no wire is left dangling
+        self.index = list(self.graph.nodes).index(self.node.id)
         self.graph.remove_node(self.node.id)
 
     def undo(self) -> None:
         n = self.node
-        self.graph.add_node(n.type, n.id, copy.deepcopy(n.params), n.position, n.extra)
+        self.graph.add_node(n.type, n.id, copy.deepcopy(n.params), n.position, n.extra, self.index)
         super().undo()
 
 
@@ -249,6 +257,76 @@ class RenameNode(Command):
 
     def undo(self) -> None:
         self.graph.rename_node(self.new_id, self.old_id)
+
+
+class AddDefinition(Command):
+    """Add a block definition to the project's shared `blocks` (grouping, Make Unique)."""
+
+    def __init__(
+        self,
+        blocks: dict[str, Graph],
+        name: str,
+        definition: Graph,
+        parent: Command | None = None,
+    ) -> None:
+        super().__init__(f"Add block '{name}'", parent)
+        self.blocks = blocks
+        self.name = name
+        self.definition = definition
+
+    def redo(self) -> None:
+        self.definition.blocks = self.blocks
+        self.blocks[self.name] = self.definition
+
+    def undo(self) -> None:
+        del self.blocks[self.name]
+
+
+class RemoveDefinition(Command):
+    """Drop a definition no node uses any more (ungrouping its last use); undo puts it back
+    at its place in the project's order."""
+
+    def __init__(self, blocks: dict[str, Graph], name: str, parent: Command | None = None) -> None:
+        super().__init__(f"Remove block '{name}'", parent)
+        self.blocks = blocks
+        self.name = name
+        self.definition = blocks[name]
+        self.index = list(blocks).index(name)
+
+    def redo(self) -> None:
+        del self.blocks[self.name]
+
+    def undo(self) -> None:
+        items = list(self.blocks.items())
+        items.insert(self.index, (self.name, self.definition))
+        self.blocks.clear()  # the dict is shared by every graph of the project: edit in place
+        self.blocks.update(items)
+
+
+class RenameDefinition(Command):
+    """Rename a definition in place (its order kept) and every use of it (child SetParams)."""
+
+    def __init__(
+        self, blocks: dict[str, Graph], old: str, new: str, uses: list[tuple[Graph, str]]
+    ) -> None:
+        super().__init__(f"Rename block '{old}' to '{new}'")
+        self.blocks = blocks
+        self.old = old
+        self.new = new
+        self.uses = uses
+
+    def _rename(self, old: str, new: str) -> None:
+        items = [(new if k == old else k, v) for k, v in self.blocks.items()]
+        self.blocks.clear()
+        self.blocks.update(items)
+        for graph, node_id in self.uses:
+            graph.set_param(node_id, "block", new)
+
+    def redo(self) -> None:
+        self._rename(self.old, self.new)
+
+    def undo(self) -> None:
+        self._rename(self.new, self.old)
 
 
 class Macro(Command):

@@ -10,6 +10,14 @@ A project of several networks (a GAN) is edited one network at a time: the
 document shows one (`network`, `graph`), `show_network` switches, and every
 network's edits share the one undo stack. Each command holds the graph it
 changes, so undo first shows that command's network, then undoes it there.
+
+Blocks are edited the same way: entering a block node (`enter_block`) makes the
+document show its definition (`trail` is the way in, one `Level` per block
+node entered), so every edit method works inside unchanged, and undo first
+goes to the graph a command changed (designer/grouping.py builds the group and
+ungroup steps). `analysis` is the shown graph's (inside a block: the analysis
+of the definition at the use entered through); `network_analysis()` is the
+network's.
 """
 
 from __future__ import annotations
@@ -17,14 +25,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from designer import commands as cmd
-from engine.analysis import Analysis, Diagnostic, analyse
+from designer import grouping
+from engine.analysis import Analysis, Diagnostic, analyse, analyse_block
+from engine.blocks import BLOCK, block_problem, definition_of, uses_of
 from engine.costs import NetworkCost
 from engine.device_memory import cost_problems, project_cost
 from engine.graph import Edge, Graph, GraphError, Node, PortRef, id_problem
@@ -33,6 +43,15 @@ from engine.layout import layered_positions
 from engine.problems import ProjectReport, project_problems
 from engine.project import Project
 from engine.settings import settings_problems
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step into a block: the definition shown, and the block node entered through
+    (None when undo went to a definition no node on the way uses)."""
+
+    block: str
+    node: str | None
 
 
 class Document(QObject):
@@ -44,14 +63,20 @@ class Document(QObject):
     read_only_changed = Signal(bool)
     message = Signal(str)  # a short note for the status bar (refusals, locks)
     network_shown = Signal(str)  # another network of a multi-network project is now shown
+    trail_changed = Signal()  # a block was entered or left: another graph is shown
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.undo_stack.indexChanged.connect(self._stepped)
+        self.trail: tuple[Level, ...] = ()  # the blocks entered, outermost first
+        self._watched: list[Graph] = []  # the definitions whose edits re-run the analysis
+        self._network_analysis = Analysis()
         self._read_only = False
         self._analysis = Analysis()
         self._costs: tuple[tuple[int, str], NetworkCost] | None = None
+        self._whole_costs: tuple[tuple[int, str], NetworkCost] | None = None
         self.training_device: str | None = None  # where the window trains; None: the project's
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -66,7 +91,14 @@ class Document(QObject):
     # ------------------------------------------------------------- project
     @property
     def graph(self) -> Graph:
-        """The graph being edited: the project's one network, or the shown one of several."""
+        """The graph being edited: the network shown, or inside a block its definition."""
+        if self.trail and self.trail[-1].block in self.project.blocks:
+            return self.project.blocks[self.trail[-1].block]
+        return self.network_graph
+
+    @property
+    def network_graph(self) -> Graph:
+        """The project's one network, or the shown one of several (whatever block is entered)."""
         if self.network is not None and self.network in self.project.networks:
             return self.project.networks[self.network]
         return self.project.graph
@@ -76,6 +108,7 @@ class Document(QObject):
         self._unlisten(self.project)
         self.project = project
         self.network = _first_network(project)
+        self.trail = ()
         self._listen(project)
         self.undo_stack.clear()
         self.analyse_now()
@@ -97,11 +130,44 @@ class Document(QObject):
         for graph in project.named_graphs().values():  # a join between networks may change
             graph.changed.connect(self.schedule_analysis)
         project.value_changed.connect(self._value_changed)
+        self._watch_definitions()
 
     def _unlisten(self, project: Project) -> None:
         for graph in project.named_graphs().values():
             graph.changed.disconnect(self.schedule_analysis)
         project.value_changed.disconnect(self._value_changed)
+        for graph in self._watched:
+            graph.changed.disconnect(self.schedule_analysis)
+        self._watched = []
+
+    def _watch_definitions(self) -> None:
+        """Listen to every definition the project has now (grouping adds some, undo drops)."""
+        for graph in self.project.blocks.values():
+            if not any(graph is w for w in self._watched):
+                graph.changed.connect(self.schedule_analysis)
+                self._watched.append(graph)
+
+    def _stepped(self, _index: int) -> None:
+        """After any undo step: new definitions are watched, a block gone is left."""
+        self._watch_definitions()
+        self.schedule_analysis()
+        self._set_trail(self._repaired_trail())
+
+    def _repaired_trail(self) -> tuple[Level, ...]:
+        """The trail after an edit: a renamed definition followed, a vanished one left."""
+        graph, kept = self.network_graph, []
+        for level in self.trail:
+            node = graph.nodes.get(level.node) if level.node is not None else None
+            found = definition_of(node, self.project.blocks) if node is not None else None
+            if found is not None:
+                kept.append(Level(found[0], level.node))
+                graph = found[1]
+            elif level.block in self.project.blocks:
+                kept.append(level)
+                graph = self.project.blocks[level.block]
+            else:
+                break
+        return tuple(kept)
 
     def _value_changed(self, path: str, value: Any) -> None:
         self.schedule_analysis()  # settings and data have problems of their own
@@ -111,8 +177,10 @@ class Document(QObject):
         """Show (and edit) another network of a multi-network project; False if there is none."""
         if name not in self.project.networks:
             return False
-        if name != self.network:
+        if name != self.network or self.trail:
             self.network = name
+            self.trail = ()
+            self.trail_changed.emit()
             self._analyse()
             self.network_shown.emit(name)  # the scene mirrors the new graph
             self.analysed.emit(self._analysis)
@@ -123,11 +191,94 @@ class Document(QObject):
         return next((n for n, g in self.project.networks.items() if g is graph), None)
 
     def _show_command(self, index: int) -> None:
-        """Before undoing or redoing the command at `index`: show the network it changes."""
-        if self.project.is_multi_network and 0 <= index < self.undo_stack.count():
-            name = self.network_of(cmd.graph_of(self.undo_stack.command(index)))
-            if name is not None:
-                self.show_network(name)
+        """Before undoing or redoing the command at `index`: show the network (or the block
+        definition) it changes."""
+        if not 0 <= index < self.undo_stack.count():
+            return
+        graph = cmd.graph_of(self.undo_stack.command(index))
+        if graph is None or graph is self.graph:
+            return
+        name = self.network_of(graph)
+        if self.project.is_multi_network and name is not None:
+            self.show_network(name)
+        elif graph is self.network_graph:
+            self._set_trail(())
+        else:
+            block = next((n for n, g in self.project.blocks.items() if g is graph), None)
+            if block is not None:
+                self._set_trail(self._way_to(block))
+
+    # -------------------------------------------------------------- blocks
+    def enter_block(self, node_id: str) -> bool:
+        """Show the definition of block node `node_id` of the shown graph, to edit it there."""
+        node = self.graph.nodes.get(node_id)
+        found = definition_of(node, self.project.blocks) if node is not None else None
+        if node is None or node.type != BLOCK:
+            self.message.emit("Double-click a block node to open its definition")
+            return False
+        if found is None:
+            self.message.emit(f"The project has no block '{node.params.get('block')}'")
+            return False
+        self._set_trail((*self.trail, Level(found[0], node_id)))
+        return True
+
+    def leave_block(self, depth: int | None = None) -> bool:
+        """Go back out: one level, or to `depth` blocks deep (0: the network)."""
+        if not self.trail:
+            return False
+        depth = len(self.trail) - 1 if depth is None else max(0, min(depth, len(self.trail)))
+        self._set_trail(self.trail[:depth])
+        return True
+
+    def enter_path(self, path: tuple[str, ...]) -> bool:
+        """From the network, enter block node after block node (a problem's way in)."""
+        self._set_trail(())
+        return all(self.enter_block(node_id) for node_id in path)
+
+    def uses(self, block: str) -> int:
+        """How many block nodes (in every network and definition) use definition `block`."""
+        return uses_of(self.project.blocks, self.project.named_graphs()).get(block, 0)
+
+    def _set_trail(self, trail: tuple[Level, ...]) -> None:
+        if trail == self.trail:
+            return
+        self.trail = trail
+        if self._timer.isActive():  # an edit not analysed yet: the shapes inside need it
+            self._timer.stop()
+            self._analyse_network()
+        self._analysis = self._inside(self._network_analysis)
+        self.trail_changed.emit()  # the scene mirrors the definition now shown
+        self.analysed.emit(self._analysis)
+
+    def _way_to(self, block: str) -> tuple[Level, ...]:
+        """The trail to definition `block`: back along the trail, else the first way in
+        from the network through block nodes, else the definition on its own."""
+        for i, level in enumerate(self.trail):
+            if level.block == block:
+                return self.trail[: i + 1]
+        queue: list[tuple[Graph, tuple[Level, ...]]] = [(self.network_graph, ())]
+        while queue:
+            graph, trail = queue.pop(0)
+            for node in graph:
+                found = definition_of(node, self.project.blocks)
+                if found is None or any(lv.block == found[0] for lv in trail):
+                    continue
+                way = (*trail, Level(found[0], node.id))
+                if found[0] == block:
+                    return way
+                queue.append((found[1], way))
+        return (Level(block, None),)
+
+    def _inside(self, analysis: Analysis) -> Analysis:
+        """The analysis of the graph shown: inside a block, its definition's at the use
+        entered through (on its own, shapes unknown, when there is none)."""
+        for level in self.trail:
+            info = analysis.nodes.get(level.node) if level.node is not None else None
+            if info is not None and info.inner is not None and info.block == level.block:
+                analysis = info.inner
+            elif level.block in self.project.blocks:
+                analysis = analyse_block(level.block, self.project.blocks[level.block])
+        return analysis
 
     # ------------------------------------------------------------ analysis
     @property
@@ -149,11 +300,23 @@ class Document(QObject):
             self._costs = (key, project_cost(self.project, self._analysis, graph=self.graph))
         return self._costs[1]
 
+    @property
+    def network_costs(self) -> NetworkCost:
+        """The whole network's costs, also while a block is entered (what a run needs)."""
+        if self._analysis is self._network_analysis:
+            return self.costs
+        key = (id(self._network_analysis), repr(self.project.training))
+        if self._whole_costs is None or self._whole_costs[0] != key:
+            whole = project_cost(self.project, self._network_analysis, graph=self.network_graph)
+            self._whole_costs = (key, whole)
+        return self._whole_costs[1]
+
     def network_analysis(self, name: str | None = None) -> Analysis:
-        """The analysis of network `name` of a multi-network project; the shown one's otherwise."""
+        """The analysis of network `name` of a multi-network project; the shown one's otherwise
+        (the network's, also while a block is entered)."""
         if self._report is not None and name is not None and name != self.network:
             return self._report.analyses.get(name, Analysis())
-        return self._analysis
+        return self._network_analysis
 
     def schedule_analysis(self) -> None:
         self._timer.start()
@@ -165,9 +328,13 @@ class Document(QObject):
         return self._analysis
 
     def _analyse(self) -> None:
+        self._analyse_network()
+        self._analysis = self._inside(self._network_analysis)
+
+    def _analyse_network(self) -> None:
         if not self.project.is_multi_network:
             self._report = None
-            self._analysis = analyse(self.project.graph)
+            self._network_analysis = analyse(self.project.graph)
             return
         # every network, the recipe and the shapes joining the networks (engine.problems);
         # the shown network's analysis carries the joins' problems too, so its nodes show them
@@ -180,17 +347,18 @@ class Document(QObject):
             and d.node is not None
             and replace(d, network=None) not in own.diagnostics
         ]
-        self._analysis = replace(own, diagnostics=[*own.diagnostics, *joins])
+        self._network_analysis = replace(own, diagnostics=[*own.diagnostics, *joins])
 
     def problems(self) -> list[Diagnostic]:
         """Every diagnostic: the graph's, then the training settings' (of a multi-network
         project: every network's, each tagged with its network, and the recipe's)."""
         if self._report is not None:
             return list(self._report.problems)
+        network = self._network_analysis
         return (
-            list(self._analysis.diagnostics)
-            + settings_problems(self.project, self._analysis)
-            + cost_problems(self.project, self._analysis, self.costs, self.training_device)
+            list(network.diagnostics)
+            + settings_problems(self.project, network)
+            + cost_problems(self.project, network, self.network_costs, self.training_device)
         )
 
     # ----------------------------------------------------------- read-only
@@ -419,7 +587,7 @@ class Document(QObject):
         taken = set(self.graph.nodes)
         macro = cmd.Macro(f"Paste {len(nodes)} layer" + ("s" if len(nodes) != 1 else ""))
         for node in nodes:
-            new_id = _fresh(node.id, taken)
+            new_id = grouping.free_id(node.id, taken)
             taken.add(new_id)
             renamed[node.id] = new_id
             x, y = node.position
@@ -440,21 +608,83 @@ class Document(QObject):
                 cmd.Connect(self.graph, new_edge, macro)
         return list(renamed.values()) if self._push(macro) else []
 
+    # --------------------------------------------------------- block edits
+    def group(self, node_ids: Iterable[str]) -> str | None:
+        """Turn layers into one block node of a new definition ("Block1"), wires kept, as one
+        step; the new node's id, or None (the reason goes to the status bar)."""
+        graph = self.graph
+        ids = [n for n in graph.nodes if n in set(node_ids)]
+        problem = grouping.group_problem(graph, ids)
+        if problem is not None:
+            self.message.emit(problem)
+            return None
+        name = grouping.numbered("Block", self.project.blocks)
+        use_id = grouping.numbered("block", graph.nodes)
+        made = grouping.group(graph, ids, name, use_id)
+        if not self._push(made.command):
+            return None
+        self.message.emit(
+            f"Grouped {len(ids)} layers into block '{name}': double-click it to open it, "
+            "right-click it to rename the block"
+        )
+        return made.node
+
+    def ungroup(self, node_ids: Iterable[str]) -> list[str]:
+        """Put a block node's layers back in its place, wires kept, as one step; their ids."""
+        graph = self.graph
+        ids = [n for n in dict.fromkeys(node_ids) if n in graph]
+        problem = grouping.ungroup_problem(graph, ids)
+        if problem is not None:
+            self.message.emit(problem)
+            return []
+        block = str(graph.node(ids[0]).params["block"])
+        macro, made = grouping.ungroup(graph, ids[0], self.uses(block) == 1)
+        return made if self._push(macro) else []
+
+    def make_unique(self, node_id: str) -> str | None:
+        """Give block node `node_id` a copy of its definition of its own ("BasicBlock2"), so
+        edits inside it change only this node; the copy's name, or None."""
+        node = self.graph.nodes.get(node_id)
+        found = definition_of(node, self.project.blocks) if node is not None else None
+        if found is None:
+            self.message.emit("Select a block node to make it unique")
+            return None
+        name, definition = found
+        if self.uses(name) == 1:
+            self.message.emit(f"'{node_id}' is already the only use of block '{name}'")
+            return None
+        stem = re.sub(r"\d+$", "", name) or "Block"
+        new = grouping.numbered(stem, self.project.blocks, start=2)
+        copied = definition.copy()
+        macro = cmd.Macro(f"Make '{node_id}' unique: block '{new}'")
+        cmd.AddDefinition(self.project.blocks, new, copied, macro)
+        cmd.SetParam(self.graph, node_id, "block", new, parent=macro)
+        if not self._push(macro):
+            return None
+        self.message.emit(f"'{node_id}' now uses its own copy, block '{new}'")
+        return new
+
+    def rename_block(self, old: str, new: str) -> str | None:
+        """Rename a definition and every use of it, as one step; why not, or None when done."""
+        problem = block_problem(new) if new != old else None
+        if problem is None and new != old and new in self.project.blocks:
+            problem = f"the project already has a block named '{new}'"
+        if problem is None and old not in self.project.blocks:
+            problem = f"the project has no block '{old}'"
+        if problem:
+            self.message.emit(problem)
+            return problem
+        if new == old:
+            return None
+        graphs = [*self.project.named_graphs().values(), *self.project.blocks.values()]
+        uses = [
+            (g, n.id) for g in graphs for n in g if n.type == BLOCK and n.params.get("block") == old
+        ]
+        command = cmd.RenameDefinition(self.project.blocks, old, new, uses)
+        return None if self._push(command) else "editing is locked"
+
     def _fresh_id(self, type_name: str) -> str:
         return self.graph.unique_id(type_name)
-
-
-def _fresh(base: str, taken: set[str]) -> str:
-    """A free id near `base`: ``conv1`` -> ``conv1_2`` when taken."""
-    if base not in taken and id_problem(base) is None:
-        return base
-    stem = re.sub(r"_\d+$", "", base) or "node"
-    if id_problem(stem):
-        stem = "node"
-    n = 2
-    while f"{stem}_{n}" in taken or id_problem(f"{stem}_{n}"):
-        n += 1
-    return f"{stem}_{n}"
 
 
 def _first_network(project: Project) -> str | None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QObject, QPointF
-from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
+from PySide6.QtCore import QObject, QPoint, QPointF
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QWidget
 
 from designer import clipboard
+from designer.breadcrumbs import BreadcrumbBar
 from designer.document import Document
 from designer.node_item import NODE_HEIGHT, NODE_WIDTH
 from designer.scene import GRID, GraphScene
@@ -29,7 +30,11 @@ class Editor(QObject):
         self.document = Document(project, self)
         self.scene = GraphScene(self.document)
         self.view = GraphView(self.scene, parent)
+        self.breadcrumbs = BreadcrumbBar(self.document, self.view)
         self.document.read_only_changed.connect(self._locked)
+        self.view.block_opened.connect(self.document.enter_block)
+        self.view.block_left.connect(lambda: self.document.leave_block())
+        self.view.menu_requested.connect(self.context_menu)
 
     def set_read_only(self, locked: bool) -> None:
         """Lock or unlock editing (training runs on a snapshot of this graph)."""
@@ -134,3 +139,69 @@ class Editor(QObject):
             x, y0 = min(p[0] for p in pos.values()), pos[ordered[0]][1]
             target = {n: (x, y0 + i * (NODE_HEIGHT + 2 * GRID)) for i, n in enumerate(ordered)}
         self.document.move_nodes(target, f"Align {len(ids)} layers")
+
+    # --------------------------------------------------------------- blocks
+    def group_selected(self) -> str | None:
+        """Ctrl+G: the selected layers become one block node (a new definition)."""
+        node_id = self.document.group(self.scene.selected_node_ids())
+        if node_id is not None:
+            self.scene.select_nodes([node_id])
+        return node_id
+
+    def ungroup_selected(self) -> list[str]:
+        """Ctrl+Shift+G: the selected block node becomes its layers again."""
+        ids = self.document.ungroup(self.scene.selected_node_ids())
+        if ids:
+            self.scene.select_nodes(ids)
+        return ids
+
+    def open_selected_block(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.document.message.emit("Select one block node to open it")
+            return False
+        return self.document.enter_block(ids[0])
+
+    def make_unique_selected(self) -> str | None:
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.document.message.emit("Select one block node to make it unique")
+            return None
+        return self.document.make_unique(ids[0])
+
+    def rename_block(self, node_id: str, parent: QWidget | None = None) -> None:
+        """Ask for a new name for the definition block node `node_id` uses."""
+        block = str(self.document.graph.node(node_id).params.get("block", ""))
+        new, ok = QInputDialog.getText(parent, "Rename block", "Block name:", text=block)
+        if ok and new.strip():
+            self.document.rename_block(block, new.strip())
+
+    def block_menu(self, node_id: str | None) -> QMenu:
+        """The canvas's right-click menu: block commands for a block node, Group for layers."""
+        menu = QMenu(self.view)
+        graph = self.document.graph
+        node = graph.nodes.get(node_id) if node_id is not None else None
+        if node is not None and not self.scene.nodes[node.id].isSelected():
+            self.scene.select_nodes([node.id])
+        if node is not None and node.type == "Block":
+            block = node.params.get("block")
+            count = self.document.uses(str(block))
+            menu.addAction("Open Block\tEnter", lambda: self.document.enter_block(node.id))
+            menu.addAction("Rename Block…", lambda: self.rename_block(node.id, self.view))
+            unique = menu.addAction(
+                f"Make Unique (used {count} times)" if count > 1 else "Make Unique",
+                lambda: self.document.make_unique(node.id),
+            )
+            unique.setEnabled(count > 1)
+            menu.addAction("Ungroup\tCtrl+Shift+G", self.ungroup_selected)
+        if self.scene.selected_node_ids():
+            menu.addAction("Group into Block\tCtrl+G", self.group_selected)
+        if self.document.trail:
+            menu.addSeparator()
+            menu.addAction("Leave Block\tEsc", lambda: self.document.leave_block())
+        return menu
+
+    def context_menu(self, node_id: str, at: QPoint) -> None:
+        menu = self.block_menu(node_id or None)
+        if menu.actions():
+            menu.exec(at)

@@ -26,7 +26,14 @@ ROLES = {
 class NetworkTabs(QWidget):
     """The canvas with a tab per network above it."""
 
-    def __init__(self, document: Document, view: GraphView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        view: GraphView,
+        parent: QWidget | None = None,
+        header: QWidget | None = None,
+    ) -> None:
+        """`header`: a bar between the tabs and the canvas (the breadcrumbs of blocks)."""
         super().__init__(parent)
         self.setObjectName("NetworkTabs")
         self.document = document
@@ -43,6 +50,8 @@ class NetworkTabs(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.bar)
+        if header is not None:
+            layout.addWidget(header)
         layout.addWidget(view, 1)
         self.bar.currentChanged.connect(self._chosen)
         document.project_replaced.connect(self._fill)

@@ -77,6 +77,8 @@ def count_text(count: int) -> str:
 class NodeItem(QGraphicsItem):
     """The picture of one graph node. It never edits the graph itself."""
 
+    height = NODE_HEIGHT  # a block node is taller: it shows a picture of its inside
+
     def __init__(self, node: Node, layer: LayerType | None = None) -> None:
         """`layer`: the node's declaration when the catalogue does not have it (a block node's
         ports come from its definition; the scene resolves it with engine.blocks)."""
@@ -122,7 +124,7 @@ class NodeItem(QGraphicsItem):
         made = {}
         count = len(ports)
         for i, port in enumerate(ports):
-            y = HEADER_HEIGHT + (NODE_HEIGHT - HEADER_HEIGHT) * (i + 1) / (count + 1)
+            y = HEADER_HEIGHT + (self.height - HEADER_HEIGHT) * (i + 1) / (count + 1)
             x = NODE_WIDTH if is_output else 0.0
             item = PortItem(self, port.name, is_output, port.multiple, show_label=count > 1)
             item.setPos(x, y)
@@ -209,11 +211,11 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
-        return QRectF(-16.0, -12.0, NODE_WIDTH + 32.0, NODE_HEIGHT + 24.0)
+        return QRectF(-16.0, -12.0, NODE_WIDTH + 32.0, self.height + 24.0)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
-        path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT), RADIUS, RADIUS)
+        path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, self.height), RADIUS, RADIUS)
         return path
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
@@ -235,7 +237,7 @@ class NodeItem(QGraphicsItem):
         t = theme.current()
         lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
         colour = theme.category_colour(self.category)
-        body = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+        body = QRectF(0, 0, NODE_WIDTH, self.height)
         if lod < LOD_BLOCK:
             painter.fillRect(body, self._outline_colour(t) if self._flagged() else colour)
             return
@@ -255,7 +257,7 @@ class NodeItem(QGraphicsItem):
         font = theme.ui_font(min(max(8.0 / lod, 9.5), 40.0), bold=True)
         painter.setFont(font)
         painter.setPen(t.colour("text"))
-        room = QRectF(8, HEADER_HEIGHT * 0.5, NODE_WIDTH - 16, NODE_HEIGHT - HEADER_HEIGHT * 0.5)
+        room = QRectF(8, HEADER_HEIGHT * 0.5, NODE_WIDTH - 16, self.height - HEADER_HEIGHT * 0.5)
         text = QFontMetricsF(font).elidedText(
             self.node_id, Qt.TextElideMode.ElideRight, room.width()
         )
@@ -383,7 +385,7 @@ class NodeItem(QGraphicsItem):
         else:
             painter.setPen(t.colour("error" if self.severity == "error" else "text_dim"))
             shape = "→ ?"
-        footer = QRectF(left, line_y + 3, width, NODE_HEIGHT - line_y - 6)
+        footer = QRectF(left, line_y + 3, width, self.height - line_y - 6)
         painter.drawText(footer, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shape)
         painter.setFont(small)
         painter.setPen(t.colour("text" if self.count else "text_dim"))

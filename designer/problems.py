@@ -2,7 +2,9 @@
 
 Rebuilt after each analysis. Clicking a problem that belongs to a layer
 selects that layer and brings it into view; in a project of several networks
-each problem names its network, and clicking it first shows that network.
+each problem names its network, and clicking it first shows that network. A
+problem inside a block (reported on its block node, `Diagnostic.path` holding
+the way in) opens the block, block inside block, and selects the layer there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from engine.analysis import Analysis, Diagnostic
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 NETWORK_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class ProblemsPanel(QTreeWidget):
@@ -56,6 +59,7 @@ class ProblemsPanel(QTreeWidget):
             item.setIcon(0, theme.layer_icon(icon, colour))
             item.setData(0, NODE_ROLE, d.node)
             item.setData(0, NETWORK_ROLE, d.network)
+            item.setData(0, PATH_ROLE, list(d.path))
             item.setToolTip(0, str(d))
             self.addTopLevelItem(item)
         if not problems:
@@ -75,9 +79,15 @@ class ProblemsPanel(QTreeWidget):
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         node_id = item.data(0, NODE_ROLE)
         network = item.data(0, NETWORK_ROLE)
+        path = tuple(item.data(0, PATH_ROLE) or ())
         if network:
             self.document.show_network(network)
-        if node_id:
+        if node_id and path:
+            # the block nodes on the way in, then the layer inside the last one
+            if self.document.enter_path((node_id, *path[:-1])):
+                self.node_chosen.emit(path[-1])
+        elif node_id:
+            self.document.leave_block(0)
             self.node_chosen.emit(node_id)
 
 
@@ -89,6 +99,8 @@ def _where(d: Diagnostic) -> str:
 
 
 def _place(d: Diagnostic) -> str:
+    if d.node and d.path:
+        return " › ".join((d.node, *d.path))
     if d.node and d.param:
         return f"{d.node} · {d.param}"
     if d.node:

@@ -13,13 +13,14 @@ from typing import Any
 from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
+from designer.block_node import make_item
 from designer.document import Document
 from designer.edge_item import EdgeItem
 from designer.node_item import NodeItem
 from designer.port_item import PortItem
 from designer.wire_drag import WireDrag
 from engine.analysis import Analysis, Diagnostic
-from engine.blocks import layer_for
+from engine.blocks import BLOCK
 from engine.graph import Edge, Node, PortRef
 from engine.layers._shape import fmt
 
@@ -45,6 +46,7 @@ class GraphScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.project_replaced.connect(self.rebuild)
         document.network_shown.connect(self.rebuild)  # another network of the project
+        document.trail_changed.connect(self.rebuild)  # a block entered or left
         document.analysed.connect(self.apply_analysis)
         document.read_only_changed.connect(self._set_locked)
         self._graph = document.graph
@@ -102,7 +104,7 @@ class GraphScene(QGraphicsScene):
         self.graph_changed.emit()
 
     def _on_node_added(self, node: Node, notify: bool = True) -> None:
-        item = NodeItem(node, layer_for(node, self._graph.blocks))
+        item = make_item(node, self._graph.blocks)
         if self.document.read_only:
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         self._syncing = True
@@ -144,11 +146,28 @@ class GraphScene(QGraphicsScene):
         if item is None:
             return
         node = self._graph.node(node_id)
+        if node.type == BLOCK and name == "block":  # another definition: other ports, picture
+            self._remake(node)
+            return
         item.set_summary(node)
         if item.refresh_outputs(node):  # new ports: wires leaving the node re-attach by port name
             for edge in [e for e in self._graph.edges if e.source.node == node_id]:
                 self._on_edge_removed(edge)
                 self._on_edge_added(edge)
+
+    def _remake(self, node: Node) -> None:
+        """Replace a node's item (its ports changed) and re-attach its wires by port name."""
+        edges = self._graph.edges_of(node.id)
+        for edge in edges:
+            self._on_edge_removed(edge)
+        old = self.nodes.pop(node.id)
+        selected = old.isSelected()
+        self.removeItem(old)
+        self._on_node_added(node)
+        self.nodes[node.id].setSelected(selected)
+        for edge in edges:
+            self._on_edge_added(edge)
+        self.apply_analysis(self.document.analysis)
 
     def _on_node_moved(self, node_id: str, position: tuple[float, float]) -> None:
         item = self.nodes.get(node_id)

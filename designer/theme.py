@@ -35,6 +35,7 @@ CATEGORY_COLOURS = {
     "Math": "#5fb7e5",
     "Tensor": "#c4a35a",
     "Reshape": "#9c8f7a",
+    "Blocks": "#7986cb",
 }
 UNKNOWN_CATEGORY_COLOUR = "#888888"
 

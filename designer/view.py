@@ -13,6 +13,7 @@ import math
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -37,6 +38,9 @@ MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 
 class GraphView(QGraphicsView):
     zoom_changed = Signal(float)
+    block_opened = Signal(str)  # double-click or Enter on a block node: open it
+    block_left = Signal()  # Escape inside a block: back out one level
+    menu_requested = Signal(str, QPoint)  # a right-click: the node under it ("" for none)
 
     def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -159,7 +163,24 @@ class GraphView(QGraphicsView):
         self.centerOn(centre - QPointF(dx / scale, dy / scale))
         self.minimap.update()
 
+    def node_at(self, pos: QPoint) -> NodeItem | None:
+        """The layer under a viewport point (its port or the layer itself)."""
+        item = self.itemAt(pos)
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        return item
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        node = self.node_at(event.pos())
+        self.menu_requested.emit(node.node_id if node is not None else "", event.globalPos())
+        event.accept()
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        node = self.node_at(event.position().toPoint())
+        if node is not None and self._is_block(node):
+            self.block_opened.emit(node.node_id)
+            event.accept()
+            return
         item = self.itemAt(event.position().toPoint())
         if item is None and event.button() == Qt.MouseButton.LeftButton:
             self.open_quick_add(self.mapToScene(event.position().toPoint()))
@@ -184,7 +205,19 @@ class GraphView(QGraphicsView):
         if event.key() == Qt.Key.Key_Escape and self.graph_scene.wire_drag is not None:
             self.graph_scene.cancel_wire()
             return
+        if event.key() == Qt.Key.Key_Escape and self.document.trail:
+            self.block_left.emit()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            chosen = [self.graph_scene.nodes[n] for n in self.graph_scene.selected_node_ids()]
+            if len(chosen) == 1 and self._is_block(chosen[0]):
+                self.block_opened.emit(chosen[0].node_id)
+                return
         super().keyPressEvent(event)
+
+    def _is_block(self, node: NodeItem) -> bool:
+        found = self.document.graph.nodes.get(node.node_id)
+        return found is not None and found.type == "Block"
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -42,6 +42,9 @@ def main() -> int:
     writing = [sys.executable, str(ROOT / "docs" / "make_writing_screenshot.py")]
     if subprocess.run(writing, cwd=ROOT, env=env, timeout=900).returncode != 0:
         return 1
+    blocks = [sys.executable, str(ROOT / "docs" / "make_blocks_screenshots.py")]
+    if subprocess.run(blocks, cwd=ROOT, env=env, timeout=300).returncode != 0:
+        return 1
     inside = [sys.executable, str(ROOT / "docs" / "make_inside_screenshots.py")]
     result = subprocess.run(inside, cwd=ROOT, env=env, text=True, timeout=900)
     return result.returncode

@@ -294,9 +294,9 @@ def _infer_use(
     inner = _analyse(definition, None, _Inside(name, trail, given))
     for problem in inner.diagnostics:
         report(_from_inside(problem, name, node.id))
+    info.inner = inner  # kept with its problems too: the designer shows them inside the block
     if not inner.ok:
         return info
-    info.inner = inner
     outputs = boundary_ids(definition, BLOCK_OUTPUT)
     shapes = [inner.nodes[o].shape for o in outputs]
     if any(shape is None for shape in shapes):

@@ -185,7 +185,10 @@ class Graph:
         params: dict[str, Any] | None = None,
         position: tuple[float, float] = (0.0, 0.0),
         extra: dict[str, Any] | None = None,
+        index: int | None = None,
     ) -> Node:
+        """Add a node; `index` puts it back at its old place in the node order (undo), which
+        is the order a network reads several Inputs and the order the file lists nodes."""
         node_id = node_id or self.unique_id(type_name)
         if node_id in self._nodes:
             raise GraphError(f"a node named '{node_id}' already exists")
@@ -196,7 +199,12 @@ class Graph:
             position=(float(position[0]), float(position[1])),
             extra=dict(extra or {}),
         )
-        self._nodes[node_id] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[node_id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(index, (node_id, node))
+            self._nodes = dict(items)
         self.node_added.emit(node)
         self.changed.emit()
         return node

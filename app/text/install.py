@@ -90,7 +90,7 @@ class WritingPage:
             state = keeper.state
             assert state is not None
             model.load_state_dict(state)
-            context = int(self.window.document.analysis.input_shape[0])  # type: ignore[index]
+            context = int(self.window.document.network_analysis().input_shape[0])  # type: ignore[index]
             return Writer(model, keeper.tokenizer, context)
         return project_writer(project)
 

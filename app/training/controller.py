@@ -274,6 +274,7 @@ class TrainingController(QObject):
             if self.paused:
                 self.toggle_pause()
             return False
+        self.document.leave_block(0)  # the live views are the network's layers, shown
         project = snapshot(self.document.project)
         settings = TrainingSettings.from_project(project, {"device": self.device})
         self.buffer = LiveBuffer()
