@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
@@ -45,13 +45,13 @@ def boundary_names(count: int, stem: str) -> list[str]:
 
 
 def cut(graph: Graph, members: Iterable[str], inner: Mapping[str, str] | None = None) -> Cut:
-    """The definition holding `members` (in the graph's node order, renamed by `inner`), its
-    boundary ordered by the members' node order and each member's wires in wire order, so two
-    identically built groups give identical definitions."""
-    member_set = set(members)
+    """The definition holding `members` (in the order given, renamed by `inner`), its boundary
+    and wires ordered by the members' order and each member's wires in wire order, so two
+    groups built alike and given alike give identical definitions."""
+    ordered = [graph.nodes[m] for m in dict.fromkeys(members)]
+    member_set = {n.id for n in ordered}
     inner = inner or {}
     rename = {m: inner.get(m, m) for m in member_set}
-    ordered = [n for n in graph if n.id in member_set]
     into: dict[str, list[Edge]] = {}
     out_of: dict[str, list[Edge]] = {}
     for edge in graph.edges:
@@ -75,13 +75,13 @@ def cut(graph: Graph, members: Iterable[str], inner: Mapping[str, str] | None = 
     ]
     nodes += [Node(o, BLOCK_OUTPUT) for o in outs]
     edges: list[Edge] = []
-    for edge in graph.edges:
-        if edge.target.node in member_set:
+    for node in ordered:  # wires by the member they go into, each member's in wire order
+        for edge in into.get(node.id, []):
             if edge.source.node in member_set:
                 source = PortRef(rename[edge.source.node], edge.source.port)
             else:
                 source = PortRef(ins[sources.index(edge.source)], "out")
-            edges.append(Edge(source, PortRef(rename[edge.target.node], edge.target.port)))
+            edges.append(Edge(source, PortRef(rename[node.id], edge.target.port)))
     for exit_port, out_id in zip(exits, outs):
         edges.append(Edge(PortRef(rename[exit_port.node], exit_port.port), PortRef(out_id, "in")))
     definition = Graph.from_parts(nodes, edges)
@@ -162,6 +162,7 @@ def fold(
             y = sum(m.position[1] for m in members) / len(members)
             nodes.append(Node(spec.use_id, BLOCK, {"block": spec.name}, (x, y)))
     edges: list[Edge] = []
+    seen: set[Edge] = set()
     for edge in graph.edges:
         source_fold = owner.get(edge.source.node)
         target_fold = owner.get(edge.target.node)
@@ -177,7 +178,8 @@ def fold(
             port = port_of(found.definition, BLOCK_INPUT, found.inputs.index(edge.source))
             target = PortRef(folds[target_fold].use_id, port)
         new = Edge(source, target)
-        if new not in edges:  # one wire per port pair: the definition fans it out inside
+        if new not in seen:  # one wire per port pair: the definition fans it out inside
+            seen.add(new)
             edges.append(new)
     folded = Graph.from_parts(nodes, edges)
     folded.extra = copy.deepcopy(graph.extra)
@@ -187,3 +189,14 @@ def fold(
         definition.blocks = blocks
     folded.blocks = blocks
     return folded
+
+
+def layers_of(graph: Graph, prefix: str = "") -> Iterator[tuple[str, Node]]:
+    """Every node of the network with its path (``layer1.0.conv1``), the nodes inside each
+    block use in place of the use, once per use; the blocks' boundary nodes left out."""
+    for node in graph:
+        name = node.params.get("block")
+        if node.type == BLOCK and isinstance(name, str) and name in graph.blocks:
+            yield from layers_of(graph.blocks[name], f"{prefix}{node.id}.")
+        elif node.type not in (BLOCK_INPUT, BLOCK_OUTPUT):
+            yield prefix + node.id, node

@@ -19,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("check", help="validate a project; print shapes, parameters and FLOPs")
     parser.add_argument("project", type=Path)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--find-blocks",
+        action="store_true",
+        help="also print the repeated runs of layers Find Repeated Blocks would fold (changes nothing)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -49,7 +54,22 @@ def run(args: argparse.Namespace) -> int:
         )
         return failure
     print("no problems" if not problems else f"{len(problems)} warning(s), no errors")
+    if getattr(args, "find_blocks", False):
+        _print_repeats(project.named_graphs())
     return 0
+
+
+def _print_repeats(graphs: dict[str, Graph]) -> None:
+    """What Find Repeated Blocks proposes for each network; nothing is changed."""
+    from engine.repeats import find_repeats
+
+    for name, graph in graphs.items():
+        proposals = find_repeats(graph)
+        where = f" in {name}" if len(graphs) > 1 else ""
+        if not proposals:
+            print(f"find blocks{where}: no repeated runs of layers")
+        for proposal in proposals:
+            print(f"find blocks{where}: {proposal.describe()}")
 
 
 Row = tuple[str, str, str, str, str, str]

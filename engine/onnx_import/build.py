@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from engine.analysis import Analysis, analyse
-from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 from engine.compiler import GraphModule, compile_graph
 from engine.graph import Graph
+from engine.grouping import layers_of
 from engine.layout import layered_positions
 from engine.onnx_import import ImportResult
 from engine.onnx_import.convert import convert
@@ -151,13 +151,7 @@ def _target(path: Path) -> Path:
 
 def _layer_count(graph: Graph) -> int:
     """Layers of the network, those inside block uses counted once per use."""
-    count = 0
-    for node in graph:
-        if node.type == BLOCK and node.params.get("block") in graph.blocks:
-            count += _layer_count(graph.blocks[node.params["block"]])
-        elif node.type not in ("Input", "Output", BLOCK_INPUT, BLOCK_OUTPUT):
-            count += 1
-    return count
+    return sum(node.type not in ("Input", "Output") for _, node in layers_of(graph))
 
 
 def _fill_weights(

@@ -59,11 +59,12 @@ def nest(graph: Graph, scopes: Mapping[str, Scope], classes: Mapping[Scope, str]
             use_id = _fresh(relative(block, depth - 1) if depth == 1 else "_".join(block), outside)
             current = fold(current, [Fold(name, use_id, tuple(members), inner)])
             use_scope[use_id] = block
-            held[use_id] = []
+            inside: list[str] = []
             for member in members:
                 for flat in held.pop(member):
                     path[flat].insert(0, inner[member])
-                    held[use_id].append(flat)
+                    inside.append(flat)
+            held[use_id] = inside
     paths = {flat: ".".join([top, *path[flat]]) for top, flats in held.items() for flat in flats}
     return Nested(current, paths)
 
