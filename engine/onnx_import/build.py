@@ -41,29 +41,19 @@ def build_project(
     model = upgrade(read_model(model_path), model_path)
     importer = convert(model, model_path)
     note = None
-    if not flat and importer.scopes and any(importer.scopes.values()):
-        nested = nest(importer.graph, importer.scopes, importer.scope_classes)
-        if nested.graph.blocks:
+    if not flat and any(importer.scopes.values()):
+        try:
+            nested = nest(importer.graph, importer.scopes, importer.scope_classes)
             weights = {nested.paths.get(k, k): v for k, v in importer.weights.items()}
-            try:
-                graph, analysis, module, difference = _checked(
-                    nested.graph, weights, model, model_path
-                )
-            except OnnxImportError as error:  # a fault of the folding: the flat graph is sound
-                note = f"imported flat: the blocks did not check ({error})"
-            else:
+            checked = (
+                _checked(nested.graph, weights, model, model_path) if nested.graph.blocks else None
+            )
+        except (OnnxImportError, ValueError) as error:  # a fault of the folding: flat is sound
+            note = f"imported flat: the blocks did not check ({error})"
+        else:
+            if checked is not None:
                 return _write(
-                    project_path,
-                    weights_path,
-                    name,
-                    model_path,
-                    model,
-                    graph,
-                    analysis,
-                    module,
-                    difference,
-                    started,
-                    note,
+                    project_path, weights_path, name, model_path, model, *checked, started, note
                 )
     graph, analysis, module, difference = _checked(
         importer.graph, importer.weights, model, model_path
