@@ -100,10 +100,11 @@ class BlockModule(GraphModule):
         layers: dict[str, nn.Module],
     ):
         super().__init__(steps, input_ids, output_sources, layers)
-        self.block = block
+        # underscored: layers are attributes named by node id, and `block` is a fine node id
+        self._block_name = block
 
     def extra_repr(self) -> str:
-        return f"block={self.block!r}"
+        return f"block={self._block_name!r}"
 
 
 def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None) -> GraphModule:

@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the batch the memory figures are for (default: the project's batch size)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--find-blocks",
+        action="store_true",
+        help="also print the repeated runs of layers Find Repeated Blocks would fold (changes nothing)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return failure
     print("no problems" if not problems else f"{len(problems)} warning(s), no errors")
+    if getattr(args, "find_blocks", False):
+        _print_repeats(project.named_graphs())
     return 0
 
 
@@ -85,6 +92,19 @@ def _with_costs(data: dict[str, Any], cost: NetworkCost) -> dict[str, Any]:
     _add_costs(data["nodes"], cost)
     data["memory"] = cost.to_json()
     return data
+
+
+def _print_repeats(graphs: dict[str, Graph]) -> None:
+    """What Find Repeated Blocks proposes for each network; nothing is changed."""
+    from engine.repeats import find_repeats
+
+    for name, graph in graphs.items():
+        proposals = find_repeats(graph)
+        where = f" in {name}" if len(graphs) > 1 else ""
+        if not proposals:
+            print(f"find blocks{where}: no repeated runs of layers")
+        for proposal in proposals:
+            print(f"find blocks{where}: {proposal.describe()}")
 
 
 def _add_costs(nodes: list[dict[str, Any]], cost: NetworkCost | None) -> None:

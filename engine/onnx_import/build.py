@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.analysis import analyse
+from engine.analysis import Analysis, analyse
 from engine.compiler import GraphModule, compile_graph
+from engine.graph import Graph
+from engine.grouping import layers_of
 from engine.layout import layered_positions
 from engine.onnx_import import ImportResult
-from engine.onnx_import.context import Importer
 from engine.onnx_import.convert import convert
 from engine.onnx_import.errors import OnnxImportError
+from engine.onnx_import.nesting import nest
 from engine.onnx_import.reader import read_model
 from engine.onnx_import.upgrade import upgrade
 from engine.project import Project, project_stem, save_project
@@ -26,7 +28,7 @@ _NO_TRAINING_LIMIT = 2**62  # bytes: analyse's training-memory check, turned off
 
 
 def build_project(
-    model_path: Path, project_path: Path, name: str | None, started: float
+    model_path: Path, project_path: Path, name: str | None, started: float, flat: bool = False
 ) -> ImportResult:
     project_path = _target(project_path)
     weights_path = project_path.with_name(project_stem(project_path) + ".safetensors")
@@ -38,9 +40,47 @@ def build_project(
             )
     model = upgrade(read_model(model_path), model_path)
     importer = convert(model, model_path)
-    graph = importer.graph
-    for node_id, position in layered_positions(graph).items():
-        graph.nodes[node_id].position = position
+    note = None
+    if not flat and any(importer.scopes.values()):
+        try:
+            nested = nest(importer.graph, importer.scopes, importer.scope_classes)
+            weights = {nested.paths.get(k, k): v for k, v in importer.weights.items()}
+            checked = (
+                _checked(nested.graph, weights, model, model_path) if nested.graph.blocks else None
+            )
+        except (OnnxImportError, ValueError) as error:  # a fault of the folding: flat is sound
+            note = f"imported flat: the blocks did not check ({error})"
+        else:
+            if checked is not None:
+                return _write(
+                    project_path, weights_path, name, model_path, model, *checked, started, note
+                )
+    graph, analysis, module, difference = _checked(
+        importer.graph, importer.weights, model, model_path
+    )
+    return _write(
+        project_path,
+        weights_path,
+        name,
+        model_path,
+        model,
+        graph,
+        analysis,
+        module,
+        difference,
+        started,
+        note,
+    )
+
+
+def _checked(
+    graph: Graph, weights: dict[str, dict[str, np.ndarray]], model: Any, model_path: Path
+) -> tuple[Graph, Analysis, GraphModule, float | None]:
+    """Lay the graph out, analyse and compile it with the file's weights, and compare it
+    with the original in onnxruntime; raises OnnxImportError when it is not the same."""
+    for each in [graph, *graph.blocks.values()]:
+        for node_id, position in layered_positions(each).items():
+            each.nodes[node_id].position = position
     # whether the file fits in memory was judged when it was read; whether training it fits
     # this machine is for `check` and `train` to say, not a reason to refuse the import
     analysis = analyse(graph, memory_limit=_NO_TRAINING_LIMIT)
@@ -50,9 +90,24 @@ def build_project(
             f"{model_path}: the imported network is not usable: {problems}", code=1
         )
     module = compile_graph(graph, 0, analysis)
-    _fill_weights(module, importer, model_path)
+    _fill_weights(module, weights, model_path)
     module.eval()
-    difference = _compare(model, module, graph, model_path)
+    return graph, analysis, module, _compare(model, module, graph, model_path)
+
+
+def _write(
+    project_path: Path,
+    weights_path: Path,
+    name: str | None,
+    model_path: Path,
+    model: Any,
+    graph: Graph,
+    analysis: Analysis,
+    module: GraphModule,
+    difference: float | None,
+    started: float,
+    note: str | None,
+) -> ImportResult:
     project = Project(name=name or project_stem(project_path), graph=graph)
     project.extra["imported_from"] = model_path.name
     output_shape = analysis.output_shape or ()
@@ -70,7 +125,10 @@ def build_project(
         project_path=project_path,
         weights_path=weights_path if has_weights else None,
         onnx_nodes=len(model.graph.node),
-        layers=len(graph) - 2,
+        layers=_layer_count(graph),
+        top_level=len(graph),
+        definitions=len(graph.blocks),
+        note=note,
         parameters=sum(p.numel() for p in module.parameters()),
         max_abs_difference=difference,
         seconds=time.perf_counter() - started,
@@ -81,10 +139,18 @@ def _target(path: Path) -> Path:
     return path if path.name.endswith(".json") else path.with_name(path.name + ".netwright.json")
 
 
-def _fill_weights(module: GraphModule, importer: Importer, source: Path) -> None:
-    """Put the ONNX weights into the compiled module, refusing any that do not fit exactly."""
+def _layer_count(graph: Graph) -> int:
+    """Layers of the network, those inside block uses counted once per use."""
+    return sum(node.type not in ("Input", "Output") for _, node in layers_of(graph))
+
+
+def _fill_weights(
+    module: GraphModule, weights: dict[str, dict[str, np.ndarray]], source: Path
+) -> None:
+    """Put the ONNX weights into the compiled module (keys are layer paths such as
+    ``layer1.0.conv1``), refusing any that do not fit exactly."""
     state = module.state_dict()
-    for node_id, tensors in importer.weights.items():
+    for node_id, tensors in weights.items():
         for key, array in tensors.items():
             full = f"{node_id}.{key}"
             if full not in state:
@@ -100,9 +166,9 @@ def _fill_weights(module: GraphModule, importer: Importer, source: Path) -> None
             target.copy_(torch.from_numpy(np.array(array, copy=True)).to(target.dtype))
     missing = [
         f"{node_id}.{name}"
-        for node_id in importer.weights
+        for node_id in weights
         for name, _ in module.get_submodule(node_id).named_parameters()
-        if name not in importer.weights[node_id]
+        if name not in weights[node_id]
     ]
     if missing:
         raise OnnxImportError(f"{source}: no weights found for {', '.join(missing[:5])}")

@@ -12,6 +12,7 @@ import numpy as np
 from engine.graph import Graph, PortRef
 from engine.layers import layer_type
 from engine.layers.base import ShapeError
+from engine.onnx_import.scopes import Scope, classes_of, scope_of
 from engine.onnx_import.values import Tensor
 
 
@@ -32,6 +33,20 @@ class Importer:
     current: Any = None  # the ONNX node being converted
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # graph node -> output shape
     recognised: dict[str, Any] = field(default_factory=dict)  # subgraphs found, by output value
+    scopes: dict[str, Scope] = field(default_factory=dict)  # graph node -> module scope
+    scope_classes: dict[Scope, str] = field(default_factory=dict)  # scope -> module class
+
+    def claim(self) -> None:
+        """Give the nodes added since the last call the module scope of the ONNX node that
+        made them (`current`; none before the first), for import as blocks."""
+        node = self.current
+        scope = scope_of(node) if node is not None else ()
+        if node is not None:
+            self.scope_classes.update(classes_of(node))
+        for node_id in reversed(self.graph.nodes):
+            if node_id in self.scopes:
+                break
+            self.scopes[node_id] = scope
 
     def add_layer(
         self,

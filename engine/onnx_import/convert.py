@@ -72,6 +72,7 @@ def convert(model: Any, path: Path) -> Importer:
         values[initializer.name] = Const(numpy_helper.to_array(initializer), trainable=True)
     constants = {k: v.value for k, v in values.items() if isinstance(v, Const)}
     constants.update(_constant_nodes(model))
+    importer.claim()  # the Inputs: at the top
     nodes = fuse_patterns(list(model.graph.node), constants)
     names = tuple(e.name for e in entries)
     nodes, importer.recognised, missed = recognise_attention(model, nodes, constants, names)
@@ -81,6 +82,7 @@ def convert(model: Any, path: Path) -> Importer:
     gaps: dict[str, list[str]] = defaultdict(list)
     never: set[str] = set()  # the gaps that no layer will ever close
     for node in nodes:
+        importer.claim()  # what the previous node added is in its module scope
         why_never = no_place(node)
         if why_never is not None:
             never.add(key := f"{node.op_type}: {why_never}")
@@ -127,6 +129,7 @@ def convert(model: Any, path: Path) -> Importer:
                 values[name] = value
                 if isinstance(value, Tensor):
                     _track_producer(importer, node, value, name)
+    importer.claim()
     if gaps:
         if missed:  # the reason first: the other gaps are that attention's pieces
             gaps = defaultdict(list, {f"Softmax: {NEAR_MISS}": missed, **gaps})

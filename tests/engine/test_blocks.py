@@ -287,7 +287,7 @@ def test_each_use_is_a_nested_module_named_by_node_ids() -> None:
     assert "layer1.1.bn2.running_mean" in keys
     assert not any(k.startswith(("layer1.x", "layer1.out")) for k in keys)  # boundaries hold none
     assert type(module.layer1).__name__ == "BlockModule"
-    assert module.get_submodule("layer1.0").block == "BasicBlock"
+    assert module.get_submodule("layer1.0").extra_repr() == "block='BasicBlock'"
     assert module(example_input(project.graph)).shape == (2, 10)
     # the same project always starts from the same weights
     again = compile_graph(project_from_json(nested_document()).graph)

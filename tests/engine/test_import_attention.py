@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from engine.export import export_onnx
+from engine.grouping import layers_of
 from engine.onnx_import import OnnxImportError, import_onnx
 from engine.project import load_project
 
@@ -67,7 +68,9 @@ def reimported(source: Path, folder: Path) -> tuple[list[tuple[str, dict]], Path
     result = import_onnx(source, folder / "imported.netwright.json")
     project = load_project(result.project_path)
     export_onnx(project, folder / "again.onnx", verify=True)
-    return [(n.type, dict(n.params)) for n in project.graph], folder / "again.onnx"
+    # the layers inside blocks too (an encoder layer's module scope comes in as a block)
+    layers = [(n.type, dict(n.params)) for _, n in layers_of(project.graph)]
+    return layers, folder / "again.onnx"
 
 
 class TokenClassifier(nn.Module):

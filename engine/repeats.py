@@ -1,0 +1,193 @@
+"""Find Repeated Blocks: repeated identical runs of layers in a graph a user built, proposed
+as uses of one block definition before anything changes, and folded on request.
+
+The layers are put in one stable topological order (ties broken by the graph's node order),
+and every run of consecutive layers there is a candidate: a run in a topological order is
+always convex, so folding it never makes a loop. Runs are the same when their layers have
+the same types and parameters in the same order and are wired alike: inside the run by
+position, from outside by which distinct outside port feeds them, and out of the run by the
+same ports. The proposal covering the most layers wins (fewer layers per use on a tie, so a
+chain of four blocks is four uses, not two of a double block); the rest is searched again.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.blocks import BLOCK_INPUT, BLOCK_OUTPUT, block_problem
+from engine.graph import Graph, PortRef, id_problem
+from engine.grouping import Fold, fold
+
+_NOT_FOLDED = ("Input", "Output", BLOCK_INPUT, BLOCK_OUTPUT)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One definition to make: `uses[k]` are the node ids of use k, position by position
+    (use 0's ids name the layers inside the definition)."""
+
+    name: str
+    uses: tuple[tuple[str, ...], ...]
+    types: tuple[str, ...]  # the layer types of one use, in order
+
+    def describe(self) -> str:
+        where = "; ".join(", ".join(use) for use in self.uses)
+        return f"{self.name}: {len(self.uses)} uses of {' > '.join(self.types)} ({where})"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The folded graph, and where each folded layer went (``conv1_2`` -> ``block2.conv1``):
+    the new names of its weights."""
+
+    graph: Graph
+    renamed: dict[str, str]
+
+
+def stable_order(graph: Graph) -> list[str]:
+    """A topological order of the graph, ready nodes taken in the graph's node order."""
+    index = {node_id: i for i, node_id in enumerate(graph.nodes)}
+    parents = dict.fromkeys(graph.nodes, 0)
+    children: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for edge in graph.edges:
+        if edge.source.node in index and edge.target.node in index:
+            parents[edge.target.node] += 1
+            children[edge.source.node].append(edge.target.node)
+    ready = [index[n] for n, count in parents.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(graph.nodes)
+    order: list[str] = []
+    while ready:
+        node_id = names[heapq.heappop(ready)]
+        order.append(node_id)
+        for child in children[node_id]:
+            parents[child] -= 1
+            if parents[child] == 0:
+                heapq.heappush(ready, index[child])
+    return order  # nodes on a loop (an invalid graph) are left out
+
+
+def find_repeats(graph: Graph, min_layers: int = 3, max_layers: int = 40) -> list[Proposal]:
+    """What Find Repeated Blocks would fold: each proposal a definition and its uses (two or
+    more, not overlapping), largest first. The graph is not changed."""
+    sequence = [n for n in stable_order(graph) if graph.nodes[n].type not in _NOT_FOLDED]
+    into: dict[str, list[tuple[str, PortRef]]] = {n: [] for n in graph.nodes}
+    out_of: dict[str, list[tuple[PortRef, str]]] = {n: [] for n in graph.nodes}
+    for edge in graph.edges:
+        into[edge.target.node].append((edge.target.port, edge.source))
+        out_of[edge.source.node].append((edge.source, edge.target.node))
+    kinds = {
+        n: json.dumps([graph.nodes[n].type, graph.nodes[n].params], sort_keys=True, default=str)
+        for n in sequence
+    }
+    longest = min(max_layers, len(sequence) // 2)
+    starts: dict[tuple[int, str], list[int]] = {}
+    for length in range(min_layers, longest + 1):
+        for start in range(len(sequence) - length + 1):
+            key = _run_key(sequence[start : start + length], kinds, into, out_of)
+            if key is not None:
+                starts.setdefault((length, key), []).append(start)
+    used = [False] * len(sequence)
+    proposals: list[Proposal] = []
+    taken_names = set(graph.blocks)
+    while True:
+        best: tuple[int, int, int, list[int]] | None = None
+        for (length, _), found in starts.items():
+            if len(found) < 2:
+                continue
+            picked = _apart(found, length, used)
+            if len(picked) < 2:
+                continue
+            score = (len(picked) * length, -length, -picked[0])
+            if best is None or score > best[:3]:
+                best = (*score, picked)
+        if best is None:
+            return proposals
+        picked, length = best[3], -best[1]
+        uses = tuple(tuple(sequence[s : s + length]) for s in picked)
+        for s in picked:
+            used[s : s + length] = [True] * length
+        types = tuple(graph.nodes[n].type for n in uses[0])
+        name = _fresh_name(types[0] + "Block", taken_names)
+        taken_names.add(name)
+        proposals.append(Proposal(name, uses, types))
+
+
+def _run_key(
+    run: Sequence[str],
+    kinds: dict[str, str],
+    into: dict[str, list[tuple[str, PortRef]]],
+    out_of: dict[str, list[tuple[PortRef, str]]],
+) -> str | None:
+    """What two runs share when they fold into one definition (None: nothing to fold, a run
+    with no way in or out)."""
+    position = {n: i for i, n in enumerate(run)}
+    outside: list[PortRef] = []
+    layers = []
+    exits: list[tuple[int, str]] = []
+    for node_id in run:
+        wires = []
+        for port, source in into[node_id]:
+            if source.node in position:
+                wires.append([port, position[source.node], source.port])
+            else:
+                if source not in outside:
+                    outside.append(source)
+                wires.append([port, -1 - outside.index(source), ""])
+        layers.append([kinds[node_id], wires])
+        for source, target in out_of[node_id]:
+            if target not in position and (position[node_id], source.port) not in exits:
+                exits.append((position[node_id], source.port))
+    if not outside or not exits:
+        return None
+    return json.dumps([layers, exits])
+
+
+def _apart(found: list[int], length: int, used: list[bool]) -> list[int]:
+    """Starts of runs, left to right, that overlap neither each other nor folded layers."""
+    picked: list[int] = []
+    end = -1
+    for start in found:
+        if start >= end and not any(used[start : start + length]):
+            picked.append(start)
+            end = start + length
+    return picked
+
+
+def _fresh_name(stem: str, taken: set[str]) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_]", "", stem) or "Block"
+    if block_problem(stem):
+        stem = "Block"
+    name, n = stem, 2
+    while name in taken:
+        name, n = f"{stem}{n}", n + 1
+    return name
+
+
+def apply_repeats(graph: Graph, proposals: Sequence[Proposal]) -> Applied:
+    """The graph with every proposal folded: use k of a proposal becomes a `Block` node
+    (``block1``, ``block2``...), its layers named inside as use 0's are."""
+    taken = set(graph.nodes)
+    folds: list[Fold] = []
+    renamed: dict[str, str] = {}
+    for proposal in proposals:
+        first = proposal.uses[0]
+        for use in proposal.uses:
+            folded = set(use)
+            use_id = _fresh_id("block", taken - folded)
+            taken = (taken - folded) | {use_id}
+            inner = dict(zip(use, first))
+            folds.append(Fold(proposal.name, use_id, tuple(use), inner))
+            renamed.update({old: f"{use_id}.{new}" for old, new in inner.items()})
+    return Applied(fold(graph, folds), renamed)
+
+
+def _fresh_id(stem: str, taken: set[str]) -> str:
+    n = 1
+    while f"{stem}{n}" in taken or id_problem(f"{stem}{n}"):
+        n += 1
+    return f"{stem}{n}"
