@@ -165,7 +165,7 @@ def exported_and_imported_back(
     project = Project(name="masked", graph=graph)
     result = export_onnx(project, tmp_path / "m.onnx", verify=True, exporter=exporter)
     assert result.exporter == exporter
-    imported = import_onnx(tmp_path / "m.onnx", tmp_path / "m.netwright.json")
+    imported = import_onnx(tmp_path / "m.onnx", tmp_path / "m.netwright.json", flat=True)
     graph = load_project(imported.project_path).graph
     (attention,) = [n for n in graph if n.type == "MultiheadAttention"]
     assert attention.params.get("causal", False) is causal
