@@ -285,9 +285,10 @@ def _infer_use(
             )
         )
         return info
-    definition = _instantiated(definition, node, name, report)
-    if definition is None:
+    resolved = _instantiated(graph.blocks[name], node, name, report)
+    if resolved is None:
         return info
+    definition = resolved
     given: dict[str, tuple[Shape, bool]] = {}
     for port, inner_id in zip(layer.inputs, boundary_ids(definition, BLOCK_INPUT)):
         wires = incoming[node.id].get(port.name, [])
