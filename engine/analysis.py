@@ -85,6 +85,13 @@ class NodeInfo:
     inner: Analysis | None = None  # a block node: its definition analysed at this node's inputs
 
     @property
+    def values(self) -> dict[str, Any]:
+        """A block node's parameter values (its own, else the definition's defaults)."""
+        if self.block is None:
+            return {}
+        return {k: v for k, v in self.resolved.items() if k != "block"}
+
+    @property
     def activation_bytes(self) -> int:
         """Memory this node's outputs take per sample (float32)."""
         return sum(numel(shape) for shape in self.shapes.values()) * BYTES_PER_VALUE
@@ -167,6 +174,8 @@ class Analysis:
             }
             if info.block is not None:
                 entry["block"] = info.block
+                if info.values:
+                    entry["values"] = info.values
                 if info.inner is not None:
                     entry["nodes"] = info.inner._nodes_json()
             entries.append(entry)
