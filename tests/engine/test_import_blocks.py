@@ -75,7 +75,12 @@ def test_a_resnet_imports_as_nested_blocks_that_compute_the_same(tmp_path: Path)
     uses = [n.params["block"] for n in stage if n.type == "Block"]
     assert [n.id for n in stage if n.type == "Block"] == [str(i) for i in range(8)]
     assert uses[0] == uses[1]  # blocks.0 and blocks.1: 4 channels in and out, stride 1
-    assert len(set(uses)) == 7  # the other stages differ in channel count
+    # the stages differ in channel count only: one definition with a downsample, one without,
+    # each reused across stages with its own `channels`
+    assert uses == ["BlocksBlock", "BlocksBlock", *["BlocksBlock2", "BlocksBlock"] * 3]
+    widths = [n.params.get("channels") for n in stage if n.type == "Block"]
+    assert widths == [None, None, None, 8, 16, 16, 32, 32]  # None: the definition's default
+    assert project.blocks["BlocksBlock"].extra["params"] == {"channels": 4}
     assert result.layers == sum(n.type not in ("Input", "Output") for _, n in layers_of(graph))
     # weights are named by the nesting, and the saved project computes what torch does
     keys = read_weights(result.weights_path).keys()  # type: ignore[arg-type]
