@@ -251,7 +251,8 @@ class _Blocks:
         used = set(names.values()).union(*(named for _, named in sources))
         candidates = dict(_candidates(uses))
         defaults = {**{n: vs[0] for n, vs in candidates.items()}, **declared(first.definition)}
-        order = [n for n in candidates if n in used]
+        inputs = [n for n in candidates if n not in declared(first.definition)]
+        order = [n for n in [*inputs, *declared(first.definition)] if n in used]
         if order:
             signature = ", ".join(
                 f"{n}: {type(defaults[n]).__name__} = {defaults[n]!r}" for n in order
@@ -278,10 +279,11 @@ class _Blocks:
 
 
 def _candidates(uses: list[_Use]) -> list[tuple[str, list[Any]]]:
-    """What may name a number in a block class, with its value at each use: the input channels
-    (``in_channels``; ``x_channels``... with several inputs), then the declared parameters."""
-    found: list[tuple[str, list[Any]]] = []
+    """What may name a number in a block class, with its value at each use: the declared
+    parameters first, then the input channels (``in_channels``; ``x_channels``... with
+    several inputs). A signature lists the input channels first, as hand-written code does."""
     declared_names = declared(uses[0].definition)
+    found = [(name, [use.values.get(name) for use in uses]) for name in declared_names]
     entries = [_entries(use.inner, use.module) for use in uses]
     for position, entry in enumerate(entries[0]):
         name = "in_channels" if len(entries[0]) == 1 else f"{entry.variable}_channels"
@@ -289,7 +291,6 @@ def _candidates(uses: list[_Use]) -> list[tuple[str, list[Any]]]:
             found.append(
                 (name, [e[position].shape[0] if e[position].shape else None for e in entries])
             )
-    found += [(name, [use.values.get(name) for use in uses]) for name in declared_names]
     return found
 
 
