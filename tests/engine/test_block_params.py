@@ -16,9 +16,12 @@ from engine.cli import run
 from engine.compiler import compile_graph, example_input
 from engine.export.onnx_export import export_onnx
 from engine.export.python_export import export_python
+from engine.onnx_import import import_onnx
 from engine.project import load_project, project_from_json
+from engine.repeats import apply_repeats, find_repeats
 from engine.weights import save_weights
 from tests.engine.test_blocks import chain, load_module, nested_document, node, wire, write
+from tests.engine.test_import_architectures import onnx_bytes
 
 
 def conv_block() -> dict[str, Any]:
@@ -185,3 +188,80 @@ def test_check_shows_each_uses_values(tmp_path: Path, capsys: Any) -> None:
 
 
 __all__ = ["document", "wire"]
+
+
+# ------------------------------------------------------------------ folding into parameters
+def widening_document() -> dict[str, Any]:
+    """Three conv-bn-relu runs at 8, 16 and 32 channels (the last two with stride 2)."""
+    nodes = [node("input", "Input", shape=[3, 16, 16])]
+    ids = ["input"]
+    for i, (width, stride) in enumerate([(8, 1), (16, 2), (32, 2)], 1):
+        nodes += [
+            node(f"conv{i}", "Conv2d", out_channels=width, kernel_size=3, padding=1, stride=stride),
+            node(f"bn{i}", "BatchNorm2d"),
+            node(f"relu{i}", "ReLU"),
+        ]
+        ids += [f"conv{i}", f"bn{i}", f"relu{i}"]
+    nodes += [node("pool", "AdaptiveAvgPool2d", output_size=1), node("flatten", "Flatten")]
+    nodes += [node("head", "Linear", out_features=10), node("output", "Output")]
+    ids += ["pool", "flatten", "head", "output"]
+    document = {"format": "netwright-project", "version": 1, "name": "runs"}
+    return {**document, "graph": {"nodes": nodes, "edges": chain(*ids)}}
+
+
+def test_find_repeated_blocks_folds_runs_that_differ_in_channels_and_strides() -> None:
+    graph = project_from_json(widening_document()).graph
+    before = analyse(graph)
+    (proposal,) = find_repeats(graph)
+    assert len(proposal.uses) == 3
+    applied = apply_repeats(graph, [proposal]).graph
+    definition = applied.blocks[proposal.name]
+    assert definition.extra["params"] == {"channels": 8, "stride": 1}
+    assert definition.nodes["conv1"].params["out_channels"] == {"param": "channels"}
+    uses = [n.params for n in applied if n.type == "Block"]
+    assert uses == [
+        {"block": proposal.name},
+        {"block": proposal.name, "channels": 16, "stride": 2},
+        {"block": proposal.name, "channels": 32, "stride": 2},
+    ]
+    after = analyse(applied)
+    assert after.ok and after.total_params == before.total_params
+    assert after.total_macs == before.total_macs and after.output_shape == before.output_shape
+
+
+class TwoStages(torch.nn.Module):
+    """Two stages alike but for their width: conv-relu-conv-relu at 8, then at 16 channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def stage(cin: int, width: int) -> torch.nn.Sequential:
+            conv = torch.nn.Conv2d
+            return torch.nn.Sequential(
+                conv(cin, width, 3, padding=1), torch.nn.ReLU(), conv(width, width, 3, padding=1)
+            )
+
+        self.stage1, self.stage2 = stage(3, 8), stage(8, 16)
+        self.head = torch.nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stage2(torch.relu(self.stage1(x)))
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def test_an_import_whose_stages_differ_only_in_width_shares_one_definition(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(0)
+    path = tmp_path / "stages.onnx"
+    path.write_bytes(onnx_bytes(TwoStages().eval(), shape=(3, 8, 8)))
+    result = import_onnx(path, tmp_path / "stages.netwright.json")
+    assert result.max_abs_difference is not None and result.max_abs_difference < 1e-4
+    project = load_project(result.project_path)
+    stages = [n for n in project.graph if n.type == "Block"]
+    assert [n.id for n in stages] == ["stage1", "stage2"]
+    assert stages[0].params["block"] == stages[1].params["block"]
+    assert stages[1].params["channels"] == 16 and "channels" not in stages[0].params
+    assert result.definitions == 1
+    module = compile_graph(project.graph)
+    assert module.stage2.get_submodule("0").weight.shape == (16, 8, 3, 3)
