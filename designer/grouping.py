@@ -22,7 +22,9 @@ from engine.blocks import (
     BLOCK_OUTPUT,
     boundary_ids,
     definition_of,
+    instantiate,
     port_names,
+    use_values,
 )
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
 
@@ -161,6 +163,8 @@ def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[
     found = definition_of(use, graph.blocks)
     assert found is not None
     name, definition = found
+    # the layers come back with this use's values in place of the definition's references
+    definition, _ = instantiate(definition, use_values(use, definition))
     port_of = dict(zip(boundary_ids(definition, BLOCK_INPUT), port_names(definition, BLOCK_INPUT)))
     port_of.update(
         zip(boundary_ids(definition, BLOCK_OUTPUT), port_names(definition, BLOCK_OUTPUT))

@@ -13,7 +13,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT, boundary_ids, layer_for
+from engine.blocks import (
+    BLOCK,
+    BLOCK_INPUT,
+    BLOCK_OUTPUT,
+    boundary_ids,
+    declaration_problems,
+    declared,
+    instantiate,
+    layer_for,
+    use_values,
+)
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
 from engine.layers._shape import fmt
 from engine.layers.base import LayerType, Port, Shape, ShapeError, numel
@@ -73,6 +83,13 @@ class NodeInfo:
     sources: tuple[PortRef, ...] = ()  # the outputs feeding it, port by port, wires as drawn
     block: str | None = None  # a block node: the definition it uses
     inner: Analysis | None = None  # a block node: its definition analysed at this node's inputs
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """A block node's parameter values (its own, else the definition's defaults)."""
+        if self.block is None:
+            return {}
+        return {k: v for k, v in self.resolved.items() if k != "block"}
 
     @property
     def activation_bytes(self) -> int:
@@ -157,6 +174,8 @@ class Analysis:
             }
             if info.block is not None:
                 entry["block"] = info.block
+                if info.values:
+                    entry["values"] = info.values
                 if info.inner is not None:
                     entry["nodes"] = info.inner._nodes_json()
             entries.append(entry)
@@ -192,7 +211,9 @@ def analyse_block(
     name: str, definition: Graph, inputs: dict[str, tuple[Shape, bool]] | None = None
 ) -> Analysis:
     """A block definition analysed on its own (`inputs`: shape and int-ness per BlockInput id;
-    without them the shapes inside stay unknown, but structural problems are found)."""
+    without them the shapes inside stay unknown, but structural problems are found); its
+    parameter references take their defaults."""
+    definition, _ = instantiate(definition, declared(definition))
     return _analyse(definition, None, _Inside(name, (name,), inputs))
 
 
@@ -273,6 +294,10 @@ def _infer_use(
             )
         )
         return info
+    resolved = _instantiated(graph.blocks[name], node, name, report)
+    if resolved is None:
+        return info
+    definition = resolved
     given: dict[str, tuple[Shape, bool]] = {}
     for port, inner_id in zip(layer.inputs, boundary_ids(definition, BLOCK_INPUT)):
         wires = incoming[node.id].get(port.name, [])
@@ -310,6 +335,32 @@ def _infer_use(
     info.is_int = inner.nodes[outputs[0]].is_int
     info.params, info.macs = inner.total_params, inner.total_macs
     return info
+
+
+def _instantiated(definition: Graph, node: Node, name: str, report: Any) -> Graph | None:
+    """The definition with this use's parameter values in place of its references; None (and
+    problems on the use) when it declares them wrongly or refers to one it does not declare."""
+    problems = declaration_problems(definition)
+    for problem in problems:
+        report(Diagnostic("error", f"block '{name}': {problem}", node.id, code="block-params"))
+    if problems:
+        return None
+    values = use_values(node, definition)
+    resolved, missing = instantiate(definition, values)
+    known = ", ".join(values) or "none"
+    for ref in missing:
+        report(
+            Diagnostic(
+                "error",
+                f"block '{name}' > layer '{ref.node}', parameter '{ref.param}': refers to a block "
+                f"parameter '{ref.name}' that block '{name}' does not declare",
+                node.id,
+                hint=f"block '{name}' declares: {known}",
+                code="unknown-block-param",
+                path=(ref.node,),
+            )
+        )
+    return None if missing else resolved
 
 
 def _from_inside(problem: Diagnostic, block: str, use: str) -> Diagnostic:

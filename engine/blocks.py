@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from engine.layers import layer_type
-from engine.layers.base import LayerType, Param, Port
+from engine.layers.base import LayerType, Param, ParamKind, Port
 
 if TYPE_CHECKING:
     from engine.graph import Graph, Node
@@ -96,14 +97,22 @@ def block_layer(name: str, definition: Graph) -> LayerType:
         category=CATEGORY,
         icon="mdi6.cube-outline",
         help=f"A use of block '{name}': the layers of its definition, run as one node.",
-        params=(Param("block", "str", name, "The block definition this node uses."),),
+        params=(
+            Param("block", "str", name, "The block definition this node uses."),
+            *(
+                Param(
+                    key, PARAM_KINDS.get(type(default), "str"), default, f"Block parameter {key}."
+                )
+                for key, default in declared(definition).items()
+            ),
+        ),
         infer=lambda p, ins: (),  # analysis looks inside the definition
         module=None,
         inputs=inputs,
         outputs=outputs or (Port("out"),),
         output_ports=(lambda p: outputs) if len(outputs) > 1 else None,
         input_kind="any",
-        summary=("block",),
+        summary=("block", *declared(definition)),
     )
 
 
@@ -153,3 +162,86 @@ def uses_of(blocks: Mapping[str, Graph], graphs: Mapping[str, Graph]) -> dict[st
             if node.type == BLOCK and isinstance(name, str) and name in counts:
                 counts[name] += 1
     return counts
+
+
+# Per-use parameters (docs/blocks.md): a definition declares `"params": {"channels": 64}` (kept
+# in its graph's `extra`), a layer inside refers to one as `{"param": "channels"}`, a use sets
+# `{"block": "B", "channels": 128}`. Each use is analysed as its definition with the
+# references replaced by its values, so everything downstream sees plain numbers.
+REFERENCE = "param"
+PARAM_KINDS: dict[type, ParamKind] = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def reference(value: Any) -> str | None:
+    """The block parameter a layer parameter refers to (``{"param": "channels"}``), or None."""
+    if isinstance(value, dict) and set(value) == {REFERENCE} and isinstance(value[REFERENCE], str):
+        return value[REFERENCE]
+    return None
+
+
+def declared(definition: Graph) -> dict[str, Any]:
+    """The parameters a definition declares, with their defaults (none: ``{}``)."""
+    params = definition.extra.get("params")
+    return dict(params) if isinstance(params, dict) else {}
+
+
+def declaration_problems(definition: Graph) -> list[str]:
+    """What is wrong with a definition's declared parameters, in plain words."""
+    params = definition.extra.get("params")
+    if params is None:
+        return []
+    if not isinstance(params, dict):
+        return ['"params" must be an object of parameter names and their defaults']
+    problems = []
+    for name, default in params.items():
+        if not name.isidentifier() or name == "block":
+            problems.append(f"'{name}' cannot name a block parameter: use a Python name, not block")
+        elif type(default) not in PARAM_KINDS:
+            problems.append(f"parameter '{name}' needs a number, text or true/false as default")
+    return problems
+
+
+def use_values(node: Node, definition: Graph) -> dict[str, Any]:
+    """A use's value of each declared parameter: its own where it sets one, else the default."""
+    values = declared(definition)
+    values.update({k: v for k, v in node.params.items() if k in values})
+    return values
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A reference inside a definition to a parameter it does not declare."""
+
+    node: str
+    param: str
+    name: str
+
+
+def instantiate(definition: Graph, values: Mapping[str, Any]) -> tuple[Graph, list[Unresolved]]:
+    """`definition` with every reference replaced by its value in `values` (a new graph sharing
+    the project's definitions); references to undeclared names are listed, left in place."""
+    if not any(reference(v) is not None for n in definition for v in n.params.values()):
+        return definition, []
+    missing: list[Unresolved] = []
+    clone = definition.copy()
+    clone.blocks = definition.blocks
+    for node in clone:
+        for key, value in list(node.params.items()):
+            name = reference(value)
+            if name is None:
+                continue
+            if name in values:
+                node.params[key] = values[name]
+            else:
+                missing.append(Unresolved(node.id, key, name))
+    return clone, missing
+
+
+def references(definition: Graph) -> dict[tuple[str, str], str]:
+    """Every reference in a definition: (node id, layer parameter) -> block parameter."""
+    return {
+        (node.id, key): name
+        for node in definition
+        for key, value in node.params.items()
+        if (name := reference(value)) is not None
+    }

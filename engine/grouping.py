@@ -12,8 +12,10 @@ import copy
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
+from engine.generalise import generalise
 from engine.graph import Edge, Graph, Node, PortRef, copy_blocks
 
 
@@ -37,6 +39,7 @@ class Fold:
     use_id: str
     members: tuple[str, ...]
     inner: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)  # the use's block parameters
 
 
 def boundary_names(count: int, stem: str) -> list[str]:
@@ -131,7 +134,7 @@ def fold(
     """A new graph with each fold's members replaced by one `Block` use, wires kept in order.
 
     Each fold's definition is cut from its members; folds naming one definition must cut the
-    same one (else ValueError). `definitions` may give a definition to use for a name (cut
+    same one, up to the fold's `values` for its parameters (else ValueError). `definitions` may give a definition to use for a name (cut
     elsewhere); the new graph's `blocks` are the old ones plus the new definitions."""
     made: dict[str, Graph] = dict(definitions or {})
     cuts: list[Cut] = []
@@ -141,7 +144,7 @@ def fold(
         known = made.get(spec.name) or graph.blocks.get(spec.name)
         if known is None:
             made[spec.name] = found.definition
-        elif signature(known) != signature(found.definition):
+        elif not _serves(known, found.definition, spec.values, {**graph.blocks, **made}):
             raise ValueError(f"the layers for use '{spec.use_id}' differ from block '{spec.name}'")
         cuts.append(found)
         for member in spec.members:
@@ -160,7 +163,8 @@ def fold(
             members = [graph.nodes[m] for m in spec.members]
             x = sum(m.position[0] for m in members) / len(members)
             y = sum(m.position[1] for m in members) / len(members)
-            nodes.append(Node(spec.use_id, BLOCK, {"block": spec.name}, (x, y)))
+            params = {"block": spec.name, **spec.values}
+            nodes.append(Node(spec.use_id, BLOCK, params, (x, y)))
     edges: list[Edge] = []
     seen: set[Edge] = set()
     for edge in graph.edges:
@@ -189,6 +193,14 @@ def fold(
         definition.blocks = blocks
     folded.blocks = blocks
     return folded
+
+
+def _serves(
+    known: Graph, found: Graph, values: Mapping[str, Any], blocks: Mapping[str, Graph]
+) -> bool:
+    """Whether a use of `known` with `values` holds the layers `found` cut."""
+    widened = generalise(known, found, blocks)
+    return widened is not None and widened[0] is known and widened[1] == dict(values)
 
 
 def layers_of(graph: Graph, prefix: str = "") -> Iterator[tuple[str, Node]]:

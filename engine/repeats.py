@@ -17,10 +17,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.blocks import BLOCK_INPUT, BLOCK_OUTPUT, block_problem
-from engine.graph import Graph, PortRef, id_problem
-from engine.grouping import Fold, fold
+from engine.generalise import LOOSE, generalise
+from engine.graph import Graph, Node, PortRef, id_problem
+from engine.grouping import Fold, cut, fold
 
 _NOT_FOLDED = ("Input", "Output", BLOCK_INPUT, BLOCK_OUTPUT)
 
@@ -80,15 +82,13 @@ def find_repeats(graph: Graph, min_layers: int = 3, max_layers: int = 40) -> lis
     for edge in graph.edges:
         into[edge.target.node].append((edge.target.port, edge.source))
         out_of[edge.source.node].append((edge.source, edge.target.node))
-    kinds = {
-        n: json.dumps([graph.nodes[n].type, graph.nodes[n].params], sort_keys=True, default=str)
-        for n in sequence
-    }
+    kinds = {n: _kind(graph.nodes[n]) for n in sequence}
+    sizes = {n: _sizes(graph.nodes[n]) for n in sequence}
     longest = min(max_layers, len(sequence) // 2)
     starts: dict[tuple[int, str], list[int]] = {}
     for length in range(min_layers, longest + 1):
         for start in range(len(sequence) - length + 1):
-            key = _run_key(sequence[start : start + length], kinds, into, out_of)
+            key = _run_key(sequence[start : start + length], kinds, into, out_of, sizes)
             if key is not None:
                 starts.setdefault((length, key), []).append(start)
     used = [False] * len(sequence)
@@ -122,9 +122,12 @@ def _run_key(
     kinds: dict[str, str],
     into: dict[str, list[tuple[str, PortRef]]],
     out_of: dict[str, list[tuple[PortRef, str]]],
+    sizes: dict[str, list[int]],
 ) -> str | None:
     """What two runs share when they fold into one definition (None: nothing to fold, a run
-    with no way in or out)."""
+    with no way in or out). Channel counts and strides may differ where they are alike
+    inside each run (equal where the other run's are), so one definition with parameters
+    serves both."""
     position = {n: i for i, n in enumerate(run)}
     outside: list[PortRef] = []
     layers = []
@@ -144,7 +147,23 @@ def _run_key(
                 exits.append((position[node_id], source.port))
     if not outside or not exits:
         return None
-    return json.dumps([layers, exits])
+    values = [v for node_id in run for v in sizes[node_id]]
+    pattern = [values.index(v) for v in values]
+    return json.dumps([layers, exits, pattern])
+
+
+def _kind(node: Node) -> str:
+    """A layer's type and parameters, whole-number sizes a use may set left out."""
+    params = {k: "*" if k in LOOSE and _whole(v) else v for k, v in node.params.items()}
+    return json.dumps([node.type, params], sort_keys=True, default=str)
+
+
+def _sizes(node: Node) -> list[int]:
+    return [v for k, v in sorted(node.params.items()) if k in LOOSE and _whole(v)]
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _apart(found: list[int], length: int, used: list[bool]) -> list[int]:
@@ -174,16 +193,29 @@ def apply_repeats(graph: Graph, proposals: Sequence[Proposal]) -> Applied:
     taken = set(graph.nodes)
     folds: list[Fold] = []
     renamed: dict[str, str] = {}
+    definitions: dict[str, Graph] = {}
     for proposal in proposals:
         first = proposal.uses[0]
-        for use in proposal.uses:
+        found = [cut(graph, use, dict(zip(use, first))).definition for use in proposal.uses]
+        widened: Graph | None = found[0]
+        values: list[dict[str, Any]] = [{}]
+        for other in found[1:]:  # the first use's sizes are the defaults
+            assert widened is not None
+            step = generalise(widened, other, graph.blocks)
+            if step is None:
+                raise ValueError(f"the uses of '{proposal.name}' differ in more than sizes")
+            widened, given = step
+            values.append(given)
+        assert widened is not None
+        definitions[proposal.name] = widened
+        for use, given in zip(proposal.uses, values):
             folded = set(use)
             use_id = _fresh_id("block", taken - folded)
             taken = (taken - folded) | {use_id}
             inner = dict(zip(use, first))
-            folds.append(Fold(proposal.name, use_id, tuple(use), inner))
+            folds.append(Fold(proposal.name, use_id, tuple(use), inner, given))
             renamed.update({old: f"{use_id}.{new}" for old, new in inner.items()})
-    return Applied(fold(graph, folds), renamed)
+    return Applied(fold(graph, folds, definitions), renamed)
 
 
 def _fresh_id(stem: str, taken: set[str]) -> str:

@@ -135,6 +135,8 @@ def _rows(
         shape = fmt(info.shape) if info and info.shape is not None else "?"
         params, macs = (info.params, info.macs) if info else (0, 0)
         kind = f"{node.type} {info.block}" if info and info.block else node.type
+        if info and info.values:
+            kind += "(" + ", ".join(f"{k}={v}" for k, v in info.values.items()) + ")"
         name = prefix + node_id
         layer = cost.layers.get(node_id) if cost is not None else None
         memory = (

@@ -17,13 +17,23 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine import __version__, modules
 from engine.analysis import Analysis, analyse
 from engine.atomic import atomic_write_text
-from engine.blocks import BLOCK, BLOCK_OUTPUT, boundary_ids, layer_for
+from engine.blocks import (
+    BLOCK,
+    BLOCK_OUTPUT,
+    boundary_ids,
+    declared,
+    layer_for,
+    references,
+    use_values,
+)
 from engine.compiler import GraphModule
 from engine.export.model import ExportError, ExportResult, ready_model
+from engine.export.python_params import name_differences, probe, skeleton, substitute, tied
 from engine.export.standalone import InputScaling, class_names, fitted_scaling
 from engine.graph import Graph
 from engine.layers._shape import fmt
@@ -74,6 +84,7 @@ def python_source(
     analysis = analyse(graph)
     name = class_name(project.name)
     blocks = _Blocks(taken={name})
+    blocks.prepare(graph, analysis, module)
     layers = blocks.layer_lines(graph, analysis, module)
     entries = _entries(analysis, module)
     output_shape = analysis.output_shape or ()
@@ -106,51 +117,103 @@ def python_source(
     return re.sub(r"\n{4,}", "\n\n\n", text).rstrip() + "\n"
 
 
+@dataclass(frozen=True)
+class _Use:
+    """One use of a definition in the compiled module: its analysis, module and values."""
+
+    block: str
+    definition: Graph
+    inner: Analysis
+    module: GraphModule
+    values: dict[str, Any]
+
+
 class _Blocks:
     """Writes the layer lines of a module, and one class per block definition it uses (inner
-    ones first, so each class is defined before it is instantiated)."""
+    ones first, so each class is defined before it is instantiated). Uses whose layers differ
+    only in numbers that the block's parameters (or its input channels) explain share one
+    class whose `__init__` takes them (python_params.py); other uses get classes of their own
+    (`BasicBlock2`)."""
 
     def __init__(self, taken: set[str]) -> None:
         self.classes: list[str] = []
         self.custom: set[str] = set()  # engine.modules classes the file must carry
-        self._written: dict[tuple[str, str], str] = {}  # (definition, class source) -> class
+        self._calls: dict[int, str] = {}  # id of a use's module -> ``BasicBlock(channels=128)``
         self._taken = set(taken)
 
-    def layer_lines(self, graph: Graph, analysis: Analysis, module: GraphModule) -> list[str]:
-        """``self.conv1 = nn.Conv2d(...)`` / ``self.block1 = BasicBlock()`` per step."""
+    def prepare(self, graph: Graph, analysis: Analysis, module: GraphModule) -> None:
+        """Write the classes of every definition `module` uses, at any depth."""
+        uses: dict[str, list[_Use]] = {}
+        self._collect(graph, analysis, module, uses)
+        for block, found in uses.items():
+            self._write(block, found)
+
+    def _collect(
+        self, graph: Graph, analysis: Analysis, module: GraphModule, uses: dict[str, list[_Use]]
+    ) -> None:
+        for step in module.steps:
+            node, info = graph.nodes[step.node], analysis.nodes[step.node]
+            if node.type == BLOCK and info.block is not None and info.inner is not None:
+                definition = graph.blocks[info.block]
+                inner = getattr(module, node.id)
+                self._collect(definition, info.inner, inner, uses)  # inner definitions first
+                values = use_values(node, definition)
+                values.update({k: info.resolved[k] for k in values if k in info.resolved})
+                uses.setdefault(info.block, []).append(
+                    _Use(info.block, definition, info.inner, inner, values)
+                )
+
+    def layer_lines(
+        self,
+        graph: Graph,
+        analysis: Analysis,
+        module: GraphModule,
+        refs: dict[tuple[str, str], str] | None = None,
+        named: set[str] | None = None,
+    ) -> list[str]:
+        """``self.conv1 = nn.Conv2d(...)`` / ``self.block1 = BasicBlock()`` per step; inside a
+        definition the numbers its references (`refs`) put there are named (into `named`)."""
         lines = []
         for step in module.steps:
             node = graph.nodes[step.node]
             info = analysis.nodes[node.id]
             if node.type == BLOCK and info.block is not None and info.inner is not None:
-                inner = getattr(module, node.id)
-                code = self._block_class(info.block, graph.blocks[info.block], info.inner, inner)
-                lines.append(_assign(node.id, f"{code}()"))
+                lines.append(_assign(node.id, self._calls[id(getattr(module, node.id))]))
                 continue
             layer = layer_for(node, graph.blocks)
             if layer is None or layer.module is None:
                 raise ExportError(f"node '{node.id}' ({node.type}) has no Python code form")
             in_shapes = [analysis.nodes[s.node].shapes[s.port] for s in info.sources]
             constructor = layer.module(info.resolved, in_shapes)
-            lines.append(_assign(node.id, constructor.code()))
+            code = constructor.code()
+            names: dict[int, str] = {}
+            for (ref_node, key), name in (refs or {}).items():
+                changed = probe(info.resolved.get(key)) if ref_node == node.id else None
+                if changed is None:
+                    continue
+                try:
+                    other = layer.module({**info.resolved, key: changed}, in_shapes).code()
+                except Exception:  # a probe the layer refuses names nothing
+                    continue
+                names.update(dict.fromkeys(tied(code, other), name))
+            if named is not None:
+                named.update(names.values())
+            lines.append(_assign(node.id, substitute(code, names)))
             if constructor.custom_module is not None:
                 self.custom.add(constructor.custom_module)
         return lines
 
-    def _block_class(
-        self, block: str, definition: Graph, inner: Analysis, module: GraphModule
-    ) -> str:
-        """The class of one definition (at the input shapes of this use): written once, reused
-        by every use that builds the same layers; a use needing other sizes gets its own."""
-        layers = self.layer_lines(definition, inner, module)
-        entries = _entries(inner, module)
-        forward = _forward_lines(module, entries)
+    def _source(self, use: _Use) -> tuple[str, set[str]]:
+        """A use's class body with plain numbers, but for those its references name; and
+        those names."""
+        named: set[str] = set()
+        refs = references(use.definition)
+        layers = self.layer_lines(use.definition, use.inner, use.module, refs, named)
+        entries = _entries(use.inner, use.module)
+        forward = _forward_lines(use.module, entries)
         body = "\n".join(layers) if layers else "        pass"
-        shapes = [inner.nodes[o].shape or () for o in boundary_ids(definition, BLOCK_OUTPUT)]
-        several = len(shapes) > 1
-        outs = ", ".join(fmt(shape) for shape in shapes)
-        ins = ", ".join(f"{e.variable} {fmt(e.shape)}" for e in entries)
         arguments = ", ".join(f"{e.variable}: torch.Tensor" for e in entries)
+        several = len(boundary_ids(use.definition, BLOCK_OUTPUT)) > 1
         returns = "tuple[torch.Tensor, ...]" if several else "torch.Tensor"
         code = (
             f"    def __init__(self) -> None:\n        super().__init__()\n{body}\n\n"
@@ -158,18 +221,77 @@ class _Blocks:
             + "\n".join(f"        {line}" for line in forward)
             + "\n"
         )
-        key = (block, code)
-        if key in self._written:
-            return self._written[key]
-        stem = class_name(block)
+        return code, named
+
+    def _write(self, block: str, uses: list[_Use]) -> None:
+        """The classes for the uses of one definition: one per kind of use."""
+        sources = [self._source(use) for use in uses]
+        kinds: dict[Any, list[int]] = {}
+        for index, (code, _) in enumerate(sources):
+            kinds.setdefault(skeleton(code), []).append(index)
+        for members in kinds.values():
+            group = [uses[i] for i in members]
+            candidates = _candidates(group)
+            names = name_differences([sources[i][0] for i in members], candidates)
+            if names is not None:
+                self._emit(group, [sources[i] for i in members], names)
+                continue
+            exact: dict[str, list[int]] = {}  # some number has no name: one class per source
+            for i in members:
+                exact.setdefault(sources[i][0], []).append(i)
+            for same in exact.values():
+                self._emit([uses[i] for i in same], [sources[i] for i in same], {})
+
+    def _emit(
+        self, uses: list[_Use], sources: list[tuple[str, set[str]]], names: dict[int, str]
+    ) -> None:
+        """One class for `uses` (alike but for the numbers `names` names), and their calls."""
+        first = uses[0]
+        code = substitute(sources[0][0], names)
+        used = set(names.values()).union(*(named for _, named in sources))
+        candidates = dict(_candidates(uses))
+        defaults = {**{n: vs[0] for n, vs in candidates.items()}, **declared(first.definition)}
+        inputs = [n for n in candidates if n not in declared(first.definition)]
+        order = [n for n in [*inputs, *declared(first.definition)] if n in used]
+        if order:
+            signature = ", ".join(
+                f"{n}: {type(defaults[n]).__name__} = {defaults[n]!r}" for n in order
+            )
+            code = code.replace("(self) -> None:", f"(self, {signature}) -> None:", 1)
+        stem = class_name(first.block)
         name, n = stem, 2
         while name in self._taken:
             name, n = f"{stem}{n}", n + 1
         self._taken.add(name)
-        self._written[key] = name
-        doc = f'    """Block \'{block}\': {ins} -> {outs} per sample."""\n'
+        passed = [n for n in order if any(v != defaults[n] for v in candidates[n])]
+        for index, use in enumerate(uses):
+            arguments = ", ".join(f"{n}={candidates[n][index]!r}" for n in passed)
+            self._calls[id(use.module)] = f"{name}({arguments})"
+        entries = _entries(first.inner, first.module)
+        shapes = [
+            first.inner.nodes[o].shape or () for o in boundary_ids(first.definition, BLOCK_OUTPUT)
+        ]
+        outs = ", ".join(fmt(shape) for shape in shapes)
+        ins = ", ".join(f"{e.variable} {fmt(e.shape)}" for e in entries)
+        at = " at its first use" if order else ""
+        doc = f'    """Block \'{first.block}\': {ins} -> {outs} per sample{at}."""\n'
         self.classes.append(f"\n\nclass {name}(nn.Module):\n{doc}\n{code}")
-        return name
+
+
+def _candidates(uses: list[_Use]) -> list[tuple[str, list[Any]]]:
+    """What may name a number in a block class, with its value at each use: the declared
+    parameters first, then the input channels (``in_channels``; ``x_channels``... with
+    several inputs). A signature lists the input channels first, as hand-written code does."""
+    declared_names = declared(uses[0].definition)
+    found = [(name, [use.values.get(name) for use in uses]) for name in declared_names]
+    entries = [_entries(use.inner, use.module) for use in uses]
+    for position, entry in enumerate(entries[0]):
+        name = "in_channels" if len(entries[0]) == 1 else f"{entry.variable}_channels"
+        if name not in declared_names and entry.shape:
+            found.append(
+                (name, [e[position].shape[0] if e[position].shape else None for e in entries])
+            )
+    return found
 
 
 def _assign(node_id: str, code: str) -> str:

@@ -14,9 +14,11 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from engine.generalise import generalise
 from engine.graph import Graph, id_problem
-from engine.grouping import Fold, convex, cut, fold, signature
+from engine.grouping import Fold, convex, cut, fold
 from engine.onnx_import.scopes import Scope, definition_name, relative
 
 _ENDS = ("Input", "Output")
@@ -38,7 +40,7 @@ def nest(graph: Graph, scopes: Mapping[str, Scope], classes: Mapping[Scope, str]
     held: dict[str, list[str]] = {n: [n] for n in graph.nodes}  # top node -> flat layers
     path: dict[str, list[str]] = {n: [] for n in graph.nodes}  # flat layer -> path below top
     use_scope: dict[str, Scope] = {}  # a use node made here -> its scope
-    signatures: dict[str, str] = {}  # definition name -> signature
+    made: list[str] = []  # the definitions made here, in order
     current = graph
     for depth in sorted({len(s) for s in chosen}, reverse=True):
         for block in [s for s in chosen if len(s) == depth]:
@@ -54,10 +56,11 @@ def nest(graph: Graph, scopes: Mapping[str, Scope], classes: Mapping[Scope, str]
             found = cut(current, members, inner)
             if not found.inputs or not found.outputs:
                 continue
-            name = _name_for(block, classes, signature(found.definition), signatures)
+            name, widened, values = _definition_for(block, classes, found.definition, made, current)
             outside = set(current.nodes) - set(members)
             use_id = _fresh(relative(block, depth - 1) if depth == 1 else "_".join(block), outside)
-            current = fold(current, [Fold(name, use_id, tuple(members), inner)])
+            spec = Fold(name, use_id, tuple(members), inner, values)
+            current = fold(current, [spec], {name: widened} if widened is not None else None)
             use_scope[use_id] = block
             inside: list[str] = []
             for member in members:
@@ -134,17 +137,19 @@ def _fresh(wanted: str, taken: set[str]) -> str:
     return name
 
 
-def _name_for(
-    block: Scope, classes: Mapping[Scope, str], found: str, signatures: dict[str, str]
-) -> str:
-    """The definition a scope's layers make: an existing one when they cut the same, else a
-    new name from the class or the scope, numbered when taken (``BasicBlock2``)."""
-    for name, known in signatures.items():
-        if known == found:
-            return name
+def _definition_for(
+    block: Scope, classes: Mapping[Scope, str], found: Graph, made: list[str], graph: Graph
+) -> tuple[str, Graph | None, dict[str, Any]]:
+    """The definition a scope's layers make: a known one when they cut the same up to channel
+    counts and strides (widened with parameters for them, and this use's values), else a new
+    name from the class or the scope, numbered when taken (``BasicBlock2``)."""
+    for name in made:
+        widened = generalise(graph.blocks[name], found, graph.blocks)
+        if widened is not None:
+            return name, widened[0], widened[1]
     stem = definition_name(block, classes.get(block))
     name, n = stem, 2
-    while name in signatures:
+    while name in made:
         name, n = f"{stem}{n}", n + 1
-    signatures[name] = found
-    return name
+    made.append(name)
+    return name, None, {}

@@ -75,7 +75,12 @@ def test_a_resnet_imports_as_nested_blocks_that_compute_the_same(tmp_path: Path)
     uses = [n.params["block"] for n in stage if n.type == "Block"]
     assert [n.id for n in stage if n.type == "Block"] == [str(i) for i in range(8)]
     assert uses[0] == uses[1]  # blocks.0 and blocks.1: 4 channels in and out, stride 1
-    assert len(set(uses)) == 7  # the other stages differ in channel count
+    # the stages differ in channel count only: one definition with a downsample, one without,
+    # each reused across stages with its own `channels`
+    assert uses == ["BlocksBlock", "BlocksBlock", *["BlocksBlock2", "BlocksBlock"] * 3]
+    widths = [n.params.get("channels") for n in stage if n.type == "Block"]
+    assert widths == [None, None, None, 8, 16, 16, 32, 32]  # None: the definition's default
+    assert project.blocks["BlocksBlock"].extra["params"] == {"channels": 4}
     assert result.layers == sum(n.type not in ("Input", "Output") for _, n in layers_of(graph))
     # weights are named by the nesting, and the saved project computes what torch does
     keys = read_weights(result.weights_path).keys()  # type: ignore[arg-type]
@@ -132,17 +137,30 @@ def test_torchvision_resnet18_is_a_stem_four_stages_and_a_head(tmp_path: Path, c
     assert run(["check", str(project_path)]) == 0
     printed = capsys.readouterr().out
     assert "layer1.0.conv1" in printed
-    assert "block Layer1Block: used 2 times (layer1.0, layer1.1)" in printed
+    # one block definition per kind, reused across stages with its own channel count
+    assert sorted(project.blocks) == ["Layer1", "Layer1Block", "Layer2", "Layer2Block"]
+    uses = "used 5 times (layer1.0, layer1.1, layer2.1, layer3.1, layer4.1)"
+    assert f"block Layer1Block: {uses}" in printed
+    assert "block Layer2: used 3 times (layer2, layer3, layer4)" in printed
+    assert "Block Layer2(channels=256)" in printed
     module_path = tmp_path / "resnet18.py"
     export_python(project, module_path, project_path.with_name("resnet18.safetensors"))
     source = module_path.read_text()
-    assert source.count("class Layer1Block(") == 1 and source.count("Layer1Block(") >= 3
+    assert source.count("class Layer1Block(") == 1 and "class Layer2Block2" not in source
+    assert "self.layer3 = Layer2(in_channels=128, channels=256)" in source
+    assert 'self.add_module("1", Layer1Block(channels=channels))' in source
     spec_ = importlib.util.spec_from_file_location("resnet18_export", module_path)
     assert spec_ is not None and spec_.loader is not None
     exported = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(exported)
     names = {k for k in dir(exported) if k.startswith("Layer")}
-    assert {"Layer1", "Layer1Block", "Layer4Block2"} <= names
+    assert names == {"Layer1", "Layer1Block", "Layer2", "Layer2Block"}
+    net = exported.Resnet18()
+    net.load_state_dict(
+        exported.load_safetensors(str(project_path.with_name("resnet18.safetensors")))
+    )
+    with torch.no_grad():
+        assert np.abs(net.eval()(x).numpy() - expected).max() < 1e-4
 
 
 @pytest.mark.slow
