@@ -1,10 +1,14 @@
-"""How the editor keeps up with big graphs: one edit on 200 nodes, opening 1,000 nodes.
+"""How the editor keeps up with big graphs: one edit on 200 nodes, opening 1,000 nodes,
+panning and zooming 1,000 nodes, auto-layout of 2,000.
 
 Goals (issue 4): after an edit, shape inference plus repaint of a 200-node
 graph in under 16 ms (one frame at 60 Hz); opening a 1,000-node project in
 under a second. Each figure is set beside the engine alone doing the same
 work without the editor (analysis only; loading only), so the ratio shows
-what the editor adds. Runs off-screen; prints one JSON line last.
+what the editor adds. Goals (issue 15): a 1,000-node graph, everything expanded,
+pans and zooms at one frame per 16 ms, at fit (drawn as one picture far out:
+designer/overview.py) and at 100%; auto-layout of 2,000 nodes in under a second.
+Runs off-screen; prints one JSON line last.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/editor_scale.py
 """
@@ -17,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,11 +34,13 @@ from app.main_window import MainWindow
 from designer.editor import Editor
 from engine.analysis import analyse
 from engine.graph import Graph, PortRef
+from engine.layout import layered_positions
 from engine.project import Project, load_project, save_project
 
 EDITS = 40
 OPENS = 5
 PER_ROW = 25
+FRAMES = 40
 
 
 def network(count: int) -> Project:
@@ -163,17 +170,95 @@ def bench_open(app: QApplication) -> dict[str, float]:
     }
 
 
+def frame_times(editor: Editor, step: Callable[[int], None]) -> list[float]:
+    """One pan or zoom step, then the viewport painted: one frame, as a user sees it."""
+    viewport, times = editor.view.viewport(), []
+    for i in range(FRAMES):
+        start = time.perf_counter()
+        step(i)
+        viewport.repaint()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_frames(app: QApplication) -> dict[str, float]:
+    """Pan and zoom steps on 1,000 nodes, at fit and at 100%; the engine has no part in it."""
+    editor = Editor(network(1000))
+    view = editor.view
+    view.resize(1280, 800)
+    view.show()
+    app.processEvents()
+    figures: dict[str, float] = {}
+    for where in ("fit", "100pct"):
+        if where == "fit":
+            view.zoom_to_fit()
+        else:
+            view.set_zoom(1.0)
+            view.centerOn(editor.scene.nodes["linear300"])
+        app.processEvents()
+        view.viewport().repaint()
+        base = view.zoom()
+        pan = frame_times(editor, lambda i: view.pan_by(40 if i % 2 else -40, 25))
+        zoom = frame_times(
+            editor, lambda i, b=base: view.set_zoom(b * (1.1 if i % 2 == 0 else 1.0))
+        )
+        figures.update(summary(f"pan_1000_{where}", pan))
+        figures.update(summary(f"zoom_1000_{where}", zoom))
+        figures[f"zoom_at_{where}"] = round(base, 3)
+    editor.document.undo_stack.clear()
+    return figures
+
+
+def bench_layout(app: QApplication) -> dict[str, float]:
+    """Auto-layout (Ctrl+L) of 2,000 nodes in the editor, beside engine.layout alone."""
+    project = network(2000)
+    engine_only, in_editor = [], []
+    for _ in range(OPENS):
+        start = time.perf_counter()
+        layered_positions(project.graph)
+        engine_only.append(time.perf_counter() - start)
+    editor = Editor(project)
+    editor.view.resize(1280, 800)
+    editor.view.show()
+    app.processEvents()
+    for _ in range(OPENS):
+        editor.document.undo_stack.undo() if editor.document.undo_stack.canUndo() else None
+        app.processEvents()
+        start = time.perf_counter()
+        editor.auto_layout()
+        editor.view.viewport().repaint()
+        in_editor.append(time.perf_counter() - start)
+    editor.document.undo_stack.clear()
+    return {
+        "layout_2000_median_ms": ms(statistics.median(in_editor)),
+        "layout_only_2000_median_ms": ms(statistics.median(engine_only)),
+        "layout_vs_engine_ratio": round(
+            statistics.median(in_editor) / statistics.median(engine_only), 2
+        ),
+    }
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(["editor_scale"])
     figures = {"platform": os.environ.get("QT_QPA_PLATFORM", "")}
     figures.update(bench_edit(app))
     figures.update(bench_open(app))
+    figures.update(bench_frames(app))
+    figures.update(bench_layout(app))
     figures["edit_goal_ms"] = 16
     figures["open_goal_ms"] = 1000
     figures["edit_goal_met"] = (
         max(figures["edit_200_at_100pct_median_ms"], figures["edit_200_fit_median_ms"]) < 16
     )
     figures["open_goal_met"] = figures["open_1000_median_ms"] < 1000
+    figures["frame_goal_ms"] = 16
+    figures["frame_goal_met"] = all(
+        figures[f"{kind}_1000_{where}_median_ms"] < 16
+        for kind in ("pan", "zoom")
+        for where in ("fit", "100pct")
+    )
+    figures["layout_goal_ms"] = 1000
+    figures["layout_goal_met"] = figures["layout_2000_median_ms"] < 1000
     for key, value in figures.items():
         print(f"{key:40s} {value}")
     print(json.dumps(figures))

@@ -49,6 +49,11 @@ class EdgeItem(QGraphicsItem):
         self.setZValue(-1)
         self.update_path()
 
+    @property
+    def path(self) -> QPainterPath:
+        """The wire's curve in scene coordinates."""
+        return self._path
+
     def update_path(self) -> None:
         self.prepareGeometryChange()
         self._path = wire_path(self.source.scenePos(), self.target.scenePos())

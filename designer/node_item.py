@@ -29,7 +29,7 @@ HEADER_HEIGHT = 30.0
 NODE_HEIGHT = 88.0
 RADIUS = 7.0
 LOD_TEXT = 0.45  # below this zoom, no text
-LOD_BLOCK = 0.2  # below this zoom, a plain coloured block
+LOD_BLOCK = 0.2  # below this zoom, a plain coloured block (designer.overview paints it)
 
 
 def format_value(value: Any) -> str:
@@ -225,6 +225,8 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
+            if getattr(scene, "far", False):  # dragged while zoomed far out
+                scene.overview.invalidate()  # type: ignore[union-attr,attr-defined]
         return super().itemChange(change, value)
 
     # ------------------------------------------------------------ painting
@@ -265,6 +267,10 @@ class NodeItem(QGraphicsItem):
 
     def _flagged(self) -> bool:
         return self.severity is not None or self.isSelected()
+
+    def flag_colour(self, t: theme.Theme) -> QColor:
+        """The outline's colour of a selected or flagged node."""
+        return self._outline_colour(t)
 
     def _outline_colour(self, t: theme.Theme) -> QColor:
         if self.isSelected():

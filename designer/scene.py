@@ -17,6 +17,7 @@ from designer.block_node import make_item
 from designer.document import Document
 from designer.edge_item import EdgeItem
 from designer.node_item import NodeItem
+from designer.overview import Overview
 from designer.port_item import PortItem
 from designer.wire_drag import WireDrag
 from engine.analysis import Analysis, Diagnostic
@@ -42,6 +43,8 @@ class GraphScene(QGraphicsScene):
         self.wire_drag: WireDrag | None = None
         self._syncing = False
         self.measured: dict[str, Any] = {}  # node id -> engine.profiling.LayerTime, when profiled
+        self.far = False  # zoomed out past OVERVIEW_ZOOM: one picture paints the graph
+        self.overview = Overview()
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         document.project_replaced.connect(self.rebuild)
@@ -49,6 +52,8 @@ class GraphScene(QGraphicsScene):
         document.trail_changed.connect(self.rebuild)  # a block entered or left
         document.analysed.connect(self.apply_analysis)
         document.read_only_changed.connect(self._set_locked)
+        self.graph_changed.connect(self._redraw_overview)
+        self.selectionChanged.connect(self._redraw_overview)
         self._graph = document.graph
         self._listen()
         self.rebuild()
@@ -92,6 +97,9 @@ class GraphScene(QGraphicsScene):
             self._listen()
         self.cancel_wire()
         self.clear()
+        self.overview = Overview()  # clear() deleted the old one
+        self.overview.setVisible(self.far)
+        self.addItem(self.overview)
         self.nodes.clear()
         self._forget_measured()
         self.edges.clear()
@@ -108,6 +116,7 @@ class GraphScene(QGraphicsScene):
         if self.document.read_only:
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         self._syncing = True
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, self.far)
         self.addItem(item)
         self._syncing = False
         self.nodes[node.id] = item
@@ -129,10 +138,12 @@ class GraphScene(QGraphicsScene):
         if source is None or target is None:
             return  # a wire to a port the layer does not have: the analysis reports it
         item = EdgeItem(edge, source, target)
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, self.far)
         self.addItem(item)
         self.edges[edge] = item
         source.node_item.edges.add(item)
         target.node_item.edges.add(item)
+        self._redraw_overview()
 
     def _on_edge_removed(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -140,6 +151,7 @@ class GraphScene(QGraphicsScene):
             item.source.node_item.edges.discard(item)
             item.target.node_item.edges.discard(item)
             self.removeItem(item)
+            self._redraw_overview()
 
     def _on_param_changed(self, node_id: str, name: str, value: object) -> None:
         item = self.nodes.get(node_id)
@@ -207,6 +219,23 @@ class GraphScene(QGraphicsScene):
             label = fmt(shape) if shape is not None else ""
             target = self.nodes.get(edge.target.node)
             wire.set_label(label, target is not None and target.severity == "error")
+        self._redraw_overview()
+
+    # -------------------------------------------------------------- far out
+    def set_far(self, far: bool) -> None:
+        """Far out, the items paint nothing (they still take clicks) and the overview paints
+        them all in one call (designer.overview); switched only when the level changes."""
+        if far == self.far:
+            return
+        self.far = far
+        for item in (*self.nodes.values(), *self.edges.values()):
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, far)
+        self.overview.setVisible(far)
+        self._redraw_overview()
+
+    def _redraw_overview(self) -> None:
+        if self.far:
+            self.overview.show_items(self.nodes, list(self.edges.values()))
 
     # ------------------------------------------------------------- measured
     def show_measured(self, profile: Any | None) -> None:

@@ -29,6 +29,7 @@ from designer import theme
 from designer.edge_item import EdgeItem
 from designer.minimap import Minimap
 from designer.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
+from designer.overview import OVERVIEW_ZOOM
 from designer.quick_add import QuickAddPopup
 from designer.scene import GRID, GraphScene
 
@@ -86,8 +87,7 @@ class GraphView(QGraphicsView):
         if math.isclose(scale, 1.0):
             return
         self.scale(scale, scale)
-        self.zoom_changed.emit(self.zoom())
-        self.minimap.update()
+        self._zoomed()
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom() * 1.25)
@@ -115,6 +115,10 @@ class GraphView(QGraphicsView):
         self.resetTransform()
         self.scale(factor, factor)
         self.centerOn(rect.center())
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        self.graph_scene.set_far(self.zoom() < OVERVIEW_ZOOM)
         self.zoom_changed.emit(self.zoom())
         self.minimap.update()
 
@@ -314,6 +318,7 @@ class GraphView(QGraphicsView):
     # ------------------------------------------------------------- painting
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         rect = QRectF(rect)
+        self.graph_scene.set_far(self.zoom() < OVERVIEW_ZOOM)  # a zoom set without set_zoom
         t = theme.current()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines: no AA
         painter.fillRect(rect, t.colour("canvas"))

@@ -28,9 +28,9 @@ slack and the framework itself come on top.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.analysis import BYTES_PER_VALUE, Analysis, NodeInfo
 from engine.graph import Graph
@@ -53,6 +53,8 @@ _MASK = frozenset(("Dropout", "Dropout2d"))
 _INDICES = frozenset(("MaxPool1d", "MaxPool2d", "MaxPool3d"))
 _ENTRIES = frozenset(("Input", "BlockInput"))
 _RECURRENT = frozenset(("RNN", "GRU", "LSTM"))
+_KEEP_NOTHING = _VIEWS | _NOTHING
+_NONE: frozenset[Value] = frozenset()
 INDEX_BYTES = 8  # int64 indices (max-pool)
 MASK_BYTES = 4  # dropout's mask: float32 on the CPU (a GPU keeps one byte a value: less)
 
@@ -72,9 +74,10 @@ def optimizer_copies(optimizer: Mapping[str, Any] | None) -> int:
     return 1  # adagrad and what comes
 
 
-@dataclass(frozen=True, slots=True)
-class LayerCost:
-    """One layer's figures; `batch_size` is the batch they are given for."""
+class LayerCost(NamedTuple):
+    """One layer's figures; `batch_size` is the batch they are given for. A named tuple,
+    not a frozen dataclass: one is made per layer on every edit, and a tuple is made 3x
+    faster."""
 
     node: str
     batch_size: int
@@ -166,18 +169,25 @@ def network_cost(
     """The costs of every analysed layer at `batch_size`, and the network's totals."""
     batch_size = max(1, int(batch_size))
     layers: dict[str, LayerCost] = {}
-    saves: dict[str, tuple[set[Value], int]] = {}
+    saves: dict[str, tuple[Set[Value], int]] = {}
     sizes: dict[Value, int] = {}  # every output's bytes per sample
+    nodes, graph_nodes, used_ids = analysis.nodes, graph.nodes, analysis.used
+    used: dict[str, tuple[Set[Value], int]] = {}  # of the layers reaching the output
+    # one pass with plain locals and tuples: this runs on every edit (about 1 ms at 200 layers)
     for node_id in analysis.order:
-        info = analysis.nodes.get(node_id)
+        info = nodes.get(node_id)
         if info is None or info.shape is None:
             continue
         out = 0
         for port, shape in info.shapes.items():
-            out += sizes.setdefault((node_id, port), numel(shape) * BYTES_PER_VALUE)
-        ins = sum(sizes.get((ref.node, ref.port), 0) for ref in info.sources)
-        inner = _block_cost(graph, info, batch_size, optimizer)
-        kept: set[Value]
+            size = sizes[(node_id, port)] = numel(shape) * BYTES_PER_VALUE
+            out += size
+        ins = 0
+        for ref in info.sources:
+            ins += sizes.get((ref.node, ref.port), 0)
+        node_type = graph_nodes[node_id].type
+        inner = _block_cost(graph, info, batch_size, optimizer) if info.inner is not None else None
+        kept: Set[Value]
         if inner is not None:  # what the layers inside keep, each tensor once; what they
             # keep of its inputs and outputs are the outer values, counted as those
             kept = (
@@ -187,19 +197,24 @@ def network_cost(
             outer = inner.saved_input_bytes + inner.saved_output_bytes
             extra = (inner.saved_bytes - outer) // batch_size
         else:
-            kept, extra = _saved(graph.nodes[node_id].type, node_id, info, analysis)
+            kept, extra = _saved(node_type, node_id, info, analysis)
         saves[node_id] = (kept, extra)
-        saved = sum(sizes.get(value, 0) for value in kept) + extra
+        if node_id in used_ids or node_type in _ENTRIES:
+            used[node_id] = (kept, extra)
+        saved = extra
+        for value in kept:
+            saved += sizes.get(value, 0)
         param_bytes = info.params * BYTES_PER_VALUE
-        moved = (ins + out) * batch_size + param_bytes
         layers[node_id] = LayerCost(
-            node_id, batch_size, out, saved, param_bytes, 2 * info.macs, moved, inner
+            node_id,
+            batch_size,
+            out,
+            saved,
+            param_bytes,
+            2 * info.macs,
+            (ins + out) * batch_size + param_bytes,
+            inner,
         )
-    used = {
-        n: saves[n]
-        for n in saves
-        if n in analysis.used or graph.nodes[n].type in ("Input", "BlockInput")
-    }
     inference, training, saved_total, entering, left = _peaks(graph, analysis, used, sizes)
     return NetworkCost(
         batch_size,
@@ -229,23 +244,23 @@ def _block_cost(
 
 def _saved(
     node_type: str, node_id: str, info: NodeInfo, analysis: Analysis
-) -> tuple[set[Value], int]:
+) -> tuple[Set[Value], int]:
     """The forward values a layer's backward reads, and extra bytes per sample it keeps."""
-    if node_type in _VIEWS or node_type in _NOTHING:
-        return set(), 0
+    if node_type in _KEEP_NOTHING:
+        return _NONE, 0
     inputs = {(ref.node, ref.port) for ref in info.sources}
     out_values = sum(numel(shape) for shape in info.shapes.values())
     params = info.resolved
     if node_type in _OUTPUT:
         return _outputs(node_id, info), 0
     if node_type in _MASK:
-        return set(), out_values * MASK_BYTES
+        return _NONE, out_values * MASK_BYTES
     if node_type in _INDICES:
         return inputs, out_values * INDEX_BYTES
     if node_type in ("Reduce", "SequencePool"):
         if params.get("mode") in ("mean", "sum"):
-            return set(), 0
-        return set(), out_values * INDEX_BYTES  # max and min keep where the extreme was
+            return _NONE, 0
+        return _NONE, out_values * INDEX_BYTES  # max and min keep where the extreme was
     if node_type == "LocalResponseNorm":
         return inputs | _outputs(node_id, info), 0
     if node_type in _RECURRENT:
@@ -303,7 +318,7 @@ def _attention_bytes(node_type: str, params: Mapping[str, Any], shape: Shape) ->
 def _peaks(
     graph: Graph,
     analysis: Analysis,
-    saves: dict[str, tuple[set[Value], int]],
+    saves: dict[str, tuple[Set[Value], int]],
     size: dict[Value, int],
 ) -> tuple[int, int, int, int, int]:
     """The most activation bytes per sample alive at once, walking the layers in order: for
@@ -317,19 +332,22 @@ def _peaks(
     made: dict[Value, int] = {}  # the step that made each value (views excepted)
     made_at: list[int] = []  # bytes made at each step
     order = [n for n in analysis.order if n in saves]
+    nodes, graph_nodes = analysis.nodes, graph.nodes
     for step, node_id in enumerate(order):
-        info = analysis.nodes[node_id]
+        info = nodes[node_id]
         for ref in info.sources:
-            root = base.get((ref.node, ref.port), (ref.node, ref.port))
-            last_read[root] = step
-        view = graph.nodes[node_id].type in _VIEWS and bool(info.sources)
+            value = (ref.node, ref.port)
+            last_read[base.get(value, value)] = step
         total = 0
-        for port in info.shapes:
-            value = (node_id, port)
-            if view:
-                source = info.sources[0]
-                base[value] = base.get((source.node, source.port), (source.node, source.port))
-            else:
+        if info.sources and graph_nodes[node_id].type in _VIEWS:
+            source = info.sources[0]
+            value = (source.node, source.port)
+            root = base.get(value, value)
+            for port in info.shapes:
+                base[(node_id, port)] = root
+        else:
+            for port in info.shapes:
+                value = (node_id, port)
                 made[value] = step
                 total += size[value]
         made_at.append(total)
@@ -343,18 +361,25 @@ def _peaks(
         for ref in analysis.nodes[node_id].sources
     }
     left = sum(size.get(v, 0) for v in kept & leaving)
+    freed = [0] * len(order)  # bytes that can go after each step, for inference
+    freed_training = [0] * len(order)  # and for training, where saved tensors stay
+    for value, step in made.items():
+        read = last_read.get(value, step)
+        at = read if read > step else step
+        freed[at] += size[value]
+        if value not in kept:
+            freed_training[at] += size[value]
+    extras = [saves[node_id][1] for node_id in order]
     peaks = []
-    for training in (False, True):
-        freed = [0] * len(order)  # bytes that can go after each step
-        for value, step in made.items():
-            if not (training and value in kept):
-                freed[max(step, last_read.get(value, step))] += size[value]
-        alive = extras = peak = 0
-        for step, node_id in enumerate(order):
-            alive += made_at[step]
-            extras += saves[node_id][1] if training else 0
-            peak = max(peak, alive + extras)
-            alive -= freed[step]
+    for gone, extra in ((freed, None), (freed_training, extras)):
+        alive = kept_extra = peak = 0
+        for step, made_bytes in enumerate(made_at):
+            alive += made_bytes
+            if extra is not None:
+                kept_extra += extra[step]
+            if alive + kept_extra > peak:
+                peak = alive + kept_extra
+            alive -= gone[step]
         peaks.append(peak)
     return peaks[0], peaks[1], saved, entering, left
 
