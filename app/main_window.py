@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
     def _add_palette_dock(self) -> QDockWidget:
         self.layer_palette = Palette()
         self.layer_palette.add_requested.connect(self.view.add_layer_at_centre)
+        self.layer_palette.block_requested.connect(self.view.add_block_at_centre)
         dock = self.add_dock(
             "Layers", "PaletteDock", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -288,6 +289,9 @@ class MainWindow(QMainWindow):
         menu.addAction(a("group", "Group into &Block", e.group_selected, "Ctrl+G"))
         menu.addAction(a("ungroup", "Ungr&oup Block", e.ungroup_selected, "Ctrl+Shift+G"))
         menu.addAction(a("make_unique", "Make Block Uni&que", e.make_unique_selected))
+        menu.addAction(
+            a("find_blocks", "&Find Repeated Blocks…", lambda: e.find_repeated_blocks(self))
+        )
         align = menu.addMenu("Ali&gn")
         for key, text in (
             ("left", "&Left Edges"),

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from designer import block_library, grouping
 from designer import commands as cmd
-from designer import grouping
 from engine.analysis import Analysis, Diagnostic, analyse, analyse_block
+from engine.block_library import LibraryBlock
 from engine.blocks import BLOCK, block_problem, definition_of, uses_of
 from engine.costs import NetworkCost
 from engine.device_memory import cost_problems, project_cost
@@ -42,6 +43,7 @@ from engine.layers import layer_type
 from engine.layout import layered_positions
 from engine.problems import ProjectReport, project_problems
 from engine.project import Project
+from engine.repeats import Proposal, apply_repeats
 from engine.settings import settings_problems
 
 
@@ -682,6 +684,41 @@ class Document(QObject):
         ]
         command = cmd.RenameDefinition(self.project.blocks, old, new, uses)
         return None if self._push(command) else "editing is locked"
+
+    def add_library_block(self, block: LibraryBlock, position: tuple[float, float]) -> str | None:
+        """Add a library block: its definition (reused when the project has the same one,
+        renamed when the name is taken by another) and a node using it, as one step."""
+        node_id = grouping.numbered("block", self.graph.nodes)
+        macro, name = block_library.add_command(self.graph, block, node_id, position)
+        if not self._push(macro):
+            return None
+        self.message.emit(f"Added block '{name}' from the library: double-click it to open it")
+        return node_id
+
+    def fold_repeats(self, proposals: Sequence[Proposal]) -> list[str]:
+        """Fold each proposal's runs into uses of one new definition (Find Repeated Blocks),
+        as one step; the new block nodes' ids."""
+        if not proposals:
+            return []
+        graph = self.graph
+        folded = apply_repeats(graph, proposals).graph
+        macro = cmd.Macro(f"Fold repeated layers into {len(proposals)} block(s)")
+        for name, definition in folded.blocks.items():
+            if name not in self.project.blocks:
+                cmd.AddDefinition(self.project.blocks, name, definition, macro)
+        claimed: set[Edge] = set()
+        for node_id in list(graph.nodes):
+            edges = [e for e in graph.edges_of(node_id) if e not in claimed]
+            claimed.update(edges)
+            cmd.RemoveNode(graph, node_id, edges, macro)
+        for node in folded:
+            cmd.AddNode(graph, node, macro)
+        for edge in folded.edges:
+            cmd.Connect(graph, edge, macro)
+        before = {n.id for n in graph if n.type == BLOCK}
+        if not self._push(macro):
+            return []
+        return [n.id for n in folded if n.type == BLOCK and n.id not in before]
 
     def _fresh_id(self, type_name: str) -> str:
         return self.graph.unique_id(type_name)

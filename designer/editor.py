@@ -11,13 +11,15 @@ import json
 from PySide6.QtCore import QObject, QPoint, QPointF
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QWidget
 
-from designer import clipboard
+from designer import block_library, clipboard, repeats_dialog
 from designer.breadcrumbs import BreadcrumbBar
 from designer.document import Document
 from designer.node_item import NODE_HEIGHT, NODE_WIDTH
 from designer.scene import GRID, GraphScene
 from designer.view import GraphView
+from engine.blocks import definition_of
 from engine.project import Project, ProjectError
+from engine.repeats import find_repeats
 
 PASTE_OFFSET = (2 * GRID, 2 * GRID)
 
@@ -176,6 +178,40 @@ class Editor(QObject):
         if ok and new.strip():
             self.document.rename_block(block, new.strip())
 
+    def save_to_library(self, node_id: str, parent: QWidget | None = None) -> None:
+        """Right-click a block node > Save to Library…: its definition (and the definitions
+        it uses) into the user's library, shared by every project."""
+        document = self.document
+        node = document.graph.nodes.get(node_id)
+        found = definition_of(node, document.project.blocks) if node is not None else None
+        if node is None or found is None:
+            document.message.emit("Select a block node to save it to the library")
+            return
+        name, definition = found
+        info = document.analysis.nodes.get(node_id)
+        fits = block_library.input_shape(info.inner if info else None, definition)
+        block = block_library.library_block(document.graph, node_id, name, "", fits)
+        if block is not None:
+            document.message.emit(block_library.save_to_library(block, parent)[1])
+
+    def find_repeated_blocks(self, parent: QWidget | None = None) -> list[str]:
+        """Edit > Find Repeated Blocks: show the repeated runs of layers (selected on the
+        canvas and listed), fold them on OK as one step; the new block nodes."""
+        proposals = find_repeats(self.document.graph)
+        if not proposals:
+            self.document.message.emit("No repeated runs of layers to fold into blocks")
+            return []
+        self.scene.select_nodes([n for p in proposals for use in p.uses for n in use])
+        if not repeats_dialog.confirm_repeats(proposals, parent or self.view):
+            self.document.message.emit("Nothing folded")
+            return []
+        made = self.document.fold_repeats(proposals)
+        if made:
+            self.scene.select_nodes(made)
+            names = ", ".join(p.name for p in proposals)
+            self.document.message.emit(f"Folded {len(made)} uses of block(s) {names}")
+        return made
+
     def block_menu(self, node_id: str | None) -> QMenu:
         """The canvas's right-click menu: block commands for a block node, Group for layers."""
         menu = QMenu(self.view)
@@ -194,6 +230,7 @@ class Editor(QObject):
             )
             unique.setEnabled(count > 1)
             menu.addAction("Ungroup\tCtrl+Shift+G", self.ungroup_selected)
+            menu.addAction("Save to Library…", lambda: self.save_to_library(node.id, self.view))
         if self.scene.selected_node_ids():
             menu.addAction("Group into Block\tCtrl+G", self.group_selected)
         if self.document.trail:

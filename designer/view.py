@@ -9,6 +9,7 @@ cursor. Tab or a double-click on empty canvas opens the quick-add popup.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -26,12 +27,15 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from designer import theme
+from designer.block_library import LIBRARY_MIME
 from designer.edge_item import EdgeItem
 from designer.minimap import Minimap
 from designer.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
 from designer.overview import OVERVIEW_ZOOM
 from designer.quick_add import QuickAddPopup
 from designer.scene import GRID, GraphScene
+from engine.block_library import read_block
+from engine.project import ProjectError
 
 LAYER_MIME = "application/x-netwright-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
@@ -259,14 +263,36 @@ class GraphView(QGraphicsView):
     def add_layer_at_centre(self, type_name: str) -> str | None:
         return self.add_layer(type_name, self.mapToScene(self.viewport().rect().center()))
 
+    def add_block(self, path: str, scene_pos: QPointF) -> str | None:
+        """Add the library block in the file at `path`, centred on `scene_pos`, and select it."""
+        try:
+            block = read_block(Path(path))
+        except ProjectError as error:
+            self.document.message.emit(f"Cannot add the block: {error}")
+            return None
+        corner = QPointF(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2)
+        node_id = self.document.add_library_block(block, self.graph_scene.snap_point(corner))
+        if node_id:
+            self.graph_scene.select_nodes([node_id])
+        return node_id
+
+    def add_block_at_centre(self, path: str) -> str | None:
+        return self.add_block(path, self.mapToScene(self.viewport().rect().center()))
+
     # ---------------------------------------------------------------- drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME) and not self.document.read_only:
+        data = event.mimeData()
+        if (
+            data.hasFormat(LAYER_MIME) or data.hasFormat(LIBRARY_MIME)
+        ) and not self.document.read_only:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(LIBRARY_MIME):
+            event.acceptProposedAction()  # a library block lands on the canvas, not in a wire
+            return
         if not event.mimeData().hasFormat(LAYER_MIME):
             event.ignore()
             return
@@ -287,6 +313,11 @@ class GraphView(QGraphicsView):
 
     def dropEvent(self, event: QDropEvent) -> None:
         data = event.mimeData()
+        if data.hasFormat(LIBRARY_MIME):
+            path = bytes(data.data(LIBRARY_MIME).data()).decode("utf-8")
+            self.add_block(path, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+            return
         if not data.hasFormat(LAYER_MIME):
             event.ignore()
             return
