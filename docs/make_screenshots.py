@@ -39,6 +39,10 @@ def main() -> int:
     runs = [sys.executable, str(ROOT / "docs" / "make_runs_screenshot.py"), str(out / "runs.png")]
     if subprocess.run(runs, cwd=ROOT, env=env, timeout=900).returncode != 0:
         return 1
+    for script in ("make_import_screenshots.py", "make_block_library_screenshot.py"):
+        command = [sys.executable, str(ROOT / "docs" / script)]
+        if subprocess.run(command, cwd=ROOT, env=env, timeout=900).returncode != 0:
+            return 1
     writing = [sys.executable, str(ROOT / "docs" / "make_writing_screenshot.py")]
     if subprocess.run(writing, cwd=ROOT, env=env, timeout=900).returncode != 0:
         return 1
