@@ -302,14 +302,7 @@ def _infer_use(
     for port, inner_id in zip(layer.inputs, boundary_ids(definition, BLOCK_INPUT)):
         wires = incoming[node.id].get(port.name, [])
         if not wires:
-            report(
-                Diagnostic(
-                    "error",
-                    f"input '{port.name}' is not connected",
-                    node.id,
-                    hint="drag a wire into it from an earlier layer",
-                )
-            )
+            report(_unconnected(node.id, port.name))
             return info
         upstream = result.nodes.get(wires[0].source.node)
         shape = upstream.shapes.get(wires[0].source.port) if upstream is not None else None
@@ -599,14 +592,7 @@ def _infer_node(
         if not wires and port.optional:
             continue
         if not wires:
-            report(
-                Diagnostic(
-                    "error",
-                    f"input '{port.name}' is not connected",
-                    node.id,
-                    hint="drag a wire into it from an earlier layer",
-                )
-            )
+            report(_unconnected(node.id, port.name))
             return info
         for wire in wires if port.multiple else wires[:1]:
             upstream = result.nodes.get(wire.source.node)
@@ -786,3 +772,12 @@ def _check_memory(result: Analysis, report: Any, budget: int) -> None:
 
 def _gib(size: int) -> str:
     return f"{size / 2**30:.1f} GiB"
+
+
+def _unconnected(node_id: str, port: str) -> Diagnostic:
+    return Diagnostic(
+        "error",
+        f"input '{port}' is not connected",
+        node_id,
+        hint="drag a wire into it from an earlier layer",
+    )

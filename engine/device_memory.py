@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine.analysis import Diagnostic
 from engine.costs import NetworkCost, network_cost, size_text
+from engine.system_memory import available_bytes
 
 if TYPE_CHECKING:
     from engine.analysis import Analysis
@@ -55,7 +56,7 @@ def _measure(device: str) -> DeviceMemory | None:
         if gpu is not None or device != "auto":
             return gpu
     if device in ("auto", "cpu"):
-        free = _cpu_free()
+        free = available_bytes()
         return DeviceMemory("cpu", free) if free is not None else None
     return None
 
@@ -77,20 +78,6 @@ def _cuda_free(device: str) -> DeviceMemory | None:
     except (ImportError, RuntimeError, ValueError):
         return None
     return DeviceMemory(f"cuda:{index}", int(free))
-
-
-def _cpu_free() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as lines:
-            for line in lines:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def fit_problem(cost: NetworkCost, memory: DeviceMemory | None) -> Diagnostic | None:

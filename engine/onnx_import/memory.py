@@ -13,8 +13,9 @@ come is the weights times `HELD_COPIES`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from engine.system_memory import available_bytes as system_available
 
 HELD_COPIES = 4  # still to come after the file is parsed (measured on VGG-19, above)
 _FALLBACK = 8 * 2**30  # when the system will not say
@@ -23,7 +24,7 @@ _FALLBACK = 8 * 2**30  # when the system will not say
 def available_bytes() -> int:
     """Memory this process can still take: the system's available memory, or the container's
     limit when that is lower."""
-    free = _meminfo_available()
+    free = system_available()
     limit = _cgroup_room()
     candidates = [b for b in (free, limit) if b is not None and b > 0]
     return min(candidates) if candidates else _FALLBACK
@@ -42,19 +43,6 @@ def too_big(need: int) -> str | None:
     if need <= free:
         return None
     return f"about {gib(need)}, more than the {gib(free)} this machine has free"
-
-
-def _meminfo_available() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _cgroup_room() -> int | None:
