@@ -41,6 +41,8 @@ COMPLETE, PRUNED, FAILED, RUNNING = "complete", "pruned", "failed", "running"
 HEARTBEAT_S, GRACE_S = 30, 120
 STORAGE_ATTEMPTS = 6
 
+OVER_BUDGET = "netwright_over_budget"  # a trial asked for after the study was full: never run
+
 
 class SearchError(ValueError):
     """A search that cannot start (a storage that cannot be opened, a project of several
@@ -197,6 +199,10 @@ class Search:
         if self.out_of_budget() is not None:
             return None
         trial = self.study.ask({d.name: d.distribution() for d in self.dimensions})
+        if trial.number >= self.trials:  # another process started the last one meanwhile
+            trial.set_user_attr(OVER_BUDGET, f"the study already had its {self.trials} trials")
+            self.study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+            return None
         params = dict(trial.params)
         project = copy_project(self.project)
         for dimension in self.dimensions:
@@ -261,7 +267,7 @@ class Search:
         }
         found = []
         for trial in self.study.get_trials(deepcopy=False):
-            if trial.state not in names:
+            if trial.state not in names or OVER_BUDGET in trial.user_attrs:
                 continue
             seconds = (
                 (trial.datetime_complete - trial.datetime_start).total_seconds()
