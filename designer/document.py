@@ -517,15 +517,7 @@ class Document(QObject):
             graph = targets.get(name)
             if graph is None:
                 continue
-            claimed: set[Edge] = set()
-            for node_id in list(graph.nodes):
-                edges = [e for e in graph.edges_of(node_id) if e not in claimed]
-                claimed.update(edges)
-                cmd.RemoveNode(graph, node_id, edges, macro)
-            for node in replacement:
-                cmd.AddNode(graph, node, macro)
-            for edge in replacement.edges:
-                cmd.Connect(graph, edge, macro)
+            _replace_contents(graph, replacement, macro)
         for path, value in values.items():
             if self.project.value(path) != value:
                 cmd.SetValue(self.project, path, value, f"Set {path}", parent=macro)
@@ -706,15 +698,7 @@ class Document(QObject):
         for name, definition in folded.blocks.items():
             if name not in self.project.blocks:
                 cmd.AddDefinition(self.project.blocks, name, definition, macro)
-        claimed: set[Edge] = set()
-        for node_id in list(graph.nodes):
-            edges = [e for e in graph.edges_of(node_id) if e not in claimed]
-            claimed.update(edges)
-            cmd.RemoveNode(graph, node_id, edges, macro)
-        for node in folded:
-            cmd.AddNode(graph, node, macro)
-        for edge in folded.edges:
-            cmd.Connect(graph, edge, macro)
+        _replace_contents(graph, folded, macro)
         before = {n.id for n in graph if n.type == BLOCK}
         if not self._push(macro):
             return []
@@ -739,3 +723,17 @@ def _short(value: Any) -> str:
 
 
 __all__ = ["Document", "GraphError"]
+
+
+def _replace_contents(graph: Graph, replacement: Graph, macro: cmd.Macro) -> None:
+    """Commands in `macro` that make `graph` hold `replacement`'s nodes and wires (each wire
+    removed once, with the first of its two nodes), undone in one step with the rest."""
+    claimed: set[Edge] = set()
+    for node_id in list(graph.nodes):
+        edges = [e for e in graph.edges_of(node_id) if e not in claimed]
+        claimed.update(edges)
+        cmd.RemoveNode(graph, node_id, edges, macro)
+    for node in replacement:
+        cmd.AddNode(graph, node, macro)
+    for edge in replacement.edges:
+        cmd.Connect(graph, edge, macro)

@@ -17,7 +17,14 @@ from typing import Any
 from PySide6.QtCore import Signal
 
 from app.training.buffer import LiveBuffer
-from app.training.worker import LiveFigures, Look, RunOutcome, TrainingWorker, sample_predictions
+from app.training.worker import (
+    LiveFigures,
+    Look,
+    RunOutcome,
+    TrainingWorker,
+    sample_predictions,
+    started,
+)
 from engine.experiments.dimensions import Dimension
 from engine.project import Project
 from engine.settings import TrainingSettings
@@ -130,18 +137,7 @@ class SearchWorker(TrainingWorker):
         return callbacks
 
     def _started(self, plan: Any, trainer: Any) -> None:
-        info = plan.start_info() | {
-            "device": str(plan.device),
-            "steps_per_epoch": self._steps,
-            "epochs": plan.settings.epochs,
-            "threads": trainer.threads,
-        }
-        self.plan, self.trainer = plan, trainer
-        self.planned.emit(info)
-        if self._paused:
-            trainer.pause()
-        if self._stop_asked:
-            trainer.stop()
+        started(self, plan, trainer, self._steps)
 
     def _outcome(self, done: Any) -> RunOutcome:
         plan = done.plan

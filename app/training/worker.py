@@ -196,18 +196,7 @@ class TrainingWorker(QThread):
             if found is not None:
                 callbacks.append(found)
         trainer = plan.trainer(callbacks, reserve_core_for_ui=True)
-        info = plan.start_info() | {
-            "device": str(plan.device),
-            "steps_per_epoch": len(train),
-            "epochs": plan.settings.epochs,
-            "threads": trainer.threads,
-        }
-        self.plan, self.trainer = plan, trainer
-        self.planned.emit(info)
-        if self._paused:
-            trainer.pause()
-        if self._stop_asked:
-            trainer.stop()
+        started(self, plan, trainer, len(train))
         result = trainer.fit(train, val)
         outcome = RunOutcome(
             result,
@@ -256,3 +245,20 @@ def sample_predictions(
 
 
 __all__ = ["LiveFigures", "Look", "RunOutcome", "TrainingWorker"]
+
+
+def started(worker: Any, plan: Any, trainer: Any, steps_per_epoch: int) -> None:
+    """A run's trainer is ready: the worker keeps it, tells the window what will run, and
+    passes on a pause or stop the user asked for while the data was being prepared."""
+    info = plan.start_info() | {
+        "device": str(plan.device),
+        "steps_per_epoch": steps_per_epoch,
+        "epochs": plan.settings.epochs,
+        "threads": trainer.threads,
+    }
+    worker.plan, worker.trainer = plan, trainer
+    worker.planned.emit(info)
+    if worker._paused:
+        trainer.pause()
+    if worker._stop_asked:
+        trainer.stop()

@@ -7,13 +7,13 @@ the repeated runs and folds them in one undo step."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
+from test_blocks_editing import open_example
 
 from app.main_window import MainWindow
 from designer import block_library, repeats_dialog
@@ -41,12 +41,6 @@ def window(qtbot, tmp_path, data_dir):
     made.document.mark_saved()
     made.close()
     made.deleteLater()
-
-
-def open_example(window: MainWindow, tmp_path: Path, name: str = "residual-blocks") -> None:
-    path = tmp_path / f"{name}.netwright.json"
-    shutil.copy(example(name).path, path)
-    assert window.open_project(path, ask=False)
 
 
 def drop_from_palette(window: MainWindow, name: str, section: str = "Blocks") -> None:
