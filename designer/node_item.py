@@ -107,6 +107,8 @@ class NodeItem(QGraphicsItem):
         # Rendered once per zoom level at device resolution (crisp), then blitted while
         # panning or repainting neighbours; re-rendered when it changes or the zoom does.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.picture_held = False  # see hold_picture
+        self._bounds = QRectF(-16.0, -12.0, NODE_WIDTH + 32.0, self.height + 24.0)
         self.setPos(QPointF(*node.position))
         self.inputs = self._make_ports(layer.inputs if layer else (), False)
         outputs = layer.outputs_for(layer.resolved(node.params)) if layer else ()
@@ -209,9 +211,21 @@ class NodeItem(QGraphicsItem):
             self.measured_text, self.measured_share = text, share
             self.update()
 
+    def hold_picture(self, held: bool) -> None:
+        """While a zoom gesture lasts, keep one picture in item coordinates that Qt scales (no
+        repaint per zoom step); False: render at the screen's resolution again (crisp)."""
+        if held == self.picture_held:
+            return
+        self.picture_held = held
+        self.setCacheMode(
+            QGraphicsItem.CacheMode.ItemCoordinateCache
+            if held
+            else QGraphicsItem.CacheMode.DeviceCoordinateCache
+        )
+
     # ------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
-        return QRectF(-16.0, -12.0, NODE_WIDTH + 32.0, self.height + 24.0)
+        return self._bounds  # asked hundreds of times a frame: made once
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()

@@ -44,6 +44,7 @@ class GraphScene(QGraphicsScene):
         self._syncing = False
         self.measured: dict[str, Any] = {}  # node id -> engine.profiling.LayerTime, when profiled
         self.far = False  # zoomed out past OVERVIEW_ZOOM: one picture paints the graph
+        self.pictures_held = False  # during a zoom gesture: see hold_pictures
         self.overview = Overview()
         self.setSceneRect(-SCENE_EXTENT / 2, -SCENE_EXTENT / 2, SCENE_EXTENT, SCENE_EXTENT)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -117,6 +118,7 @@ class GraphScene(QGraphicsScene):
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         self._syncing = True
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, self.far)
+        item.hold_picture(self.pictures_held)
         self.addItem(item)
         self._syncing = False
         self.nodes[node.id] = item
@@ -232,6 +234,15 @@ class GraphScene(QGraphicsScene):
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, far)
         self.overview.setVisible(far)
         self._redraw_overview()
+
+    def hold_pictures(self, held: bool) -> None:
+        """Zooming: every node keeps one picture for the whole gesture (False: back to the
+        screen's resolution once it ends); see GraphView.set_zoom."""
+        if held == self.pictures_held:
+            return
+        self.pictures_held = held
+        for item in self.nodes.values():
+            item.hold_picture(held)
 
     def _redraw_overview(self) -> None:
         if self.far:

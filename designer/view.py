@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QPixmapCache,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -30,7 +31,7 @@ from designer import theme
 from designer.block_library import LIBRARY_MIME
 from designer.edge_item import EdgeItem
 from designer.minimap import Minimap
-from designer.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
+from designer.node_item import LOD_TEXT, NODE_HEIGHT, NODE_WIDTH, NodeItem
 from designer.overview import OVERVIEW_ZOOM
 from designer.quick_add import QuickAddPopup
 from designer.scene import GRID, GraphScene
@@ -39,6 +40,8 @@ from engine.project import ProjectError
 
 LAYER_MIME = "application/x-netwright-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+SETTLE_MS = 200  # a zoom gesture ends this long after its last step
+HOLD_UP_TO = 1.6  # zoomed in further, a held picture looks soft: nodes render each step (few show)
 
 
 class GraphView(QGraphicsView):
@@ -68,6 +71,13 @@ class GraphView(QGraphicsView):
         self.viewport().setAcceptDrops(True)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Each zoom step would render every visible node again at the new scale (about 0.5 ms
+        # of Python each); during a gesture they keep one picture that Qt scales instead.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), 64 * 1024))
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self.settle)
         self.quick_add = QuickAddPopup(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self._quick_add_at = QPointF()
@@ -91,7 +101,21 @@ class GraphView(QGraphicsView):
         if math.isclose(scale, 1.0):
             return
         self.scale(scale, scale)
+        self._gesture_step()
         self._zoomed()
+
+    def _gesture_step(self) -> None:
+        """A zoom step of a gesture (the wheel, a pinch, repeated Ctrl++): each node stays the
+        picture it had at 100%, scaled by Qt, until the gesture settles. Not far out (the names
+        grow there: designer.node_item.LOD_TEXT), nor far in (few nodes show; crisper)."""
+        zoom = self.zoom()
+        self.graph_scene.hold_pictures(LOD_TEXT <= zoom <= HOLD_UP_TO / self.devicePixelRatioF())
+        self._settle.start()
+
+    def settle(self) -> None:
+        """The gesture is over: render the nodes crisp at the screen's resolution again."""
+        self._settle.stop()
+        self.graph_scene.hold_pictures(False)
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom() * 1.25)
@@ -119,6 +143,7 @@ class GraphView(QGraphicsView):
         self.resetTransform()
         self.scale(factor, factor)
         self.centerOn(rect.center())
+        self.settle()
         self._zoomed()
 
     def _zoomed(self) -> None:
