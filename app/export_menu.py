@@ -420,8 +420,10 @@ def trained_state(window: MainWindow) -> dict[str, Any] | None:
     changes they no longer fit and the project's own weights file is used.
     """
     keeper = window.training.weights
+    if not keeper.fits():  # first: regrouped since training, the weights take new names
+        return None
     state = keeper.state
-    if not state or not keeper.fits():
+    if not state:
         return None
     saved_to = keeper.saved_to
     if saved_to is not None and saved_to == window.document.project.weights_path():

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from designer.document import Document
     from engine.experiments.history import RunRecord
 
-KEEPER_FIELDS = ("states", "trained", "epoch", "status", "scaling", "saved_to")
+KEEPER_FIELDS = ("states", "trained", "labels", "epoch", "status", "scaling", "saved_to")
 
 
 class RestoreError(ValueError):
@@ -96,7 +96,7 @@ def _section_values(
 
 def _weights(run: RunRecord, graphs: dict[str, Any]) -> dict[str, Any] | None:
     """The run's best weights, as the keeper holds them (None when they do not load)."""
-    from app.training.weights_keeper import structure
+    from app.training.weights_keeper import labels, structure
     from engine.compiler import CompileError, compile_graph
     from engine.training.checkpoints import checkpoint_metadata, checkpoint_scaling, load_networks
     from engine.weights import WeightsError
@@ -116,6 +116,7 @@ def _weights(run: RunRecord, graphs: dict[str, Any]) -> dict[str, Any] | None:
             for name, network in networks.items()
         },
         "trained": structure(graphs),
+        "labels": labels(graphs),
         "epoch": int(epoch) if epoch and epoch.isdigit() else None,
         "status": run.status,
         "scaling": scaling,

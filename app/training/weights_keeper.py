@@ -5,7 +5,8 @@ project writes them to ``NAME.safetensors`` beside the project file (one file,
 whatever the project holds: a GAN's keys are prefixed with each network's
 name); "Save Weights As…" writes them anywhere. They are only written into
 networks they fit: if a graph was changed after training, saving says so
-instead of writing weights that no longer match.
+instead of writing weights that no longer match. A network only regrouped
+(layers into blocks and back) keeps them: they follow their layers' new names.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ from pathlib import Path
 from typing import Any
 
 from engine.graph import Graph
+from engine.weights_follow import follow, layer_labels
+
+
+def labels(graphs: dict[str, Graph]) -> dict[str, dict[str, str]]:
+    """Each network's layer labels, which let its weights follow a regrouping."""
+    return {name: layer_labels(graph) for name, graph in graphs.items()}
 
 
 def structure(graphs: dict[str, Graph]) -> tuple[Any, ...]:
-    """What decides the weights' shapes: each network's layers, their parameters and wires."""
-    return tuple(
-        (
-            name,
-            tuple(sorted((n.id, n.type, repr(sorted(n.params.items()))) for n in graph)),
-            tuple(sorted(str(e.to_json()) for e in graph.edges)),
-        )
-        for name, graph in graphs.items()
+    """What decides the weights' names and shapes: each network's layers, their parameters
+    and wires, and the block definitions they use."""
+    blocks = next(iter(graphs.values())).blocks if graphs else {}
+    return tuple((name, _layers(graph)) for name, graph in graphs.items()) + tuple(
+        (f"block {name}", _layers(definition)) for name, definition in sorted(blocks.items())
+    )
+
+
+def _layers(graph: Graph) -> tuple[Any, ...]:
+    return (
+        tuple(sorted((n.id, n.type, repr(sorted(n.params.items()))) for n in graph)),
+        tuple(sorted(str(e.to_json()) for e in graph.edges)),
     )
 
 
@@ -34,6 +45,8 @@ class WeightsKeeper:
         self.log = log
         self.states: dict[str, dict[str, Any]] | None = None  # by network name
         self.trained: tuple[Any, ...] = ()
+        self.labels: dict[str, dict[str, str]] = {}  # by network: engine.weights_follow
+        self._refused: tuple[Any, ...] = ()  # weights and the structure they did not fit
         self.epoch: int | None = None
         self.status = ""
         self.scaling: dict[str, Any] | None = None
@@ -55,6 +68,7 @@ class WeightsKeeper:
             return  # stopped before one epoch finished: nothing learnt worth keeping
         self.states = dict(outcome.states)
         self.trained = structure(outcome.project.named_graphs())
+        self.labels = labels(outcome.project.named_graphs())
         self.epoch = result.best_epoch or result.history[-1]["epoch"]
         self.status = result.status
         self.scaling = outcome.project.dataset.get("scaling_statistics")
@@ -74,8 +88,27 @@ class WeightsKeeper:
         self.saved_to = None
 
     def fits(self) -> bool:
-        project = self.document.project
-        return self.states is not None and structure(project.named_graphs()) == self.trained
+        """Whether the weights fit the networks as they are now. Regrouped since training
+        (layers into blocks and back), they follow their layers to the new names."""
+        if self.states is None:
+            return False
+        graphs = self.document.project.named_graphs()
+        now = structure(graphs)
+        if now == self.trained:
+            return True
+        if (id(self.states), now) == self._refused:
+            return False
+        now_labels = labels(graphs)
+        moved = {}
+        for name, state in self.states.items():
+            found = follow(state, self.labels.get(name, {}), now_labels.get(name, {}))
+            if found is None:
+                self._refused = (id(self.states), now)  # asked often (the Inside tab)
+                return False
+            moved[name] = found
+        self.states, self.trained, self.labels = moved, now, now_labels
+        self.saved_to = None  # the file beside the project has the old names
+        return True
 
     def save(self, path: Path) -> bool:
         """Write the weights to `path`; False (and a log line) when they no longer fit."""

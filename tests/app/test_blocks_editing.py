@@ -239,3 +239,32 @@ def test_training_from_inside_a_block_shows_the_network_it_trains(qtbot, window,
     window.training.stop()
     window.training.wait(60_000)
     window.training.shutdown()
+
+
+def test_weights_kept_after_training_follow_layers_grouped_into_a_block(qtbot, window, tmp_path):
+    """Grouping changes no computation, so the trained weights stay usable under their new
+    names (saved, exported); a real change to a layer and they no longer fit."""
+    from app.training.weights_keeper import labels, structure
+    from engine.weights import load_weights
+
+    document, keeper = window.document, window.training.weights
+    trained = compile_graph(document.graph, seed=11).eval()
+    x = example_input(document.graph, seed=1)
+    expected = trained(x)
+    graphs = document.project.named_graphs()
+    keeper.states = {"network": {k: v.clone() for k, v in trained.state_dict().items()}}
+    keeper.trained, keeper.labels = structure(graphs), labels(graphs)  # as a run leaves them
+    window.scene.select_nodes(["conv1", "bn1", "relu1"])
+    press(qtbot, window, Qt.Key.Key_G, CTRL)
+    assert "block1" in document.graph and keeper.fits()
+    state = keeper.state
+    assert state is not None and "conv1.weight" not in state
+    assert torch.equal(state["block1.conv1.weight"], trained.state_dict()["conv1.weight"])
+    assert keeper.save(tmp_path / "grouped.safetensors")
+    grouped = compile_graph(document.graph, seed=99).eval()
+    load_weights(grouped, tmp_path / "grouped.safetensors")
+    assert torch.allclose(grouped(x), expected, atol=1e-6)
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)  # ungrouped again: back to the old names
+    assert keeper.fits() and "conv1.weight" in (keeper.state or {})
+    document.set_param("conv2", "out_channels", 48)
+    assert not keeper.fits()  # a different layer: these weights are not its

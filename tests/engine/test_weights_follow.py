@@ -1,0 +1,90 @@
+"""Trained weights follow their layers through regrouping: folded into repeated blocks, cut
+into a block, opened back up, the network computes what it computed with the weights it
+learnt; any real change to a layer and they do not follow."""
+
+from __future__ import annotations
+
+import torch
+
+from engine.compiler import compile_graph, example_input
+from engine.graph import Graph, PortRef
+from engine.grouping import Fold, fold
+from engine.repeats import apply_repeats, find_repeats
+from engine.weights_follow import follow, layer_labels
+from tests.engine.test_repeats import residual_chain
+
+
+def trained(graph: Graph, seed: int = 3) -> dict[str, torch.Tensor]:
+    """Weights unlike a fresh compile's (as if learnt), batch-norm statistics included."""
+    module = compile_graph(graph, seed=seed)
+    with torch.no_grad():
+        for value in module.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(torch.rand_like(value) + 0.5)
+    return module.state_dict()
+
+
+def output(graph: Graph, state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    module = compile_graph(graph)
+    module.load_state_dict(state)  # strict: every key where the new network has it
+    with torch.no_grad():
+        return module.eval()(x)
+
+
+def test_weights_follow_layers_folded_into_repeated_blocks_and_back():
+    flat = residual_chain(3)
+    state = trained(flat)
+    x = example_input(flat, batch=2)
+    expected = output(flat, state, x)
+    folded = apply_repeats(flat, find_repeats(flat)).graph
+    assert any(n.type == "Block" for n in folded)
+    moved = follow(state, layer_labels(flat), layer_labels(folded))
+    assert moved is not None
+    assert "block2.conva1.weight" in moved and "conva2.weight" not in moved
+    assert torch.allclose(output(folded, moved, x), expected)
+    back = follow(moved, layer_labels(folded), layer_labels(flat))  # ungrouped again
+    assert back is not None and set(back) == set(state)
+    assert all(torch.equal(back[k], state[k]) for k in state)
+
+
+def test_weights_follow_a_cut_of_parallel_branches_into_the_right_places():
+    """Two alike convolutions side by side into a Concat: which one is first matters."""
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": [2, 6, 6]})
+    conv = {"out_channels": 3, "kernel_size": 3, "padding": 1}
+    for name in ("left", "right"):
+        graph.add_node("Conv2d", name, conv)
+        graph.connect(PortRef("input", "out"), PortRef(name, "in"))
+    graph.add_node("Concat", "join", {"dim": 0})
+    graph.connect(PortRef("left", "out"), PortRef("join", "in"))
+    graph.connect(PortRef("right", "out"), PortRef("join", "in"))
+    graph.add_node("Output", "output")
+    graph.connect(PortRef("join", "out"), PortRef("output", "in"))
+    state = trained(graph)
+    x = example_input(graph, batch=2)
+    expected = output(graph, state, x)
+    grouped = fold(graph, [Fold("Branch", "branch", ("right",))])
+    moved = follow(state, layer_labels(graph), layer_labels(grouped))
+    assert moved is not None and "branch.right.weight" in moved
+    assert torch.allclose(output(grouped, moved, x), expected)
+
+
+def test_a_changed_layer_stops_the_weights_from_following():
+    flat = residual_chain(3)
+    state = trained(flat)
+    changed = residual_chain(3, odd_one=True)  # one conv's kernel differs
+    assert follow(state, layer_labels(flat), layer_labels(changed)) is None
+    rewired = residual_chain(3)
+    rewired.disconnect(next(e for e in rewired.edges_into("add2") if e.source.node == "relub1"))
+    rewired.connect(PortRef("stem", "out"), PortRef("add2", "in"))  # the skip from elsewhere
+    assert follow(state, layer_labels(flat), layer_labels(rewired)) is None
+
+
+def test_renaming_a_layer_is_not_regrouping():
+    """A renamed layer is the same layer: its weights follow the new name too."""
+    flat = residual_chain(2)
+    state = trained(flat)
+    renamed = residual_chain(2)
+    renamed.rename_node("conva1", "first_conv")
+    moved = follow(state, layer_labels(flat), layer_labels(renamed))
+    assert moved is not None and torch.equal(moved["first_conv.weight"], state["conva1.weight"])
