@@ -191,9 +191,7 @@ def _way(old: Box, new: Box, box: Box) -> int:
     return DOWN if not beside and y >= old[1] and under else RIGHT
 
 
-def _pushed(
-    now: Box, before: Box, box: Box, was: Box, way: int, gap: float
-) -> float | None:
+def _pushed(now: Box, before: Box, box: Box, was: Box, way: int, gap: float) -> float | None:
     """Where `box` (at `was` before the edit) must start along `way` to clear `now` (at
     `before`) by `gap`; None when it need not move: it does not meet `now` across that way,
     or it was not ahead of `before` (what comes before is never pushed), or it is clear."""
