@@ -5,7 +5,9 @@ the document pushes the macro. Grouping turns the wires that cross the
 selection's boundary into the block's ports (a `BlockInput` per outside output
 feeding the selection, a `BlockOutput` per inside output read outside, named as
 docs/blocks.md says), so every outside wire is kept, re-attached to the block
-node at its old place among the wires (a Concat's input order holds).
+node at its old place among the wires (a Concat's input order holds). Ungrouping puts the
+layers where the block was, their top-left corner at the block's, and moves aside only the
+nodes they would cover (engine/layout.py `make_room`), in the same undo step.
 """
 
 from __future__ import annotations
@@ -162,8 +164,9 @@ def ungroup_problem(graph: Graph, ids: list[str]) -> str | None:
 
 
 def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[str]]:
-    """The macro that puts the layers of block node `use_id` back in its place, wires kept
-    (the definition goes too when `last_use`), and the new ids of those layers."""
+    """The macro that puts the layers of block node `use_id` back in its place, wires kept,
+    moving aside the nodes they would cover (the definition goes too when `last_use`), and
+    the new ids of those layers."""
     use = graph.node(use_id)
     found = definition_of(use, graph.blocks)
     assert found is not None
@@ -196,9 +199,9 @@ def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[
         n.id: (round((n.position[0] + dx) / SNAP) * SNAP, round((n.position[1] + dy) / SNAP) * SNAP)
         for n in layers
     }
-    region = _extent([(*placed[n.id], *card_size(n)) for n in layers]) or box_of(use)
+    region = _extent([(*placed[n.id], *card_size(n)) for n in layers])
     others = {n.id: box_of(n) for n in graph if n.id != use_id}
-    pushed = make_room(box_of(use), region, others, ROOM, SNAP)
+    pushed = make_room(box_of(use), region, others, ROOM, SNAP) if region else {}
 
     macro = cmd.Macro(f"Ungroup block '{use_id}' ({name})")
     cmd.RemoveNode(graph, use_id, parent=macro)
