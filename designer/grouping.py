@@ -5,7 +5,9 @@ the document pushes the macro. Grouping turns the wires that cross the
 selection's boundary into the block's ports (a `BlockInput` per outside output
 feeding the selection, a `BlockOutput` per inside output read outside, named as
 docs/blocks.md says), so every outside wire is kept, re-attached to the block
-node at its old place among the wires (a Concat's input order holds).
+node at its old place among the wires (a Concat's input order holds). Ungrouping puts the
+layers where the block was, their top-left corner at the block's, and moves aside only the
+nodes they would cover (engine/layout.py `make_room`), in the same undo step.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from designer import commands as cmd
+from designer.block_node import BLOCK_HEIGHT
+from designer.node_item import NODE_HEIGHT, NODE_WIDTH
 from engine.blocks import (
     BLOCK,
     BLOCK_INPUT,
@@ -27,8 +31,11 @@ from engine.blocks import (
     use_values,
 )
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
+from engine.layout import COLUMN_WIDTH, ROW_HEIGHT, Box, make_room
 
 GAP = 260.0  # the distance between a boundary node and the layers inside (a layer's pitch)
+ROOM = (COLUMN_WIDTH - NODE_WIDTH, ROW_HEIGHT - NODE_HEIGHT)  # the space kept between cards
+SNAP = 20.0  # the canvas grid
 
 
 @dataclass(frozen=True)
@@ -157,8 +164,9 @@ def ungroup_problem(graph: Graph, ids: list[str]) -> str | None:
 
 
 def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[str]]:
-    """The macro that puts the layers of block node `use_id` back in its place, wires kept
-    (the definition goes too when `last_use`), and the new ids of those layers."""
+    """The macro that puts the layers of block node `use_id` back in its place, wires kept,
+    moving aside the nodes they would cover (the definition goes too when `last_use`), and
+    the new ids of those layers."""
     use = graph.node(use_id)
     found = definition_of(use, graph.blocks)
     assert found is not None
@@ -181,20 +189,31 @@ def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[
     out_of = {
         p: [e for e in graph.edges_out_of(use_id) if e.source.port == p] for p in port_of.values()
     }
+    # the layers take the block's place, their top-left corner where the block's was, and the
+    # nodes they would now cover move aside just enough (engine/layout.py make_room)
     xs = [n.position[0] for n in layers] or [0.0]
     ys = [n.position[1] for n in layers] or [0.0]
-    dx = use.position[0] - (min(xs) + max(xs)) / 2
-    dy = use.position[1] - (min(ys) + max(ys)) / 2
+    dx = use.position[0] - round(min(xs) / SNAP) * SNAP
+    dy = use.position[1] - round(min(ys) / SNAP) * SNAP
+    placed = {
+        n.id: (round((n.position[0] + dx) / SNAP) * SNAP, round((n.position[1] + dy) / SNAP) * SNAP)
+        for n in layers
+    }
+    region = _extent([(*placed[n.id], *card_size(n)) for n in layers])
+    others = {n.id: box_of(n) for n in graph if n.id != use_id}
+    pushed = make_room(box_of(use), region, others, ROOM, SNAP) if region else {}
 
     macro = cmd.Macro(f"Ungroup block '{use_id}' ({name})")
     cmd.RemoveNode(graph, use_id, parent=macro)
+    if pushed:
+        moves = {n: (graph.node(n).position, p) for n, p in pushed.items()}
+        macro.children.append(cmd.MoveNodes(graph, moves, f"Make room for '{use_id}'"))
     for node in layers:
-        x, y = node.position
         moved = Node(
             renamed[node.id],
             node.type,
             copy.deepcopy(node.params),
-            (round((x + dx) / 20) * 20, round((y + dy) / 20) * 20),
+            placed[node.id],
             copy.deepcopy(node.extra),
         )
         cmd.AddNode(graph, moved, macro)
@@ -217,6 +236,25 @@ def ungroup(graph: Graph, use_id: str, last_use: bool) -> tuple[cmd.Macro, list[
     if last_use:
         cmd.RemoveDefinition(graph.blocks, name, macro)
     return macro, list(renamed.values())
+
+
+def card_size(node: Node) -> tuple[float, float]:
+    """How much canvas a node's card covers (a block node is taller: it shows its inside)."""
+    return NODE_WIDTH, BLOCK_HEIGHT if node.type == BLOCK else NODE_HEIGHT
+
+
+def box_of(node: Node) -> Box:
+    return (*node.position, *card_size(node))
+
+
+def _extent(boxes: list[Box]) -> Box | None:
+    """The smallest box around `boxes`; None for none."""
+    if not boxes:
+        return None
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right = max(b[0] + b[2] for b in boxes)
+    bottom = max(b[1] + b[3] for b in boxes)
+    return (left, top, right - left, bottom - top)
 
 
 def _outer_sources(

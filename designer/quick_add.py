@@ -1,11 +1,17 @@
-"""The quick-add popup: type part of a layer's name, press Enter to place it.
+"""The quick-add popup: type part of a layer's or a library block's name, press Enter to
+place it.
 
 Opened by Tab or a double-click on empty canvas. Matching is fuzzy, as in
-modern node editors: ``cv2`` finds Conv2d, ``bn`` finds BatchNorm, and
-prefix and word-start matches rank first.
+modern node editors: ``cv2`` finds Conv2d, ``bn`` finds BatchNorm, ``basic``
+the library's BasicBlock, and prefix and word-start matches rank first. The
+block library's entries (bundled and the user's own, read when the popup
+opens) are listed among the layers, marked as blocks; choosing one emits
+`block_chosen` with its file, which the view adds exactly as a palette drop.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from designer import theme
+from engine.block_library import LibraryBlock, bundled_blocks, user_blocks
 from engine.layers import CATALOGUE, LayerType, by_category
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole
+BLOCK_ROLE = Qt.ItemDataRole.UserRole + 1  # a library block's file path
+BLOCKS = "Blocks"  # the palette's section (and colour) of library blocks
 
 
 def fuzzy_score(query: str, text: str) -> float | None:
@@ -53,30 +62,45 @@ def fuzzy_score(query: str, text: str) -> float | None:
     return score - 0.1 * len(t)
 
 
+def _score(query: str, name: str, category: str) -> float | None:
+    """A name match, or (less) a category match; None when neither matches."""
+    name_score = fuzzy_score(query, name)
+    category_score = fuzzy_score(query, category)
+    scores = (name_score, None if category_score is None else category_score - 50)
+    return max((s for s in scores if s is not None), default=None)
+
+
 def search_layers(query: str) -> list[LayerType]:
     """Layer types matching `query`, best first; the whole catalogue for an empty query."""
+    return [found for found in search(query, []) if isinstance(found, LayerType)]
+
+
+def search(query: str, blocks: Sequence[LibraryBlock]) -> list[LayerType | LibraryBlock]:
+    """Layer types and library `blocks` matching `query`, best first (a block's category is
+    "Blocks"); for an empty query the whole catalogue in palette order, then the blocks."""
     if not query.strip():
-        return [layer for _category, layers in by_category() for layer in layers]
-    scored = []
+        return [layer for _category, layers in by_category() for layer in layers] + [*blocks]
+    scored: list[tuple[float, int, LayerType | LibraryBlock]] = []
     for layer in CATALOGUE.values():
-        name_score = fuzzy_score(query, layer.name)
-        category_score = fuzzy_score(query, layer.category)
-        best = max(
-            (
-                s
-                for s in (name_score, None if category_score is None else category_score - 50)
-                if s is not None
-            ),
-            default=None,
-        )
+        best = _score(query, layer.name, layer.category)
         if best is not None:
-            scored.append((best, layer))
-    scored.sort(key=lambda pair: -pair[0])
-    return [layer for _score, layer in scored]
+            scored.append((best, len(scored), layer))
+    for block in blocks:
+        best = _score(query, block.name, BLOCKS)
+        if best is not None:
+            scored.append((best, len(scored), block))
+    scored.sort(key=lambda found: (-found[0], found[1]))
+    return [found for _best, _order, found in scored]
+
+
+def library() -> list[LibraryBlock]:
+    """The block library as the palette lists it: the bundled blocks, then the user's."""
+    return [*bundled_blocks(), *user_blocks()[0]]
 
 
 class QuickAddPopup(QFrame):
-    chosen = Signal(str)
+    chosen = Signal(str)  # a layer type
+    block_chosen = Signal(str)  # a library block's file path
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -85,10 +109,11 @@ class QuickAddPopup(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
-        title = QLabel("Add a layer")
+        title = QLabel("Add a layer or block")
         title.setObjectName("QuickAddTitle")
+        self.blocks: list[LibraryBlock] = []  # the library, read when the popup opens
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Type a layer name: conv, relu, lin…")
+        self.search.setPlaceholderText("Type a layer or block name: conv, relu, basic…")
         self.search.setClearButtonEnabled(True)
         self.results = QListWidget()
         self.results.setIconSize(QSize(18, 18))
@@ -103,6 +128,7 @@ class QuickAddPopup(QFrame):
         self.results.itemClicked.connect(self._activate)
 
     def popup_at(self, global_pos: QPoint) -> None:
+        self.blocks = library()  # the user may have saved or removed one since
         self.search.clear()
         self.refresh("")
         self.move(global_pos - QPoint(20, 20))
@@ -111,11 +137,20 @@ class QuickAddPopup(QFrame):
 
     def refresh(self, query: str) -> None:
         self.results.clear()
-        for layer in search_layers(query):
-            colour = theme.category_colour(layer.category).name()
-            item = QListWidgetItem(theme.layer_icon(layer.icon, colour), layer.name)
-            item.setData(TYPE_ROLE, layer.name)
-            item.setToolTip(f"{layer.category}: {layer.help}")
+        block_colour = theme.category_colour(BLOCKS).name()
+        for found in search(query, self.blocks):
+            if isinstance(found, LibraryBlock):
+                mark = "block" if found.bundled else "my block"
+                icon = theme.layer_icon("mdi6.cube-outline", block_colour)
+                item = QListWidgetItem(icon, f"{found.name}  ({mark})")
+                item.setData(BLOCK_ROLE, str(found.path))
+                where = "bundled with Netwright" if found.bundled else "from your library"
+                item.setToolTip(f"Block, {where}: {found.description}")
+            else:
+                colour = theme.category_colour(found.category).name()
+                item = QListWidgetItem(theme.layer_icon(found.icon, colour), found.name)
+                item.setData(TYPE_ROLE, found.name)
+                item.setToolTip(f"{found.category}: {found.help}")
             item.setForeground(theme.current().colour("text"))
             self.results.addItem(item)
         if self.results.count():
@@ -128,7 +163,11 @@ class QuickAddPopup(QFrame):
 
     def _activate(self, item: QListWidgetItem) -> None:
         self.hide()
-        self.chosen.emit(item.data(TYPE_ROLE))
+        path = item.data(BLOCK_ROLE)
+        if path:
+            self.block_chosen.emit(path)
+        else:
+            self.chosen.emit(item.data(TYPE_ROLE))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up/Down move through results while the cursor stays in the search box."""

@@ -80,6 +80,7 @@ class GraphView(QGraphicsView):
         self._settle.timeout.connect(self.settle)
         self.quick_add = QuickAddPopup(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.quick_add.block_chosen.connect(self._quick_add_block)
         self._quick_add_at = QPointF()
         self.minimap = Minimap(self)
         self.document.read_only_changed.connect(lambda _locked: self.viewport().update())
@@ -276,6 +277,9 @@ class GraphView(QGraphicsView):
 
     def _quick_add_chosen(self, type_name: str) -> None:
         self.add_layer(type_name, self._quick_add_at)
+
+    def _quick_add_block(self, path: str) -> None:
+        self.add_block(path, self._quick_add_at)  # as a palette drop there would
 
     def add_layer(self, type_name: str, scene_pos: QPointF) -> str | None:
         """Add a layer centred on `scene_pos` and select it."""
