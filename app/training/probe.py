@@ -210,11 +210,14 @@ def map_grid(maps: np.ndarray) -> np.ndarray:
     columns = int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
     grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
+    low = maps.min(axis=(1, 2), keepdims=True)  # each channel scaled on its own, all at once
+    high = maps.max(axis=(1, 2), keepdims=True)
+    scaled = ((maps - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
     for i in range(count):
         r, c = divmod(i, columns)
         grid[
             r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
-        ] = _scaled(maps[i])
+        ] = scaled[i]
     return grid
 
 

@@ -81,7 +81,9 @@ def test_the_probe_reaches_the_layers_inside_each_use_by_their_path() -> None:
     assert look.ranges["block1.conv1"] != look.ranges["block3.conv1"]
     # and it is the layer itself that was looked at: its weights' norm
     conv = model.get_submodule("block2.conv1")
-    assert look.weight_norms["block2.conv1"] == pytest.approx(float(conv.weight.detach().norm()), 1e-5)
+    assert look.weight_norms["block2.conv1"] == pytest.approx(
+        float(conv.weight.detach().norm()), 1e-5
+    )
 
 
 def test_nested_uses_nest_their_keys(tmp_path) -> None:
