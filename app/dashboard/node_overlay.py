@@ -20,8 +20,10 @@ from shiboken6 import isValid
 
 from app.dashboard import style
 from app.training.buffer import Probe
+from app.training.probe import MAX_LAYERS
 from designer import theme
 from designer.node_item import NODE_HEIGHT, NODE_WIDTH
+from engine.layer_paths import SEP, shown
 
 OVERLAY_HEIGHT = 26.0
 TRACE_LENGTH = 48
@@ -110,31 +112,80 @@ def _trace_path(trace: deque[float]) -> QPainterPath:
 
 
 class CanvasActivations:
-    """Puts a swatch under every node of a scene that a probe look covers."""
+    """Puts a swatch under every node of a scene that a probe look covers. Inside a block
+    (the breadcrumbs' trail) the swatches are those of the use entered: the trail's block
+    node ids are the start of the inner layers' keys (``block1.conv1``). The latest look is
+    kept, so entering or leaving a block after (or while) training shows it at once; each
+    layer's trace lives here, not on its swatch, so it survives the canvas rebuilding."""
 
     def __init__(self, scene: Any) -> None:
         self.scene = scene
-        self.swatches: dict[str, ActivationSwatch] = {}
+        self.swatches: dict[str, ActivationSwatch] = {}  # by key (path), as in the probe
+        self.traces: dict[str, deque[float]] = {}
+        self.last: Probe | None = None
+        self.live = True
+        document = getattr(scene, "document", None)
+        if document is not None:  # after the scene's own rebuild (connected first)
+            document.trail_changed.connect(self._trail_changed)
 
-    def show_probe(self, probe: Probe) -> None:
-        for node_id, bars in probe.swatches.items():
+    def prefix(self) -> str | None:
+        """What the keys of the layers shown start with ("" in the network, "block1." inside
+        block1), or None inside a definition no use on the way leads to."""
+        document = getattr(self.scene, "document", None)
+        trail = getattr(document, "trail", ())
+        if any(level.node is None for level in trail):
+            return None
+        return "".join(f"{level.node}{SEP}" for level in trail)
+
+    def shown_keys(self, probe: Probe) -> dict[str, str]:
+        """The probe's keys of the layers on the canvas now, each with its node id there."""
+        prefix = self.prefix()
+        if prefix is None:
+            return {}
+        found = {}
+        for key in probe.swatches:
+            if key.startswith(prefix) and SEP not in key[len(prefix) :]:
+                found[key] = key[len(prefix) :]
+        return found
+
+    def show_probe(self, probe: Probe, again: bool = False) -> None:
+        self.last = probe
+        for key, node_id in self.shown_keys(probe).items():
             item = self.scene.nodes.get(node_id)
             if item is None:
                 continue
-            swatch = self.swatches.get(node_id)
+            swatch = self.swatches.get(key)
             if swatch is None or not isValid(swatch) or swatch.parentItem() is not item:
                 swatch = ActivationSwatch(item)
-                self.swatches[node_id] = swatch
-            counts = probe.histograms.get(node_id)
-            low, high = probe.ranges.get(node_id, (0.0, 1.0))
+                swatch.trace = self.traces.setdefault(key, deque(maxlen=TRACE_LENGTH))
+                swatch.set_live(self.live)
+                self.swatches[key] = swatch
+            counts = probe.histograms.get(key)
+            low, high = probe.ranges.get(key, (0.0, 1.0))
             mean = None
-            if counts is not None:
+            if counts is not None and not again:
                 centres = np.linspace(low, high, len(counts) + 1)
                 centres = (centres[:-1] + centres[1:]) / 2
                 mean = float(np.sum(np.abs(centres) * counts))
-            swatch.show_look(bars, mean, probe.dead.get(node_id))
+            swatch.show_look(probe.swatches[key], mean, probe.dead.get(key))
+
+    def _trail_changed(self) -> None:
+        """Another level is shown (the scene rebuilt it): its swatches from the latest look."""
+        self.swatches = {k: s for k, s in self.swatches.items() if isValid(s)}
+        if self.last is None:
+            return
+        self.show_probe(self.last, again=True)
+        prefix = self.prefix()
+        if prefix and self.last.left_out and not self.shown_keys(self.last):
+            document = self.scene.document
+            document.message.emit(
+                f"No live view inside {shown(prefix.rstrip(SEP))}: a look covers at most "
+                f"{MAX_LAYERS} layers, those inside blocks shallowest first, and "
+                f"{self.last.left_out} were left out"
+            )
 
     def set_live(self, live: bool) -> None:
+        self.live = live
         for swatch in self.swatches.values():
             if isValid(swatch):  # a node deleted or a project reopened takes its swatch along
                 swatch.set_live(live)
@@ -144,6 +195,9 @@ class CanvasActivations:
             if isValid(swatch) and swatch.scene() is not None:
                 swatch.scene().removeItem(swatch)
         self.swatches.clear()
+        self.traces.clear()
+        self.last = None
+        self.live = True
 
     def count(self) -> int:
-        return len(self.swatches)
+        return sum(1 for swatch in self.swatches.values() if isValid(swatch))

@@ -46,6 +46,7 @@ class InsideFrame:
     plane: np.ndarray | None = None  # (2, 2) bounds of the neurons' input plane
     plane_points: np.ndarray | None = None  # (N, 2) and their groups, drawn under the units
     plane_groups: np.ndarray | None = None
+    left_out: int = 0  # layers inside blocks past the look's limit, not drawn
 
 
 def wants_inside(plan: Any) -> bool:
@@ -113,6 +114,7 @@ class InsideLook(Callback):
         started = time.perf_counter()
         frame = InsideFrame(epoch, self.representations.look(self.model, self.device))
         frame.final = final
+        frame.left_out = self.representations.left_out
         if self.plane_nodes:
             from engine.explain.neurons import responses
 
@@ -156,9 +158,10 @@ def frame_from_subject(subject: Any) -> InsideFrame:
     x = subject.val_x[:SAMPLES]
     y = subject.val_y[:SAMPLES] if subject.val_y is not None else None
     graph, analysis = subject.project.graph, subject.analysis
-    layers = Representations(graph, analysis, x).look(subject.model)
+    representations = Representations(graph, analysis, x)
+    layers = representations.look(subject.model)
     classes = subject.classification and y is not None and y.dim() == 1
-    frame = InsideFrame(float("nan"), layers, final=True)
+    frame = InsideFrame(float("nan"), layers, final=True, left_out=representations.left_out)
     frame.groups = colour_groups(y, classes)
     frame.group_names = subject.class_names if classes else None
     frame.by_class = classes

@@ -3,7 +3,8 @@
 A strip of small views across the depth of the network, or one layer at a
 time with a depth slider; flat (2-D) or in 3-D, turned by dragging; for a
 network of two inputs also each unit's picture over the input plane
-(Neurons). The training thread sends a look about once a second while this
+(Neurons). A layer inside a block use is titled by its path, as the
+breadcrumbs write it (``block1 › conv1``). The training thread sends a look about once a second while this
 tab is shown (`wanted`), and always the trained network's at the end of a run.
 
 Work on the UI thread is drawing only, and little of it per frame: a look
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.inside.look import InsideFrame
 from app.inside.neurons_view import NeuronsView
 from app.inside.scatter import START_TURN, ScatterView, group_colours, rotation
+from engine.layer_paths import shown
 
 VIEWS_PER_FRAME = 1  # views made per frame when a network's first look arrives
 RENDERS_PER_FRAME = 1  # a drawing takes a few milliseconds: one per frame keeps frames short
@@ -285,10 +287,15 @@ class InsidePage(QWidget):
             self.neurons.add(frame.neurons)
         for index, (view, layer) in enumerate(zip(self.views, self.layers)):
             axes = axis_names(layer, index == 0)
-            view.set_points(layer.points2, layer.points3, layer.node, subtitle(layer), axes)
+            view.set_points(layer.points2, layer.points3, shown(layer.node), subtitle(layer), axes)
         self._show_single(render=False)
         when = "trained network" if frame.final else f"epoch {frame.epoch:.1f}"
-        self.status.setText(f"{when} · {len(self.groups):,} validation samples")
+        status = f"{when} · {len(self.groups):,} validation samples"
+        if frame.left_out:  # a network of many blocks: only the first layers inside them
+            status += (
+                f" · {len(frame.layers)} layers shown, {frame.left_out} inside blocks left out"
+            )
+        self.status.setText(status)
         self.saved_button.hide()
         self._show_page()
         self.schedule()
@@ -337,7 +344,9 @@ class InsidePage(QWidget):
             if index < len(self.layers):
                 layer = self.layers[index]
                 axes = axis_names(layer, index == 0)
-                view.set_points(layer.points2, layer.points3, layer.node, subtitle(layer), axes)
+                view.set_points(
+                    layer.points2, layer.points3, shown(layer.node), subtitle(layer), axes
+                )
             self.strip_row.addWidget(view)
             self.views.append(view)
             self._views_wanted -= 1
@@ -357,10 +366,10 @@ class InsidePage(QWidget):
             return
         index = min(self.depth_slider.value(), len(self.layers) - 1)
         layer = self.layers[index]
-        title = f"{layer.node}  ({index + 1} of {len(self.layers)})"
+        title = f"{shown(layer.node)}  ({index + 1} of {len(self.layers)})"
         axes = axis_names(layer, index == 0)
         self.single.set_points(layer.points2, layer.points3, title, subtitle(layer), axes)
-        self.depth_label.setText(layer.node)
+        self.depth_label.setText(shown(layer.node))
         if render and self.mode == SINGLE:
             self.single.render_now()
 

@@ -14,7 +14,8 @@ from typing import Any
 
 @dataclass
 class Probe:
-    """What the probe batch showed at one moment: per-layer figures, all plain numpy/numbers."""
+    """What the probe batch showed at one moment: per-layer figures, all plain numpy/numbers.
+    A layer is keyed by its node id, one inside a block use by its path (``block1.conv1``)."""
 
     step: int  # global step
     epoch: float  # fractional epoch, for the charts' x axis
@@ -26,6 +27,7 @@ class Probe:
     dead: dict[str, float]  # node id -> fraction of units never active on the probe
     swatches: dict[str, Any]  # node id -> small histogram for the canvas (float32, 0..1)
     accuracy: float | None = None  # on the probe samples (classification only)
+    left_out: int = 0  # layers inside blocks not looked at (past the probe's limit)
 
 
 @dataclass

@@ -39,6 +39,7 @@ from app.training.buffer import LiveBuffer
 from app.training.regions_look import regions_look
 from app.training.weights_keeper import WeightsKeeper
 from designer import theme
+from engine.layer_paths import layer_types
 from engine.project import Project
 from engine.settings import TrainingSettings
 from engine.training.status import DIVERGED, STOPPED, epoch_line
@@ -361,7 +362,7 @@ class TrainingController(QObject):
         settings = TrainingSettings.from_project(self.document.project)
         stopping = settings.early_stopping
         self.info["best_metric"] = stopping.metric if stopping is not None else "val_loss"
-        node_types = {n.id: n.type for n in self.document.graph}
+        node_types = layer_types(self.document.network_graph)  # not a block the user is in
         self.dashboard.begin_run(self.info, node_types)
         self.canvas.clear()
         self.dashboard.set_banner(self._running_text(), "running")

@@ -8,6 +8,12 @@ histogram over bins fixed at the first look (so a histogram-over-time image
 compares like with like), a feature-map grid or heatmap, the weight and
 gradient norms, and the fraction of dead ReLU units. One look costs about one
 small forward pass; the worker takes one at most every `interval` seconds.
+
+Layers inside block uses are looked at too, keyed by their path through the
+uses (``block1.conv1``, `engine/layer_paths.py`); the network's own layers
+keep their node ids. A look covers at most `MAX_LAYERS` layers: every layer of
+the network itself, then those inside blocks, shallowest first; `left_out`
+says how many it skipped (a DenseNet's inner layers, not a ResNet's).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import torch
 from torch import nn
 
 from app.training.buffer import Probe
+from engine.layer_paths import layer_paths, within
 from engine.layers import layer_type
 
 BINS = 32
@@ -27,6 +34,7 @@ SWATCH_BINS = 16
 PROBE_SAMPLES = 32
 MAX_MAPS = 16  # channels shown in a feature-map grid
 HEAT_ROWS, HEAT_COLUMNS = 32, 64
+MAX_LAYERS = 96  # layers one look covers (hooks, histograms, pictures, norms)
 
 
 def probe_batch(
@@ -46,7 +54,9 @@ def probe_batch(
 
 
 class ActivationProbe:
-    """Looks inside `model` (a GraphModule: one submodule per node id) on a fixed batch."""
+    """Looks inside `model` (a GraphModule: one submodule per node id, a block use's layers
+    inside its own) on a fixed batch. `node_types` names the layers to look at, by path
+    (`engine.layer_paths.layer_types`); at most `limit` of them."""
 
     def __init__(
         self,
@@ -54,20 +64,23 @@ class ActivationProbe:
         x: torch.Tensor,
         node_types: dict[str, str],
         labels: torch.Tensor | None = None,
+        limit: int = MAX_LAYERS,
     ) -> None:
         self.model = model
         self.x = x
         self.labels = labels
         self.node_types = node_types
-        self.layers = {
-            name: module for name, module in model.named_children() if name in node_types
-        }
+        found = {p.key: p.module for p in layer_paths(model) if p.key in node_types}
+        if not found:  # not a compiled graph: its children by name, as they come
+            found = {name: m for name, m in model.named_children() if name in node_types}
+        keys, self.left_out = within(found, limit)
+        self.layers = {key: found[key] for key in keys}
         self.rectifiers = {n for n, t in node_types.items() if _is_rectifier(t)}
         self.ranges: dict[str, tuple[float, float]] = {}
 
     def capture(self, step: int, epoch: float) -> Probe:
         outputs, final = self._outputs()
-        probe = Probe(step, epoch, {}, {}, {}, {}, {}, {}, {})
+        probe = Probe(step, epoch, {}, {}, {}, {}, {}, {}, {}, left_out=self.left_out)
         if self.labels is not None and final is not None and final.dim() == 2:
             hits = final.argmax(dim=1).cpu() == self.labels
             probe.accuracy = float(hits.float().mean())
@@ -197,11 +210,14 @@ def map_grid(maps: np.ndarray) -> np.ndarray:
     columns = int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
     grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan, np.float32)
+    low = maps.min(axis=(1, 2), keepdims=True)  # each channel scaled on its own, all at once
+    high = maps.max(axis=(1, 2), keepdims=True)
+    scaled = ((maps - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
     for i in range(count):
         r, c = divmod(i, columns)
         grid[
             r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
-        ] = _scaled(maps[i])
+        ] = scaled[i]
     return grid
 
 

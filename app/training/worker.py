@@ -22,6 +22,7 @@ from app.training.buffer import LiveBuffer
 from app.training.probe import ActivationProbe, probe_batch
 from engine.compiler import CompileError
 from engine.data.dataset import DataError
+from engine.layer_paths import layer_types
 from engine.project import Project
 from engine.settings import TrainingSettings
 from engine.training import (
@@ -187,7 +188,7 @@ class TrainingWorker(QThread):
     def _train(self) -> None:
         plan = plan_training(self.project, self.settings, watched=True)
         train, val = plan.batches()
-        node_types = {n.id: n.type for n in plan.project.graph}
+        node_types = layer_types(plan.project.graph)  # inner layers by path: block1.conv1
         fixed = probe_batch(plan.data)
         probe = ActivationProbe(plan.model, fixed[0], node_types, fixed[1]) if fixed else None
         callbacks: list[Callback] = [LiveFigures(self.buffer, len(train), probe)]

@@ -6,7 +6,8 @@ it says), takes validation sample N exactly as training split and scaled it,
 and explains the answer for the predicted class or ``--target``. Prints a few
 plain lines, or with ``--json`` one object (CONTRACT.md); ``--out`` draws it.
 Exit 2 for a method, layer, sample or target the network has not, naming what
-it has.
+it has. A layer inside a block use is named by its path through the uses
+(``--layer block1.conv1``), as its weights are.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--method", required=True, metavar="M", help=f"one of: {', '.join(METHOD_NAMES)}"
     )
     parser.add_argument(
-        "--layer", metavar="NODE", help="gradcam: a conv layer; attention: an attention layer"
+        "--layer",
+        metavar="NODE",
+        help=(
+            "gradcam: a conv layer; attention: an attention layer; "
+            "inside a block use by its path, such as block1.conv1"
+        ),
     )
     parser.add_argument(
         "--target", type=int, metavar="CLASS", help="the class to explain (default: predicted)"

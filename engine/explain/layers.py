@@ -2,7 +2,8 @@
 
 `depth_nodes` picks the layers worth a picture, in the order the data meets
 them (a Dropout, Flatten or Reshape shows the same values as the layer before
-it, so it is left out). `Representations.look` runs the batch once, in eval
+it, so it is left out), those inside block uses by their path (``block1.conv1``);
+a look draws at most `MAX_LAYERS` of them, those inside blocks shallowest first. `Representations.look` runs the batch once, in eval
 mode and without gradients, with forward hooks only for that pass, and turns
 each layer's outputs into 2-D and 3-D points (`projection.StableProjection`,
 one per layer, so successive looks keep their points in place).
@@ -21,10 +22,13 @@ import torch
 from torch import nn
 
 from engine.analysis import Analysis
+from engine.blocks import BLOCK
 from engine.explain.projection import StableProjection
 from engine.graph import Graph
+from engine.layer_paths import SEP, layer_types, within
 from engine.layers import layer_type
 
+MAX_LAYERS = 48  # layers a look draws: the network's own, then those inside blocks
 SAME_VALUES = ("Dropout", "Dropout2d", "Flatten", "Reshape", "Identity", "Output", "Permute")
 
 
@@ -42,38 +46,46 @@ class LayerPoints:
     points3: np.ndarray  # (N, 3)
 
 
-def depth_nodes(graph: Graph, analysis: Analysis) -> list[str]:
+def depth_nodes(graph: Graph, analysis: Analysis, prefix: str = "") -> list[str]:
     """Every layer from the Input to the last before the Output whose values differ from the
     layer before it, in forward order. A token Input is left out: token numbers are names,
-    not positions, so their layout means nothing."""
+    not positions, so their layout means nothing. A block use is replaced by the layers it
+    holds, by their path (``block1.conv1``): its own output is its last layer's."""
     found: list[str] = []
     for node_id in analysis.order:
         node = graph.nodes.get(node_id)
         info = analysis.nodes.get(node_id)
         if node is None or info is None or node_id not in analysis.used:
             continue
+        if node.type == BLOCK:
+            if info.inner is not None and info.block in graph.blocks and prefix.count(SEP) < 32:
+                inner = graph.blocks[info.block]
+                found.extend(depth_nodes(inner, info.inner, f"{prefix}{node_id}{SEP}"))
+            continue
         if node.type in SAME_VALUES or len(info.shapes) != 1:
             continue
         if node_id == analysis.input_id and analysis.reads_tokens:
             continue
-        if node_id != analysis.input_id:
+        if node_id != analysis.input_id or prefix:
             layer = layer_type(node.type)
             if layer is None or layer.module is None:
                 continue
-        found.append(node_id)
+        found.append(prefix + node_id)
     return found
 
 
 def layer_outputs(
     model: nn.Module, x: torch.Tensor, nodes: list[str]
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Each node's output for the batch `x` (the Input's is `x`), and the network's answer.
-    Eval mode and no gradients for this pass only; the model's mode is restored after."""
+    """Each node's output for the batch `x` (the Input's is `x`), and the network's answer;
+    a layer inside a block use named by its path (``block1.conv1``). Eval mode and no
+    gradients for this pass only; the model's mode is restored after."""
     found: dict[str, torch.Tensor] = {}
     handles = []
     for node_id in nodes:
-        module = getattr(model, node_id, None)
-        if not isinstance(module, nn.Module):
+        try:
+            module = model.get_submodule(node_id)
+        except AttributeError:
             continue
 
         def keep(_m: nn.Module, _i: Any, out: Any, node_id: str = node_id) -> None:
@@ -115,9 +127,13 @@ def one_blas_thread() -> Iterator[None]:
 class Representations:
     """Looks at one batch through every depth node, keeping each layer's projection stable."""
 
-    def __init__(self, graph: Graph, analysis: Analysis, x: torch.Tensor) -> None:
-        self.nodes = depth_nodes(graph, analysis)
-        self.kinds = {n: graph.nodes[n].type for n in self.nodes}
+    def __init__(
+        self, graph: Graph, analysis: Analysis, x: torch.Tensor, limit: int = MAX_LAYERS
+    ) -> None:
+        every = depth_nodes(graph, analysis)
+        self.nodes, self.left_out = within(every, limit)  # a view each: a DenseNet's 370 won't do
+        types = layer_types(graph)
+        self.kinds = {n: types.get(n, "") for n in self.nodes}
         self.x = x
         self.projections = {n: StableProjection() for n in self.nodes}
 

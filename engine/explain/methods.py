@@ -32,7 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.blocks import BLOCK, BLOCK_INPUT, BLOCK_OUTPUT
 from engine.explain.subject import ExplainError, Subject
+from engine.graph import Graph
+from engine.layer_paths import SEP, layer_paths, layer_types
 
 METHODS = ("saliency", "integrated_gradients", "occlusion", "gradcam", "attention")
 CONV_TYPES = ("Conv1d", "Conv2d", "ConvTranspose2d")
@@ -125,16 +128,51 @@ class FromEmbedding(nn.Module):
 
 
 def layers_of(subject: Subject, types: tuple[str, ...]) -> list[str]:
-    """The network's nodes of these layer types, in the order the data meets them."""
-    graph = subject.project.graph
-    return [
-        node_id
-        for node_id in subject.analysis.order
-        if node_id in graph.nodes
-        and graph.nodes[node_id].type in types
-        and node_id in subject.analysis.used
-        and hasattr(subject.model, node_id)
-    ]
+    """The network's layers of these types in the order the data meets them, those inside
+    block uses by their path (``block1.conv1``)."""
+    kinds = layer_types(subject.project.graph)
+    return [p.key for p in layer_paths(subject.model) if kinds.get(p.key) in types]
+
+
+def missing_layer(graph: Graph, key: str) -> str:
+    """Why `key` names no layer of the network, in words: the first step of the path that
+    leads nowhere, and what there is at that point."""
+    parts = key.split(SEP)
+    here, here_name = graph, ""
+    way: list[str] = []
+    for index, part in enumerate(parts):
+        node = here.nodes.get(part)
+        inner = {BLOCK_INPUT, BLOCK_OUTPUT}
+        if node is None or node.type in inner:
+            names = [n.id for n in here if n.type not in inner]
+            if not way:
+                return f"there is no layer '{part}'"
+            use = SEP.join(way)
+            return (
+                f"there is no layer '{part}' in '{use}' (a use of block "
+                f"'{here_name}'), which holds: {', '.join(names)}"
+            )
+        last = index == len(parts) - 1
+        name = node.params.get("block")
+        if last and node.type == BLOCK:
+            return f"'{key}' is a use of block '{name}': name a layer inside it ({key}.NAME)"
+        if last:
+            return f"'{key}' is a {node.type}"
+        if node.type != BLOCK or not isinstance(name, str) or name not in here.blocks:
+            return (
+                f"'{SEP.join((*way, part))}' is a {node.type}, not a block use, so "
+                f"'{key}' leads nowhere"
+            )
+        way.append(part)
+        here_name, here = name, here.blocks[name]
+    return f"there is no layer '{key}'"
+
+
+def listed(names: list[str], most: int = 40) -> str:
+    """Names for a message; a long list cut short, saying how many more."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
 def conv_layers(subject: Subject) -> list[str]:
@@ -164,16 +202,10 @@ def check_request(subject: Subject, method: str, layer: str | None, target: int 
                 f"use --method {', '.join(others)}"
             )
         if layer is None:
-            raise ExplainError(f"--method {method} needs --layer, {kind}: {', '.join(allowed)}")
+            raise ExplainError(f"--method {method} needs --layer, {kind}: {listed(allowed)}")
         if layer not in allowed:
-            what = (
-                f"'{layer}' is a {subject.project.graph.nodes[layer].type}"
-                if layer in subject.project.graph.nodes
-                else f"there is no layer '{layer}'"
-            )
-            raise ExplainError(
-                f"--layer {layer}: {what}; {method} takes {kind}: {', '.join(allowed)}"
-            )
+            what = missing_layer(subject.project.graph, layer)
+            raise ExplainError(f"--layer {layer}: {what}; {method} takes {kind}: {listed(allowed)}")
     elif layer is not None:
         raise ExplainError(f"--layer is for gradcam and attention only, not for {method}")
     if target is not None and not 0 <= target < subject.outputs:
@@ -225,11 +257,12 @@ def explain(
             from engine.explain.attention import attention_maps
 
             assert layer is not None
-            found.attention = attention_maps(subject.model, x, getattr(subject.model, layer))
+            inner = subject.model.get_submodule(layer)  # block1.attention: inside a use
+            found.attention = attention_maps(subject.model, x, inner)
             found.attributions = found.attention.mean(axis=(0, 1))  # attention each key receives
         elif method == "gradcam":
             assert layer is not None
-            _gradcam(found, model, getattr(subject.model, layer), x, chosen)
+            _gradcam(found, model, subject.model.get_submodule(layer), x, chosen)
         else:
             _attribute(found, subject, model, x, method, chosen)
     return found

@@ -89,6 +89,39 @@ def test_gradcam_gives_a_map_of_the_layers_own_size(capsys) -> None:
         assert data["layer"] == layer
 
 
+def test_gradcam_reaches_a_layer_inside_a_block_use_by_its_path(capsys) -> None:
+    maps = {}
+    for layer in ("block1.conv1", "block3.conv2"):  # residual-blocks: BasicBlock used 3 times
+        data = explained(
+            capsys, "residual-blocks", "--sample", "0", "--method", "gradcam", "--layer", layer
+        )
+        assert data["layer"] == layer
+        maps[layer] = np.asarray(data["attributions"])
+        assert maps[layer].shape == (8, 8) and (maps[layer] >= 0).all()
+    assert not np.allclose(maps["block1.conv1"], maps["block3.conv2"])  # two layers, two maps
+
+
+@pytest.mark.parametrize(
+    ("layer", "words"),
+    [
+        ("block2.conv9", ["--layer block2.conv9", "no layer 'conv9' in 'block2'", "'BasicBlock'",
+                          "conv1, bn1, relu1, conv2, bn2, add, relu2"]),
+        ("stem.conv1", ["'stem' is a Conv2d, not a block use", "'stem.conv1' leads nowhere"]),
+        ("block2", ["a use of block 'BasicBlock'", "block2.NAME"]),
+        ("block2.bn1", ["'block2.bn1' is a BatchNorm2d"]),
+        ("nope.conv1", ["no layer 'nope'"]),
+    ],
+)  # fmt: skip
+def test_a_wrong_path_into_a_block_says_where_it_leads_nowhere(capsys, layer, words) -> None:
+    path = str(example_path("residual-blocks"))
+    code = run(["explain", path, "--sample", "0", "--method", "gradcam", "--layer", layer])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    for word in [*words, "takes a conv layer: stem, block1.conv1, block1.conv2, block2.conv1"]:
+        assert word in err
+    assert "Traceback" not in err
+
+
 def test_saliency_and_occlusion_are_shaped_like_the_sample(capsys) -> None:
     for method in ("saliency", "occlusion"):
         data = explained(capsys, "digits-cnn", "--sample", "2", "--method", method)

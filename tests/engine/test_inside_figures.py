@@ -112,3 +112,23 @@ def test_each_hidden_units_picture_is_its_output_over_the_plane() -> None:
     row, column = 13, 4  # a grid point: row follows the second feature
     assert np.allclose(found["relu1"][:, row, column], first[row * 20 + column, :16].numpy())
     assert float(grid[row * 20 + column, 1]) > float(grid[column, 1])  # rows climb the plane
+
+
+def test_inside_blocks_the_strip_runs_through_each_uses_layers_by_their_path() -> None:
+    graph, analysis = graph_of("residual-blocks")
+    nodes = depth_nodes(graph, analysis)
+    inner = ["conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2"]
+    assert nodes == [
+        "input", "stem", "stem_bn", "stem_relu",
+        *(f"{use}.{layer}" for use in ("block1", "block2", "block3") for layer in inner),
+        "pool", "classifier",
+    ]  # fmt: skip
+    model = compile_graph(graph, 0, analysis)
+    x = torch.randn(30, 1, 8, 8)
+    looks = {layer.node: layer for layer in Representations(graph, analysis, x).look(model)}
+    assert list(looks) == nodes
+    assert looks["block2.conv1"].kind == "Conv2d" and looks["block2.conv1"].units == 16 * 64
+    assert not np.allclose(looks["block1.conv1"].points2, looks["block2.conv1"].points2)
+    few = Representations(graph, analysis, x, limit=10)  # the network's 6, then 4 inside
+    assert few.nodes == [*nodes[:4], *nodes[4:8], "pool", "classifier"]
+    assert few.left_out == 21 - 4
