@@ -141,7 +141,8 @@ def group(graph: Graph, ids: list[str], name: str, use_id: str) -> Grouping:
     macro = cmd.Macro(f"Group {len(ids)} layers into block '{name}'")
     cmd.AddDefinition(graph.blocks, name, definition, macro)
     _remove_nodes(graph, ids, macro)
-    position = (round((sum(xs) / len(xs)) / 20) * 20, round((sum(ys) / len(ys)) / 20) * 20)
+    # where the layers began (their top-left corner): ungrouping puts them back exactly there
+    position = (round(left / 20) * 20, round(top / 20) * 20)
     cmd.AddNode(graph, Node(use_id, BLOCK, {"block": name}, position), macro)
     replacements: list[tuple[Edge, Edge]] = []
     for source, port in in_ports.items():
