@@ -41,6 +41,7 @@ from engine.blocks import (
     definition_of,
     fitting_params,
     layer_for,
+    param_name_problem,
     reference,
     suggested_param_name,
 )
@@ -305,8 +306,16 @@ class Inspector(QScrollArea):
             QLineEdit.EchoMode.Normal,
             suggested,
         )
-        if ok and chosen.strip():
-            self.link(name, chosen.strip(), default)
+        chosen = chosen.strip()
+        if not ok or not chosen:
+            return
+        problem = param_name_problem(self.document.graph, chosen)
+        if problem is not None:
+            if chosen in declared(self.document.graph):
+                problem += f": pick '{chosen}' in the menu beside {name} to use it"
+            self._refused(problem)
+            return
+        self.link(name, chosen, default)
 
     def link(self, name: str, block_param: str, default: Any = None) -> None:
         if self.item is None:
