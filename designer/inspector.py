@@ -92,8 +92,8 @@ class Inspector(QScrollArea):
 
     def _clear(self) -> None:
         self.editors = {}
-        self.per_use_buttons: dict[str, QToolButton] = {}
-        self.link_labels: dict[str, QLabel] = {}
+        self.per_use_buttons = {}
+        self.link_labels = {}
         self.name_edit: QLineEdit | None = None
         self.status_label: QLabel | None = None
         self.problems_label: QLabel | None = None
@@ -347,12 +347,11 @@ class Inspector(QScrollArea):
                 value = self._value_in_use(node_id, name)
                 where = f" in {level.node}" if level is not None and level.node else ""
                 default = declared(graph).get(linked)
-                text = f"🔗 {linked} (per use) · {value}{where}"
-                if where and default is not None:
-                    text += f", default {default}"
+                text = f"🔗 {linked} (per use) · {value}{where or ' (the default)'}"
                 tip = (
-                    f"Each node using block '{self.document.block_shown}' sets '{linked}'. "
-                    "Type a value here to fix it for every use instead, or use the menu beside."
+                    f"Each node using block '{self.document.block_shown}' sets '{linked}' "
+                    f"(default {default}). Type a value here to fix it for every use instead, "
+                    "or use the menu beside."
                 )
             elif name in defaults:
                 own = name in node.params
@@ -371,6 +370,7 @@ class Inspector(QScrollArea):
                     widget.setProperty("linked", linked is not None)
                     restyle(widget)
             editor.field.setToolTip(tip)
+            label.setToolTip(tip if text else "")
             button = self.per_use_buttons.get(name)
             if button is not None:
                 colour = t.accent if linked is not None else t.text_dim
