@@ -450,6 +450,10 @@ class Inspector(QScrollArea):
         if self.name_edit is not None and not self.name_edit.hasFocus():
             if self.name_edit.text() != node.id:
                 self.name_edit.setText(node.id)
+        layer = layer_for(node, self.document.graph.blocks)
+        if layer is not None and list(self.editors) != [p.name for p in layer.params]:
+            self.show_selection()  # another definition chosen: other parameters
+            return
         for name, editor in self.editors.items():
             if editor.field.hasFocus():
                 continue

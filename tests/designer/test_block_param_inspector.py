@@ -5,10 +5,11 @@ and bad values behave as a user expects. Driven through the real inspector widge
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QInputDialog, QSpinBox
+from PySide6.QtWidgets import QComboBox, QInputDialog, QSpinBox
 
 from designer.editor import Editor
 from designer.inspector import Inspector
@@ -255,8 +256,22 @@ def test_a_bad_value_on_a_use_names_the_block_the_parameter_and_the_fix(
     assert not menu_action(inspector, "channels", "Reset").isEnabled()
 
 
-def test_a_block_nodes_block_field_offers_the_projects_definitions(editor, inspector) -> None:
+def test_a_block_nodes_block_field_offers_the_projects_definitions(qtbot) -> None:
+    data = project_data()
+    wide = copy.deepcopy(data["blocks"]["Stage"])
+    wide["params"] = {"width": 12}
+    wide["nodes"][1]["params"]["out_channels"] = {"param": "width"}
+    data["blocks"]["Wide"] = wide
+    editor = Editor(project_from_json(data))
+    inspector = Inspector(editor.document, editor.scene)
+    qtbot.addWidget(inspector)
     select(editor, "first")
     combo = inspector.editors["block"].field
-    assert [combo.itemText(i) for i in range(combo.count())] == ["Stage"]
-    assert "block" not in inspector.per_use_buttons
+    assert isinstance(combo, QComboBox)
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Stage", "Wide"]
+    assert "block" not in inspector.per_use_buttons and list(inspector.editors) == ["block"]
+    combo.activated.emit(1)
+    editor.document.analyse_now()
+    assert editor.document.graph.node("first").params["block"] == "Wide"
+    assert list(inspector.editors) == ["block", "width"]  # the form follows the definition
+    assert spin(inspector, "width").value() == 12
