@@ -329,6 +329,32 @@ class RenameDefinition(Command):
         self._rename(self.new, self.old)
 
 
+class SetDeclared(Command):
+    """Change the parameters a block definition declares (`"params"`, kept in its graph's
+    `extra`); None removes the key. The definition's `changed` re-runs the analysis."""
+
+    def __init__(
+        self, graph: Graph, params: dict[str, Any] | None, parent: Command | None = None
+    ) -> None:
+        super().__init__("Change the block's parameters", parent)
+        self.graph = graph
+        self.old = copy.deepcopy(graph.extra.get("params"))
+        self.new = copy.deepcopy(params)
+
+    def _set(self, params: dict[str, Any] | None) -> None:
+        if params is None:
+            self.graph.extra.pop("params", None)
+        else:
+            self.graph.extra["params"] = copy.deepcopy(params)
+        self.graph.changed.emit()
+
+    def redo(self) -> None:
+        self._set(self.new)
+
+    def undo(self) -> None:
+        self._set(self.old)
+
+
 class Macro(Command):
     """Several commands that undo as one step (paste, delete many, insert into a wire)."""
 

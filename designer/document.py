@@ -35,7 +35,17 @@ from designer import block_library, grouping
 from designer import commands as cmd
 from engine.analysis import Analysis, Diagnostic, analyse, analyse_block
 from engine.block_library import LibraryBlock
-from engine.blocks import BLOCK, block_problem, definition_of, uses_of
+from engine.blocks import (
+    BLOCK,
+    PARAM_KINDS,
+    REFERENCE,
+    block_problem,
+    declared,
+    definition_of,
+    param_name_problem,
+    reference,
+    uses_of,
+)
 from engine.costs import NetworkCost
 from engine.device_memory import cost_problems, project_cost
 from engine.graph import Edge, Graph, GraphError, Node, PortRef, id_problem
@@ -703,6 +713,58 @@ class Document(QObject):
         if not self._push(macro):
             return []
         return [n.id for n in folded if n.type == BLOCK and n.id not in before]
+
+    # ------------------------------------------------------ per-use values
+    @property
+    def block_shown(self) -> str | None:
+        """The name of the definition shown (a block entered), None at a network's top."""
+        if self.trail and self.trail[-1].block in self.project.blocks:
+            return self.trail[-1].block
+        return None
+
+    def link_param(
+        self, node_id: str, name: str, block_param: str, default: Any = None
+    ) -> str | None:
+        """Make parameter `name` of layer `node_id` (inside the definition shown) take block
+        parameter `block_param` from each use, declaring it with `default` first when the
+        definition does not have it, as one step; why not, or None when done."""
+        block = self.block_shown
+        node = self.graph.nodes.get(node_id)
+        if block is None or node is None:
+            return "open a block (double-click its node) to make its parameters per use"
+        definition = self.graph
+        params = declared(definition)
+        if block_param not in params:
+            problem = param_name_problem(definition, block_param)
+            if problem is None and type(default) not in PARAM_KINDS:
+                problem = f"'{block_param}' needs a number, text or true/false as its default"
+            if problem:
+                self.message.emit(problem)
+                return problem
+        if reference(node.params.get(name)) == block_param:
+            return None
+        macro = cmd.Macro(f"Set {node_id}.{name} per use: block parameter '{block_param}'")
+        if block_param not in params:
+            cmd.SetDeclared(definition, {**params, block_param: default}, macro)
+        cmd.SetParam(definition, node_id, name, {REFERENCE: block_param}, parent=macro)
+        if not self._push(macro):
+            return "editing is locked"
+        self.message.emit(
+            f"{node_id}.{name} is now per use: each node of block '{block}' sets "
+            f"'{block_param}' in its inspector"
+        )
+        return None
+
+    def unlink_param(self, node_id: str, name: str, value: Any, merge: bool = False) -> bool:
+        """Give a layer parameter that refers to a block parameter a fixed value again, as one
+        step (`merge`: further edits of the same field join it)."""
+        node = self.graph.nodes.get(node_id)
+        linked = reference(node.params.get(name)) if node is not None else None
+        if linked is None:
+            return self.set_param(node_id, name, value, merge)
+        command = cmd.SetParam(self.graph, node_id, name, value, merge)
+        command.setText(f"Unlink {node_id}.{name} from '{linked}': fixed at {value}")
+        return self._push(command)
 
     def _fresh_id(self, type_name: str) -> str:
         return self.graph.unique_id(type_name)

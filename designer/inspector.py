@@ -7,6 +7,7 @@ into a single step until the field loses focus.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -14,9 +15,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,14 +30,25 @@ from designer import theme
 from designer.document import Document
 from designer.layer_help import param_note, param_tooltip, ports_text
 from designer.node_item import NodeItem, count_text
-from designer.param_editors import ParamEditor
+from designer.param_editors import ParamEditor, restyle
 from designer.qt_helpers import clear_layout
 from designer.scene import GraphScene, time_text
 from engine.analysis import Analysis
-from engine.blocks import layer_for
+from engine.blocks import (
+    BLOCK,
+    declared,
+    default_for,
+    definition_of,
+    fitting_params,
+    layer_for,
+    param_name_problem,
+    reference,
+    suggested_param_name,
+)
 from engine.costs import LayerCost, NetworkCost, size_text
 from engine.layers import LayerType
 from engine.layers._shape import fmt
+from engine.layers.base import Param
 
 
 class Inspector(QScrollArea):
@@ -46,6 +61,8 @@ class Inspector(QScrollArea):
         self.scene = scene
         self.item: NodeItem | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.per_use_buttons: dict[str, QToolButton] = {}
+        self.link_labels: dict[str, QLabel] = {}
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._page = QWidget()
@@ -75,6 +92,8 @@ class Inspector(QScrollArea):
 
     def _clear(self) -> None:
         self.editors = {}
+        self.per_use_buttons = {}
+        self.link_labels = {}
         self.name_edit: QLineEdit | None = None
         self.status_label: QLabel | None = None
         self.problems_label: QLabel | None = None
@@ -149,8 +168,11 @@ class Inspector(QScrollArea):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(4)
+        node = self.document.graph.node(self.item.node_id) if self.item else None
         for param in layer.params:
-            editor = ParamEditor(param, given.get(param.name, param.default))
+            if node is not None and node.type == BLOCK and param.name == "block":
+                param = _block_choice(param, self.document.project.blocks)
+            editor = ParamEditor(param, self._shown_value(param, given))
             editor.setEnabled(not self.document.read_only)
             editor.edited.connect(
                 lambda value, merge, name=param.name: self._edit(name, value, merge)
@@ -160,13 +182,207 @@ class Inspector(QScrollArea):
             self.editors[param.name] = editor
             label = QLabel(param.name)
             label.setToolTip(param_tooltip(param))
-            form.addRow(label, editor)
-            help_label = _label(param_note(param), "InspectorParamHelp")
-            form.addRow("", help_label)
+            field_box = QWidget()
+            column = QVBoxLayout(field_box)
+            column.setContentsMargins(0, 0, 0, 4)
+            column.setSpacing(2)
+            field_row = QHBoxLayout()
+            field_row.setSpacing(4)
+            field_row.addWidget(editor, 1)
+            button = self._per_use_button(param) if node is not None else None
+            if button is not None:
+                field_row.addWidget(button)
+                self.per_use_buttons[param.name] = button
+            column.addLayout(field_row)
+            link = _label("", "InspectorLinked")
+            link.hide()
+            self.link_labels[param.name] = link
+            column.addWidget(link)
+            column.addWidget(_label(param_note(param), "InspectorParamHelp"))
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            label.setContentsMargins(0, 5, 0, 0)
+            form.addRow(label, field_box)
         self.problem_note = _label("", "InspectorRefusal")
         self.problem_note.hide()
         self._layout.addWidget(form_box)
         self._layout.addWidget(self.problem_note)
+
+    # ------------------------------------------------------ per-use values
+    def _shown_value(self, param: Param, given: dict[str, object]) -> object:
+        """What a field shows: the value, or for a parameter a block parameter sets, the value
+        in use (the use entered through's, else the block's default)."""
+        value = given.get(param.name, param.default)
+        if reference(value) is not None and self.item is not None:
+            value = self._value_in_use(self.item.node_id, param.name)
+        return value
+
+    def _value_in_use(self, node_id: str, name: str) -> Any:
+        node = self.document.graph.node(node_id)
+        linked = reference(node.params.get(name))
+        if linked is None:
+            layer = layer_for(node, self.document.graph.blocks)
+            param = layer.param(name) if layer is not None else None
+            return node.params.get(name, param.default if param is not None else None)
+        info = self.document.analysis.nodes.get(node_id)
+        value = info.resolved.get(name) if info is not None else None
+        if value is None or reference(value) is not None:
+            value = declared(self.document.graph).get(linked)
+        return value
+
+    def _per_use_button(self, param: Param) -> QToolButton | None:
+        """The small button beside a field: inside a block, make the parameter per use (or
+        fixed again); on a block node, go back to the block's default."""
+        assert self.item is not None
+        node = self.document.graph.node(self.item.node_id)
+        inside = self.document.block_shown is not None and param.kind in LINKABLE
+        own = node.type == BLOCK and param.name != "block"
+        if (param.name == "block" and node.type == BLOCK) or not (inside or own):
+            return None
+        button = QToolButton()
+        button.setObjectName("InspectorPerUse")
+        button.setAutoRaise(True)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setEnabled(not self.document.read_only)
+        menu = QMenu(button)
+        menu.aboutToShow.connect(lambda: self._fill_menu(menu, param.name))
+        button.setMenu(menu)
+        return button
+
+    def _fill_menu(self, menu: QMenu, name: str) -> None:
+        """The per-use menu, made as it opens so it shows the parameters declared now."""
+        menu.clear()
+        if self.item is None or self.item.node_id not in self.document.graph:
+            return
+        node = self.document.graph.node(self.item.node_id)
+        layer = layer_for(node, self.document.graph.blocks)
+        param = layer.param(name) if layer is not None else None
+        if param is None:
+            return
+        linked = reference(node.params.get(name))
+        block = self.document.block_shown
+        if block is not None and param.kind in LINKABLE:
+            menu.addAction("Set per use…").triggered.connect(lambda: self.link_new(name))
+            definition = self.document.graph
+            fitting = fitting_params(definition, param)
+            if fitting:
+                menu.addSection(f"Use a parameter of block '{block}'")
+                defaults = declared(definition)
+                for declared_name in fitting:
+                    action = menu.addAction(
+                        f"{declared_name}   (default {defaults[declared_name]})"
+                    )
+                    action.setCheckable(True)
+                    action.setChecked(declared_name == linked)
+                    action.triggered.connect(lambda _on=False, p=declared_name: self.link(name, p))
+            menu.addSeparator()
+            unlink = menu.addAction("Unlink: use a fixed value")
+            unlink.setEnabled(linked is not None)
+            unlink.triggered.connect(lambda: self.unlink(name))
+        found = definition_of(node, self.document.project.blocks)
+        if node.type == BLOCK and found is not None and name in declared(found[1]):
+            default = declared(found[1])[name]
+            reset = menu.addAction(f"Reset to the block's default ({default})")
+            reset.setEnabled(name in node.params)
+            reset.triggered.connect(lambda: self._edit(name, None, False))
+
+    def link_new(self, name: str) -> None:
+        """Ask for a name and make parameter `name` take a new block parameter of that name,
+        its default the value in use now."""
+        if self.item is None:
+            return
+        node_id = self.item.node_id
+        layer = layer_for(self.document.graph.node(node_id), self.document.graph.blocks)
+        param = layer.param(name) if layer is not None else None
+        if param is None:
+            return
+        default = default_for(param, self._value_in_use(node_id, name))
+        suggested = suggested_param_name(self.document.graph, name)
+        block = self.document.block_shown
+        chosen, ok = QInputDialog.getText(
+            self,
+            f"Set {name} per use",
+            f"Each node using block '{block}' will set {node_id}.{name} itself.\n"
+            f"Name of the new block parameter (its default: {default}):",
+            QLineEdit.EchoMode.Normal,
+            suggested,
+        )
+        chosen = chosen.strip()
+        if not ok or not chosen:
+            return
+        problem = param_name_problem(self.document.graph, chosen)
+        if problem is not None:
+            if chosen in declared(self.document.graph):
+                problem += f": pick '{chosen}' in the menu beside {name} to use it"
+            self._refused(problem)
+            return
+        self.link(name, chosen, default)
+
+    def link(self, name: str, block_param: str, default: Any = None) -> None:
+        if self.item is None:
+            return
+        problem = self.document.link_param(self.item.node_id, name, block_param, default)
+        if problem:
+            self._refused(problem)
+
+    def unlink(self, name: str) -> None:
+        """Give a per-use parameter the value in use now, fixed for every use."""
+        if self.item is None:
+            return
+        value = self._value_in_use(self.item.node_id, name)
+        self.document.unlink_param(self.item.node_id, name, value)
+
+    def _refresh_links(self, node_id: str) -> None:
+        """Each field's per-use state: linked (which block parameter, the value in use) or
+        fixed; on a block node whether it has its own value or the block's default."""
+        graph = self.document.graph
+        node = graph.node(node_id)
+        found = definition_of(node, self.document.project.blocks)
+        defaults = declared(found[1]) if node.type == BLOCK and found is not None else {}
+        level = self.document.trail[-1] if self.document.trail else None
+        t = theme.current()
+        for name, label in self.link_labels.items():
+            linked = reference(node.params.get(name))
+            editor = self.editors[name]
+            if linked is not None:
+                value = self._value_in_use(node_id, name)
+                where = f" in {level.node}" if level is not None and level.node else ""
+                default = declared(graph).get(linked)
+                text = f"🔗 {linked} (per use) · {value}{where or ' (the default)'}"
+                tip = (
+                    f"Each node using block '{self.document.block_shown}' sets '{linked}' "
+                    f"(default {default}). Type a value here to fix it for every use instead, "
+                    "or use the menu beside."
+                )
+            elif name in defaults:
+                own = name in node.params
+                text = (
+                    f"This node's own value · the block's default is {defaults[name]}"
+                    if own
+                    else f"The block's default ({defaults[name]})"
+                )
+                tip = "Set here for this node only; other nodes of the block keep theirs."
+            else:
+                text, tip = "", f"{editor.param.help}\nAccepts: {editor.param.describe()}"
+            _set_text(label, text)
+            label.setVisible(bool(text))
+            for widget in (label, editor.field):
+                if bool(widget.property("linked")) != (linked is not None):
+                    widget.setProperty("linked", linked is not None)
+                    restyle(widget)
+            editor.field.setToolTip(tip)
+            label.setToolTip(tip if text else "")
+            button = self.per_use_buttons.get(name)
+            if button is not None:
+                colour = t.accent if linked is not None else t.text_dim
+                icon = "mdi6.link-variant" if linked is not None else "mdi6.dots-horizontal"
+                button.setIcon(theme.layer_icon(icon, colour))
+                button.setToolTip(
+                    f"Per use: '{linked}'. Click to unlink or pick another parameter"
+                    if linked is not None
+                    else "Make this parameter per use, or reset it"
+                    if self.document.block_shown is not None
+                    else "Reset to the block's default"
+                )
 
     # --------------------------------------------------------------- edits
     def _edit(self, name: str, value: object, merge: bool) -> None:
@@ -174,7 +390,7 @@ class Inspector(QScrollArea):
             return
         if self.problem_note is not None:
             self.problem_note.hide()
-        self.document.set_param(self.item.node_id, name, value, merge)
+        self.document.unlink_param(self.item.node_id, name, value, merge)
 
     def _refused(self, reason: str) -> None:
         if self.problem_note is not None:
@@ -235,11 +451,14 @@ class Inspector(QScrollArea):
             if self.name_edit.text() != node.id:
                 self.name_edit.setText(node.id)
         layer = layer_for(node, self.document.graph.blocks)
+        if layer is not None and list(self.editors) != [p.name for p in layer.params]:
+            self.show_selection()  # another definition chosen: other parameters
+            return
         for name, editor in self.editors.items():
             if editor.field.hasFocus():
                 continue
-            param = layer.param(name) if layer else None
-            editor.set_value(node.params.get(name, param.default if param else None))
+            editor.set_value(self._value_in_use(node.id, name))
+        self._refresh_links(node.id)
 
 
 def layer_cost_text(cost: LayerCost, network: NetworkCost) -> str:
@@ -301,8 +520,18 @@ def _set_text(label: QLabel, text: str) -> None:
         label.setText(text)
 
 
+LINKABLE = ("int", "float", "bool", "str", "choice", "size")  # a block parameter can set these
+
+
+def _block_choice(param: Param, blocks: dict[str, Any]) -> Param:
+    """A block node's `block` field: a choice of the project's definitions, not free text."""
+    names = tuple(blocks) if param.default in blocks else (*blocks, param.default)
+    return replace(param, kind="choice", choices=names)
+
+
 def _label(text: str, name: str) -> QLabel:
     label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -86,7 +86,8 @@ def param_tooltip(param: Param) -> str:
 
 def param_note(param: Param) -> str:
     """The dim line under a parameter's field in the inspector: its help and what it accepts."""
-    return f"{param.help}\n{accepted(param).capitalize()} · default {default_text(param)}"
+    text = accepted(param)  # "one of BasicBlock, ...": only the first letter raised
+    return f"{param.help}\n{text[:1].upper()}{text[1:]} · default {default_text(param)}"
 
 
 def layer_tooltip(layer: LayerType) -> str:

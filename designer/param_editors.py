@@ -101,7 +101,7 @@ class ParamEditor(QWidget):
             elif isinstance(field, QLineEdit):
                 field.setText(value_text(value))
                 field.setProperty("invalid", False)
-                _restyle(field)
+                restyle(field)
         finally:
             field.blockSignals(False)
 
@@ -114,7 +114,7 @@ class ParamEditor(QWidget):
         except ValueError as error:
             problem = str(error)
         line.setProperty("invalid", problem is not None)
-        _restyle(line)
+        restyle(line)
         if problem:
             self.refused.emit(problem)
             return
@@ -202,6 +202,7 @@ def _bound(value: float | None, default: int) -> int:
     return int(max(min(value, INT_LIMIT), -INT_LIMIT))
 
 
-def _restyle(widget: QWidget) -> None:
+def restyle(widget: QWidget) -> None:
+    """Re-read the style sheet after a dynamic property changed."""
     widget.style().unpolish(widget)
     widget.style().polish(widget)

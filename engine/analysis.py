@@ -22,6 +22,7 @@ from engine.blocks import (
     declared,
     instantiate,
     layer_for,
+    references,
     use_values,
 )
 from engine.graph import Edge, Graph, Node, PortRef, id_problem
@@ -310,8 +311,18 @@ def _infer_use(
             return info  # the upstream node already carries the problem
         given[inner_id] = (shape, upstream.is_int)
     inner = _analyse(definition, None, _Inside(name, trail, given))
+    linked = references(graph.blocks[name])
+    refused = {p.name for p in layer.params if p.check(node.params.get(p.name, p.default))}
+    by_param: dict[str, list[Diagnostic]] = {}
     for problem in inner.diagnostics:
-        report(_from_inside(problem, name, node.id))
+        block_param = linked.get((problem.node or "", problem.param or ""))
+        if block_param is None or problem.path:
+            report(_from_inside(problem, name, node.id))
+        elif block_param not in refused:  # else the use's own check said it
+            by_param.setdefault(block_param, []).append(problem)
+    for block_param, problems in by_param.items():
+        value = use_values(node, graph.blocks[name]).get(block_param)
+        report(_from_block_param(problems, name, node, block_param, value))
     info.inner = inner  # kept with its problems too: the designer shows them inside the block
     if not inner.ok:
         return info
@@ -354,6 +365,38 @@ def _instantiated(definition: Graph, node: Node, name: str, report: Any) -> Grap
             )
         )
     return None if missing else resolved
+
+
+def _where_to_set(node: Node, name: str, default: Any, block: str, accepted: str | None) -> str:
+    """What to do about a block parameter's bad value at use `node`: where to change it."""
+    wanted = ""
+    if accepted:
+        wanted = f" to {accepted}" if accepted.startswith("one of") else f" to a {accepted}"
+    verb = "set" if accepted else "change"
+    if name in node.params:
+        return f"{verb} '{name}'{wanted} in the inspector of block node '{node.id}'"
+    return (
+        f"'{node.id}' uses the default ({default!r}): set its own '{name}'{wanted} in its "
+        f"inspector, or change the default inside block '{block}'"
+    )
+
+
+def _from_block_param(
+    problems: list[Diagnostic], block: str, node: Node, name: str, value: Any
+) -> Diagnostic:
+    """Problems inside a use with a layer parameter that a block parameter sets, as one
+    problem of the use naming the block parameter and where to change it."""
+    first = problems[0]
+    where = ", ".join(f"'{p.node}'" for p in problems)
+    message = (
+        f"block '{block}', parameter '{name}' = {value!r}: {first.message} "
+        f"(in layer{'s' if len(problems) > 1 else ''} {where}, whose '{first.param}' it sets)"
+    )
+    hint = _where_to_set(node, name, value, block, None)
+    if first.hint:
+        hint += f" ({first.hint})"
+    path = (first.node,) if first.node is not None else ()
+    return Diagnostic(first.severity, message, node.id, name, hint, "bad-block-param", None, path)
 
 
 def _from_inside(problem: Diagnostic, block: str, use: str) -> Diagnostic:
@@ -420,9 +463,20 @@ def _check_nodes(graph: Graph, report: Any, in_block: bool = False) -> dict[str,
                 )
         for param in layer.params:
             problem = param.check(node.params.get(name := param.name, param.default))
-            if problem:
+            if problem and node.type == BLOCK and name != "block":
+                report(_bad_use_value(node, param, problem))
+            elif problem:
                 report(Diagnostic("error", problem, node.id, name, hint=param.describe()))
     return types
+
+
+def _bad_use_value(node: Node, param: Any, problem: str) -> Diagnostic:
+    """A block node's own value of a block parameter that its layers cannot take."""
+    block = str(node.params.get("block"))
+    hint = _where_to_set(node, param.name, param.default, block, param.describe())
+    return Diagnostic(
+        "error", f"block '{block}': {problem}", node.id, param.name, hint, "bad-block-param"
+    )
 
 
 def _usable_edges(graph: Graph, types: dict[str, LayerType], report: Any) -> list[Edge]:

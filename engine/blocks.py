@@ -9,6 +9,7 @@ reader of ports and parameters asks `layer_for` instead of the catalogue.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -100,9 +101,7 @@ def block_layer(name: str, definition: Graph) -> LayerType:
         params=(
             Param("block", "str", name, "The block definition this node uses."),
             *(
-                Param(
-                    key, PARAM_KINDS.get(type(default), "str"), default, f"Block parameter {key}."
-                )
+                use_param(name, definition, key, default)
                 for key, default in declared(definition).items()
             ),
         ),
@@ -245,3 +244,72 @@ def references(definition: Graph) -> dict[tuple[str, str], str]:
         for key, value in node.params.items()
         if (name := reference(value)) is not None
     }
+
+
+def use_param(block: str, definition: Graph, name: str, default: Any) -> Param:
+    """How a use's inspector and value checks see block parameter `name`: the default's kind,
+    and the tightest range of the layer parameters it sets (so a convolution's width stays at
+    least 1), its help naming them."""
+    kind = PARAM_KINDS.get(type(default), "str")
+    targets = [key for key, ref in references(definition).items() if ref == name]
+    low: float | None = None
+    high: float | None = None
+    for node_id, key in targets:
+        layer = layer_for(definition.nodes[node_id], definition.blocks)
+        target = layer.param(key) if layer is not None else None
+        if target is None or kind not in ("int", "float"):
+            continue
+        if target.minimum is not None:
+            low = target.minimum if low is None else max(low, target.minimum)
+        if target.maximum is not None:
+            high = target.maximum if high is None else min(high, target.maximum)
+    sets = ", ".join(f"{n}.{k}" for n, k in targets) or "nothing yet"
+    text = f"Per-use parameter of block '{block}': each block node sets its own. Sets {sets}."
+    return Param(name, kind, default, text, minimum=low, maximum=high)
+
+
+def suggested_param_name(definition: Graph, layer_param: str) -> str:
+    """A free name for a new block parameter that layer parameter `layer_param` will use:
+    ``out_channels`` -> ``channels``, ``out_features`` -> ``features``, else the parameter's
+    own name; ``channels2``, ``channels3``... when taken."""
+    stem = layer_param[4:] if layer_param.startswith("out_") else layer_param
+    if not stem.isidentifier() or stem == "block":
+        stem = "value"
+    taken = set(declared(definition))
+    name, number = stem, 2
+    while name in taken:
+        name, number = f"{stem}{number}", number + 1
+    return name
+
+
+def param_name_problem(definition: Graph, name: str) -> str | None:
+    """Why `name` cannot name a new parameter of `definition`, or None when it can."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name == "block":
+        return f"'{name[:40]}' cannot name a block parameter: use a Python name (not block)"
+    if name in declared(definition):
+        return f"the block already has a parameter '{name}'"
+    return None
+
+
+def fitting_params(definition: Graph, param: Param) -> list[str]:
+    """The declared parameters of the same kind whose default is an acceptable value of layer
+    parameter `param` (what a layer parameter may be linked to)."""
+    kinds = {"size": "int", "ints": "int"}
+    return [
+        name
+        for name, default in declared(definition).items()
+        if param.check(default) is None
+        and (
+            param.kind == "choice"
+            or PARAM_KINDS.get(type(default)) == kinds.get(param.kind, param.kind)
+        )
+    ]
+
+
+def default_for(param: Param, value: Any) -> Any:
+    """A block parameter's default from a layer parameter's current value: the value when it
+    is a number, text or true/false, else the layer's own default (a list falls back too)."""
+    for candidate in (value, param.default):
+        if type(candidate) in PARAM_KINDS and param.check(candidate) is None:
+            return candidate
+    return None
