@@ -7,15 +7,19 @@ export and `load_state_dict` in hand-written code.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine.atomic import WriteError, atomic_write_with
+from engine.weights_follow import follow, module_labels
+
+LABELS_KEY = "netwright.layers"  # each layer's label (engine/weights_follow.py), as JSON
 
 
 class WeightsError(ValueError):
@@ -28,8 +32,12 @@ def save_weights(
     """Write the module's state (parameters and buffers) to `path` atomically."""
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+    metadata = dict(metadata or {})
+    labels = module_labels(module)
+    if labels:  # so the weights can follow their layers into a regrouped network
+        metadata[LABELS_KEY] = json.dumps(labels, separators=(",", ":"))
     try:
-        atomic_write_with(path, lambda temp: save_file(state, str(temp), metadata=metadata or {}))
+        atomic_write_with(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     except SafetensorError as error:  # its I/O failures (disk full, file too large) come as this
         found = re.search(r'message: "([^"]+)"|I/O error: (.+?) \(os error \d+\)', str(error))
         cause = next((g for g in found.groups() if g), "") if found else str(error)
@@ -56,6 +64,8 @@ def load_weights(module: nn.Module, path: str | Path, network: str | None = None
     if start and any(key.startswith(start) for key in state):
         state = {k[len(start) :]: v for k, v in state.items() if k.startswith(start)}
     expected = module.state_dict()
+    if set(state) != set(expected):  # regrouped since they were saved? they follow the layers
+        state = _followed(state, Path(path), start, module)
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
@@ -78,3 +88,26 @@ def load_weights(module: nn.Module, path: str | Path, network: str | None = None
             "they were saved for a different graph. Retrain, or delete the weights file."
         )
     module.load_state_dict(state)
+
+
+def _followed(
+    state: dict[str, torch.Tensor], path: Path, start: str, module: nn.Module
+) -> dict[str, torch.Tensor]:
+    """`state` under the names `module` gives the same layers, when the file labels its layers
+    and only the grouping differs; else `state` as it was (the caller names the mismatch)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            text = (handle.metadata() or {}).get(LABELS_KEY)
+        saved = json.loads(text) if text else None
+    except (SafetensorError, OSError, ValueError):
+        return state
+    if not isinstance(saved, dict):
+        return state
+    if start:  # one network of several: its own layers, named as within it
+        saved = {
+            k[len(start) :]: str(v).split(":", 1)[-1]
+            for k, v in saved.items()
+            if k.startswith(start)
+        }
+    moved = follow(state, saved, module_labels(module))
+    return state if moved is None else moved

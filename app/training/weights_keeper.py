@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from engine.graph import Graph
-from engine.weights_follow import follow, layer_labels
+from engine.weights_follow import follow, module_labels
 
 
 def labels(graphs: dict[str, Graph]) -> dict[str, dict[str, str]]:
-    """Each network's layer labels, which let its weights follow a regrouping."""
-    return {name: layer_labels(graph) for name, graph in graphs.items()}
+    """Each network's layer labels, which let its weights follow a regrouping (none for a
+    network that does not compile: its weights cannot be used anyway)."""
+    from engine.compiler import CompileError, compile_graph
+
+    found = {}
+    for name, graph in graphs.items():
+        try:
+            found[name] = module_labels(compile_graph(graph))
+        except CompileError:
+            found[name] = {}
+    return found
 
 
 def structure(graphs: dict[str, Graph]) -> tuple[Any, ...]:

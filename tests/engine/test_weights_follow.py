@@ -4,13 +4,15 @@ learnt; any real change to a layer and they do not follow."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from engine.compiler import compile_graph, example_input
 from engine.graph import Graph, PortRef
 from engine.grouping import Fold, fold
 from engine.repeats import apply_repeats, find_repeats
-from engine.weights_follow import follow, layer_labels
+from engine.weights import WeightsError, load_weights, save_weights
+from engine.weights_follow import follow, module_labels
 from tests.engine.test_repeats import residual_chain
 
 
@@ -22,6 +24,10 @@ def trained(graph: Graph, seed: int = 3) -> dict[str, torch.Tensor]:
             if value.is_floating_point():
                 value.copy_(torch.rand_like(value) + 0.5)
     return module.state_dict()
+
+
+def labels(graph: Graph) -> dict[str, str]:
+    return module_labels(compile_graph(graph))
 
 
 def output(graph: Graph, state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -38,11 +44,11 @@ def test_weights_follow_layers_folded_into_repeated_blocks_and_back():
     expected = output(flat, state, x)
     folded = apply_repeats(flat, find_repeats(flat)).graph
     assert any(n.type == "Block" for n in folded)
-    moved = follow(state, layer_labels(flat), layer_labels(folded))
+    moved = follow(state, labels(flat), labels(folded))
     assert moved is not None
     assert "block2.conva1.weight" in moved and "conva2.weight" not in moved
     assert torch.allclose(output(folded, moved, x), expected)
-    back = follow(moved, layer_labels(folded), layer_labels(flat))  # ungrouped again
+    back = follow(moved, labels(folded), labels(flat))  # ungrouped again
     assert back is not None and set(back) == set(state)
     assert all(torch.equal(back[k], state[k]) for k in state)
 
@@ -64,7 +70,7 @@ def test_weights_follow_a_cut_of_parallel_branches_into_the_right_places():
     x = example_input(graph, batch=2)
     expected = output(graph, state, x)
     grouped = fold(graph, [Fold("Branch", "branch", ("right",))])
-    moved = follow(state, layer_labels(graph), layer_labels(grouped))
+    moved = follow(state, labels(graph), labels(grouped))
     assert moved is not None and "branch.right.weight" in moved
     assert torch.allclose(output(grouped, moved, x), expected)
 
@@ -73,11 +79,11 @@ def test_a_changed_layer_stops_the_weights_from_following():
     flat = residual_chain(3)
     state = trained(flat)
     changed = residual_chain(3, odd_one=True)  # one conv's kernel differs
-    assert follow(state, layer_labels(flat), layer_labels(changed)) is None
+    assert follow(state, labels(flat), labels(changed)) is None
     rewired = residual_chain(3)
     rewired.disconnect(next(e for e in rewired.edges_into("add2") if e.source.node == "relub1"))
     rewired.connect(PortRef("stem", "out"), PortRef("add2", "in"))  # the skip from elsewhere
-    assert follow(state, layer_labels(flat), layer_labels(rewired)) is None
+    assert follow(state, labels(flat), labels(rewired)) is None
 
 
 def test_renaming_a_layer_is_not_regrouping():
@@ -86,5 +92,23 @@ def test_renaming_a_layer_is_not_regrouping():
     state = trained(flat)
     renamed = residual_chain(2)
     renamed.rename_node("conva1", "first_conv")
-    moved = follow(state, layer_labels(flat), layer_labels(renamed))
+    moved = follow(state, labels(flat), labels(renamed))
     assert moved is not None and torch.equal(moved["first_conv.weight"], state["conva1.weight"])
+
+
+def test_a_weights_file_saved_before_folding_loads_into_the_folded_network(tmp_path):
+    flat = residual_chain(3)
+    module = compile_graph(flat)
+    module.load_state_dict(trained(flat))
+    save_weights(module, tmp_path / "flat.safetensors")
+    x = example_input(flat, batch=2)
+    with torch.no_grad():
+        expected = module.eval()(x)
+    folded = apply_repeats(flat, find_repeats(flat)).graph
+    regrouped = compile_graph(folded)
+    load_weights(regrouped, tmp_path / "flat.safetensors")
+    with torch.no_grad():
+        assert torch.allclose(regrouped.eval()(x), expected)
+    changed = compile_graph(residual_chain(3, odd_one=True))
+    with pytest.raises(WeightsError, match="do not fit"):
+        load_weights(changed, tmp_path / "flat.safetensors")
