@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from graphlib import TopologicalSorter
 from typing import TypeVar
 
 from torch import nn
@@ -50,7 +51,7 @@ def module_labels(module: nn.Module) -> dict[str, str]:
     for wire in wires:
         into[wire[1]].append(wire)
         out_of[wire[0][0]].append(wire)
-    order = _kahn(list(layers), [(w[0][0], w[1]) for w in wires])
+    order = _order(list(layers), [(w[0][0], w[1]) for w in wires])
     up: dict[str, str] = {}
     for path in order:
         fed = sorted((place, up.get(src[0], src[0]), src[1]) for src, _, place in into[path])
@@ -124,24 +125,13 @@ def _describe(layer: nn.Module) -> str:
     return repr((type(layer).__qualname__, repr(layer), shapes))
 
 
-def _kahn(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
+def _order(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
     """The layers in an order where each comes after those feeding it."""
-    indegree = dict.fromkeys(nodes, 0)
-    children: dict[str, list[str]] = defaultdict(list)
+    feeding: dict[str, set[str]] = {n: set() for n in nodes}
     for source, target in edges:
-        if source in indegree and target in indegree:
-            indegree[target] += 1
-            children[source].append(target)
-    ready = [n for n in nodes if indegree[n] == 0]
-    order: list[str] = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for child in children[node]:
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                ready.append(child)
-    return order
+        if source in feeding and target in feeding:
+            feeding[target].add(source)
+    return list(TopologicalSorter(feeding).static_order())
 
 
 def _digest(value: object) -> str:
