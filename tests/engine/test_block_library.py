@@ -80,6 +80,38 @@ def test_the_residual_blocks_keep_their_input_shape() -> None:
     assert analyse(network_around(patches)).nodes["block1"].shape == (64, 64)  # 8x8 patches
 
 
+# each bundled block, an input of other sizes, and the per-use values that fit it
+RESIZED = {
+    "BasicBlock": ([128, 8, 8], {"channels": 128}, (128, 8, 8)),
+    "Bottleneck": ([512, 8, 8], {"width": 128, "channels": 512}, (512, 8, 8)),
+    "SqueezeExcite": ([32, 8, 8], {"channels": 32, "reduced": 8}, (32, 8, 8)),
+    "InvertedResidual": ([24, 8, 8], {"expanded": 144, "channels": 24}, (24, 8, 8)),
+    "TransformerEncoder": ([10, 96], {"features": 96, "heads": 8, "hidden": 384}, (10, 96)),
+    "PatchEmbedding": ([3, 32, 32], {"patch": 8}, (16, 64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESIZED))
+def test_each_bundled_block_takes_its_sizes_per_use(name: str) -> None:
+    """Dropped on a network of other sizes, a use sets its own and runs (the defaults are the
+    sizes the block fits)."""
+    block = next(b for b in bundled_blocks() if b.name == name)
+    shape, values, expected = RESIZED[name]
+    graph = network_around(block)
+    graph.set_param("input", "shape", shape)
+    before = analyse(graph)
+    assert not before.ok or before.nodes["block1"].shape != expected  # the defaults do not fit
+    for key, value in values.items():
+        graph.set_param("block1", key, value)
+    analysis = analyse(graph)
+    assert analysis.ok, [str(d) for d in analysis.diagnostics]
+    assert analysis.nodes["block1"].shape == expected
+    module = compile_graph(graph, analysis=analysis)
+    with torch.no_grad():
+        out = module(example_input(graph, batch=2, analysis=analysis))
+    assert tuple(out.shape) == (2, *expected)
+
+
 def test_place_reuses_the_same_definition_and_renames_a_different_one() -> None:
     block = next(b for b in bundled_blocks() if b.name == "BasicBlock")
     blocks: dict[str, Graph] = {}
