@@ -36,10 +36,6 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Run as a script, benchmarks/ is first on sys.path and its profile.py shadows the standard
-# library's, which cProfile imports (pyqtgraph and torch._dynamo, through torchvision, import
-# cProfile): a stable sort moves this folder to the end.
-sys.path.sort(key=lambda entry: Path(entry or ".").resolve() == Path(__file__).resolve().parent)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QSettings

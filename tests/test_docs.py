@@ -17,3 +17,10 @@ def test_layer_lists_match_the_catalogue() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_no_benchmark_hides_a_standard_library_module():
+    """Run as a script, a benchmark's folder comes first on sys.path: a benchmarks/profile.py
+    once hid the standard library's `profile`, and everything importing cProfile broke."""
+    names = {p.stem for p in (ROOT / "benchmarks").glob("*.py")}
+    assert not names & set(sys.stdlib_module_names)

@@ -9,7 +9,7 @@ attribution adds or misses (the loss and autograd's own bookkeeping are in the
 plain figure only). The machine is shared and noisy: medians, and ratios
 rather than absolute times. Prints one JSON line last.
 
-    .venv/bin/python benchmarks/profile.py
+    .venv/bin/python benchmarks/layer_profile.py
 """
 
 from __future__ import annotations
