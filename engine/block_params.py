@@ -90,9 +90,7 @@ def _definition(block: str, blocks: Mapping[str, Graph], name: str) -> Graph:
     return definition
 
 
-def usage(
-    block: str, blocks: Mapping[str, Graph], networks: Iterable[Graph]
-) -> list[ParamUsage]:
+def usage(block: str, blocks: Mapping[str, Graph], networks: Iterable[Graph]) -> list[ParamUsage]:
     """Each parameter definition `block` declares, in its order, with who uses it."""
     definition = blocks[block]
     refs = references(definition)
@@ -170,9 +168,7 @@ def default_problem(block: str, definition: Graph, name: str, value: Any) -> str
 _KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
 
 
-def change_default(
-    block: str, blocks: Mapping[str, Graph], name: str, value: Any
-) -> ParamChange:
+def change_default(block: str, blocks: Mapping[str, Graph], name: str, value: Any) -> ParamChange:
     """Make `value` the default of parameter `name` of definition `block` (the uses that set
     no value of their own take it)."""
     definition = _definition(block, blocks, name)
