@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -827,7 +827,9 @@ class Document(QObject):
         command = cmd.SetDefault(self.graph, change.declared or {}, name, merge)
         return None if self._push(command) else "editing is locked"
 
-    def _param_change(self, make: Any) -> ParamChange:
+    def _param_change(
+        self, make: Callable[[str, dict[str, Graph], list[Graph]], ParamChange]
+    ) -> ParamChange:
         block = self.block_shown
         if block is None:
             raise BlockParamError("open a block (double-click its node) to edit its parameters")

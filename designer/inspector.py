@@ -189,7 +189,9 @@ class Inspector(QScrollArea):
         False when the parameters declared changed and the section must be built again."""
         rows = self.document.block_param_usage()
         block = self.document.block_shown
-        if block != self.block_rows_of or [u.name for u in rows] != list(self.block_rows):
+        if block is None or block != self.block_rows_of:
+            return False
+        if [u.name for u in rows] != list(self.block_rows):
             return False
         for found in rows:
             self.block_rows[found.name].update(block, found)

@@ -104,9 +104,7 @@ def wire_label(editor: Editor) -> str:
     return label
 
 
-def test_the_section_lists_each_parameter_its_default_and_who_uses_it(
-    editor, inspector
-) -> None:
+def test_the_section_lists_each_parameter_its_default_and_who_uses_it(editor, inspector) -> None:
     select(editor, "first")
     assert not inspector.block_rows  # a node selected at the top: its own inspector
     enter(editor)
