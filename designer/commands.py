@@ -19,6 +19,7 @@ from engine.settings import MISSING
 
 SET_PARAM_ID = 1001
 SET_VALUE_ID = 1002
+SET_DEFAULT_ID = 1003
 
 
 class Command(QUndoCommand):
@@ -353,6 +354,35 @@ class SetDeclared(Command):
 
     def undo(self) -> None:
         self._set(self.old)
+
+
+class SetDefault(SetDeclared):
+    """Change the default of block parameter `name`: typing or scrolling in its field merges
+    into one step until the field loses focus, as `SetParam` does."""
+
+    def __init__(
+        self, graph: Graph, params: dict[str, Any], name: str, merge: bool = False
+    ) -> None:
+        super().__init__(graph, params)
+        self.name = name
+        self.open = merge
+        self.setText(f"Set the default of '{name}' to {_short(params.get(name))}")
+
+    def id(self) -> int:
+        return SET_DEFAULT_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (
+            isinstance(other, SetDefault)
+            and self.open
+            and other.open
+            and other.graph is self.graph
+            and other.name == self.name
+        ):
+            return False
+        self.new = other.new
+        self.setText(other.text())
+        return True
 
 
 class Macro(Command):

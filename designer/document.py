@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +35,16 @@ from designer import block_library, grouping
 from designer import commands as cmd
 from engine.analysis import Analysis, Diagnostic, analyse, analyse_block
 from engine.block_library import LibraryBlock
+from engine.block_params import (
+    BlockParamError,
+    ParamChange,
+    ParamUsage,
+    change_default,
+    remove_param,
+    rename_param,
+    still_referred,
+    usage,
+)
 from engine.blocks import (
     BLOCK,
     PARAM_KINDS,
@@ -537,7 +547,7 @@ class Document(QObject):
     def end_merge(self) -> None:
         """The editor lost focus: the next edit of the same field is a new step."""
         top = self.undo_stack.command(self.undo_stack.index() - 1)
-        if isinstance(top, (cmd.SetParam, cmd.SetValue)):
+        if isinstance(top, (cmd.SetParam, cmd.SetValue, cmd.SetDefault)):
             top.open = False
 
     def move_nodes(
@@ -764,7 +774,79 @@ class Document(QObject):
             return self.set_param(node_id, name, value, merge)
         command = cmd.SetParam(self.graph, node_id, name, value, merge)
         command.setText(f"Unlink {node_id}.{name} from '{linked}': fixed at {value}")
-        return self._push(command)
+        if not self._push(command):
+            return False
+        if not still_referred(self.graph, linked):
+            self.message.emit(
+                f"No layer uses block parameter '{linked}' now; it stays declared (unused) "
+                "under Block parameters, shown when nothing is selected, to remove or reuse"
+            )
+        return True
+
+    # --------------------------------------------------- block parameters
+    def block_param_usage(self) -> list[ParamUsage]:
+        """The parameters the definition shown declares, with who uses each; [] at the top."""
+        block = self.block_shown
+        if block is None:
+            return []
+        return usage(block, self.project.blocks, self.project.named_graphs().values())
+
+    def rename_block_param(self, old: str, new: str) -> str | None:
+        """Rename parameter `old` of the definition shown, its references inside and every
+        use's value, as one step; why not, or None when done."""
+        try:
+            change = self._param_change(
+                lambda b, blocks, nets: rename_param(b, blocks, nets, old, new)
+            )
+        except BlockParamError as error:
+            return self._param_refused(str(error))
+        if new == old:
+            return None
+        return self._push_param_change(change, f"Rename block parameter '{old}' to '{new}'")
+
+    def remove_block_param(self, name: str) -> str | None:
+        """Stop declaring parameter `name` of the definition shown: the layers that refer to
+        it keep its default as a fixed value, the uses' own values go; one step."""
+        try:
+            change = self._param_change(lambda b, blocks, nets: remove_param(b, blocks, nets, name))
+        except BlockParamError as error:
+            return self._param_refused(str(error))
+        return self._push_param_change(change, f"Remove block parameter '{name}'")
+
+    def set_block_param_default(self, name: str, value: Any, merge: bool = False) -> str | None:
+        """Give parameter `name` of the definition shown a new default (the uses without a
+        value of their own take it); `merge`: further edits of the same field join the step."""
+        try:
+            change = self._param_change(
+                lambda b, blocks, _nets: change_default(b, blocks, name, value)
+            )
+        except BlockParamError as error:
+            return self._param_refused(str(error))
+        if change.declared == declared(self.graph):
+            return None
+        command = cmd.SetDefault(self.graph, change.declared or {}, name, merge)
+        return None if self._push(command) else "editing is locked"
+
+    def _param_change(
+        self, make: Callable[[str, dict[str, Graph], list[Graph]], ParamChange]
+    ) -> ParamChange:
+        block = self.block_shown
+        if block is None:
+            raise BlockParamError("open a block (double-click its node) to edit its parameters")
+        return make(block, self.project.blocks, list(self.project.named_graphs().values()))
+
+    def _param_refused(self, problem: str) -> str:
+        self.message.emit(problem)
+        return problem
+
+    def _push_param_change(self, change: ParamChange, text: str) -> str | None:
+        """The definition's new declaration first (so undo opens the block), then every layer
+        and use parameter, as one step."""
+        macro = cmd.Macro(text)
+        cmd.SetDeclared(self.graph, change.declared, macro)
+        for edit in change.sets:
+            cmd.SetParam(edit.graph, edit.node, edit.param, edit.value, parent=macro)
+        return None if self._push(macro) else "editing is locked"
 
     def _fresh_id(self, type_name: str) -> str:
         return self.graph.unique_id(type_name)
