@@ -30,7 +30,7 @@ from shiboken6 import isValid
 from designer import theme
 from designer.document import Document
 from designer.layer_help import param_note, param_tooltip, ports_text
-from designer.node_item import NodeItem, count_text
+from designer.node_item import NodeItem, count_text, format_value
 from designer.param_editors import ParamEditor, restyle
 from designer.qt_helpers import clear_layout
 from designer.scene import GraphScene, time_text
@@ -390,7 +390,13 @@ class Inspector(QScrollArea):
         linked = reference(node.params.get(name))
         block = self.document.block_shown
         if block is not None and param.kind in LINKABLE:
-            menu.addAction("Set per use…").triggered.connect(lambda: self.link_new(name))
+            set_per_use = menu.addAction("Set per use…")
+            set_per_use.triggered.connect(lambda: self.link_new(name))
+            value = self._value_in_use(node.id, name)
+            if linked is None and default_for(param, value) is None:
+                set_per_use.setEnabled(False)
+                set_per_use.setToolTip(per_use_refusal(name, value))
+                menu.setToolTipsVisible(True)
             definition = self.document.graph
             fitting = fitting_params(definition, param)
             if fitting:
@@ -424,7 +430,11 @@ class Inspector(QScrollArea):
         param = layer.param(name) if layer is not None else None
         if param is None:
             return
-        default = default_for(param, self._value_in_use(node_id, name))
+        value = self._value_in_use(node_id, name)
+        default = default_for(param, value)
+        if default is None:
+            self._refused(per_use_refusal(name, value))
+            return
         suggested = suggested_param_name(self.document.graph, name)
         block = self.document.block_shown
         chosen, ok = QInputDialog.getText(
@@ -759,3 +769,11 @@ def _label(text: str, name: str) -> QLabel:
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def per_use_refusal(name: str, value: Any) -> str:
+    """Why parameter `name` cannot be made per use with `value` in it."""
+    return (
+        f"Cannot set {name} per use: its value {format_value(value)} is not one number, text "
+        "or true/false, which is what a block parameter holds"
+    )

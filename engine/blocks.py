@@ -308,8 +308,11 @@ def fitting_params(definition: Graph, param: Param) -> list[str]:
 
 def default_for(param: Param, value: Any) -> Any:
     """A block parameter's default from a layer parameter's current value: the value when it
-    is a number, text or true/false, else the layer's own default (a list falls back too)."""
-    for candidate in (value, param.default):
-        if type(candidate) in PARAM_KINDS and param.check(candidate) is None:
-            return candidate
+    is a number, text or true/false (a reference: the layer's own default); None when the
+    value cannot be one block parameter (a list such as a 3x5 kernel): linking it would
+    change what every use computes."""
+    if reference(value) is not None:
+        value = param.default
+    if type(value) in PARAM_KINDS and param.check(value) is None:
+        return value
     return None

@@ -39,6 +39,9 @@ class Step:
     node: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...] = ()  # empty: one value, named by the node
+    # the layer's type and every setting, defaults filled in: what it computes, whatever it
+    # is called (engine/weights_follow.py labels layers with it)
+    settings: str = ""
 
 
 def value_name(ref: PortRef, graph: Graph) -> str:
@@ -146,8 +149,13 @@ def _build(graph: Graph, analysis: Analysis) -> tuple[list[Step], dict[str, nn.M
             if layer.sized_by_batch
             else tuple(value_name(s, graph) for s in info.sources)
         )
-        steps.append(Step(node_id, reads, outputs))
+        settings = "" if node.type == BLOCK else repr((node.type, _settings(info.resolved)))
+        steps.append(Step(node_id, reads, outputs, settings))
     return steps, layers
+
+
+def _settings(values: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((key, repr(value)) for key, value in values.items())
 
 
 def _build_block(name: str, definition: Graph, inner: Analysis) -> BlockModule:

@@ -99,10 +99,10 @@ def _followed(
         with safe_open(str(path), framework="pt") as handle:
             text = (handle.metadata() or {}).get(LABELS_KEY)
         saved = json.loads(text) if text else None
-    except (SafetensorError, OSError, ValueError):
+    except (SafetensorError, OSError, ValueError, RecursionError):
         return state
-    if not isinstance(saved, dict):
-        return state
+    if not isinstance(saved, dict) or not all(isinstance(v, str) for v in saved.values()):
+        return state  # not labels this version wrote: the mismatch is reported as it is
     if start:  # one network of several: its own layers, named as within it
         saved = {
             k[len(start) :]: str(v).split(":", 1)[-1]

@@ -22,11 +22,12 @@ from typing import TypeVar
 
 from torch import nn
 
-from engine.compiler import BlockModule, GraphModule
+from engine.compiler import BlockModule, GraphModule, Step
 
 Value = tuple[str, str]  # (layer path, output): where a tensor comes from
 Wire = tuple[Value, str, int]  # (source, target path, place among the target's inputs)
 T = TypeVar("T")
+INPUT_END, OUTPUT_END = "\0input", "\0output"
 
 
 def module_labels(module: nn.Module) -> dict[str, str]:
@@ -43,9 +44,10 @@ def module_labels(module: nn.Module) -> dict[str, str]:
         return {}
     layers: dict[str, str] = {}
     wires: list[Wire] = []
-    inputs = [("input", str(k)) for k in range(len(module.input_ids))]
+    # the network's own ends, named so no layer can be (a layer may be called input)
+    inputs = [(INPUT_END, str(k)) for k in range(len(module.input_ids))]
     outputs = _open(module, "", inputs, layers, wires)
-    wires += [(value, "output", place) for place, value in enumerate(outputs)]
+    wires += [(value, OUTPUT_END, place) for place, value in enumerate(outputs)]
     into: dict[str, list[Wire]] = defaultdict(list)
     out_of: dict[str, list[Wire]] = defaultdict(list)
     for wire in wires:
@@ -110,9 +112,10 @@ def _open(
             given = _open(layer, f"{prefix}{step.node}.", reads, layers, wires)
         else:
             path = prefix + step.node
-            layers[path] = _describe(layer)
+            layers[path] = _describe(step, layer)
             wires.extend((value, path, place) for place, value in enumerate(reads))
-            given = [(path, name) for name in step.outputs] or [(path, "out")]
+            # a piece of a multi-output layer by its port alone (``sp:out1`` -> ``out1``)
+            given = [(path, name.rsplit(":", 1)[-1]) for name in step.outputs] or [(path, "")]
         if step.outputs:
             values.update(zip(step.outputs, given))
         else:
@@ -120,9 +123,12 @@ def _open(
     return [values.get(name, (prefix + name, "")) for name in module.output_sources]
 
 
-def _describe(layer: nn.Module) -> str:
+def _describe(step: Step, layer: nn.Module) -> str:
+    """What a layer computes: its type and settings as the compiler recorded them (a module's
+    repr leaves many out: heads, a reduction, which element-wise function), the module, and
+    the shapes of its weights."""
     shapes = sorted((k, tuple(v.shape)) for k, v in layer.state_dict().items())
-    return repr((type(layer).__qualname__, repr(layer), shapes))
+    return repr((step.settings, type(layer).__qualname__, repr(layer), shapes))
 
 
 def _order(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:

@@ -11,6 +11,7 @@ instead of writing weights that no longer match. A network only regrouped
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,19 @@ from engine.weights_follow import follow, module_labels
 
 def labels(graphs: dict[str, Graph]) -> dict[str, dict[str, str]]:
     """Each network's layer labels, which let its weights follow a regrouping (none for a
-    network that does not compile: its weights cannot be used anyway)."""
+    network that does not compile: its weights cannot be used anyway). Built on torch's meta
+    device: the shapes without allocating or initialising a single weight."""
+    import torch
+
     from engine.compiler import CompileError, compile_graph
 
     found = {}
     for name, graph in graphs.items():
         try:
-            found[name] = module_labels(compile_graph(graph))
-        except CompileError:
-            found[name] = {}
+            with torch.device("meta"):
+                found[name] = module_labels(compile_graph(graph))
+        except (CompileError, RuntimeError, NotImplementedError, TypeError, ValueError):
+            found[name] = {}  # not compilable (on meta): the weights do not follow
     return found
 
 
@@ -55,7 +60,9 @@ class WeightsKeeper:
         self.states: dict[str, dict[str, Any]] | None = None  # by network name
         self.trained: tuple[Any, ...] = ()
         self.labels: dict[str, dict[str, str]] = {}  # by network: engine.weights_follow
-        self._refused: tuple[Any, ...] = ()  # weights and the structure they did not fit
+        # the weights last refused and the structure they did not fit (kept, not their id)
+        self._refused: tuple[Any, Any] = (None, None)
+        self._lock = threading.RLock()
         self.epoch: int | None = None
         self.status = ""
         self.scaling: dict[str, Any] | None = None
@@ -98,26 +105,29 @@ class WeightsKeeper:
 
     def fits(self) -> bool:
         """Whether the weights fit the networks as they are now. Regrouped since training
-        (layers into blocks and back), they follow their layers to the new names."""
-        if self.states is None:
-            return False
-        graphs = self.document.project.named_graphs()
-        now = structure(graphs)
-        if now == self.trained:
-            return True
-        if (id(self.states), now) == self._refused:
-            return False
-        now_labels = labels(graphs)
-        moved = {}
-        for name, state in self.states.items():
-            found = follow(state, self.labels.get(name, {}), now_labels.get(name, {}))
-            if found is None:
-                self._refused = (id(self.states), now)  # asked often (the Inside tab)
+        (layers into blocks and back), they follow their layers to the new names. Asked from
+        the UI thread and a job's (text generation): one at a time."""
+        with self._lock:
+            if self.states is None:
                 return False
-            moved[name] = found
-        self.states, self.trained, self.labels = moved, now, now_labels
-        self.saved_to = None  # the file beside the project has the old names
-        return True
+            graphs = self.document.project.named_graphs()
+            now = structure(graphs)
+            if now == self.trained:
+                return True
+            refused_states, refused = self._refused
+            if refused_states is self.states and refused == now:
+                return False  # asked again and again (the Inside tab): refused once
+            now_labels = labels(graphs)
+            moved = {}
+            for name, state in self.states.items():
+                found = follow(state, self.labels.get(name, {}), now_labels.get(name, {}))
+                if found is None:
+                    self._refused = (self.states, now)
+                    return False
+                moved[name] = found
+            self.states, self.trained, self.labels = moved, now, now_labels
+            self.saved_to = None  # the file beside the project has the old names
+            return True
 
     def save(self, path: Path) -> bool:
         """Write the weights to `path`; False (and a log line) when they no longer fit."""

@@ -235,6 +235,21 @@ def test_a_taken_or_bad_name_is_refused_with_the_reason(editor, inspector, asked
         assert reason in (inspector.problem_note.text() if inspector.problem_note else "")
 
 
+def test_a_list_value_cannot_be_made_per_use_and_nothing_changes(editor, inspector, asked):
+    """A 3x5 kernel is not one number: making it per use would change every use's layer."""
+    document = editor.document
+    document.enter_block("first")
+    document.set_param("conv", "kernel_size", [3, 5])
+    select(editor, "conv")
+    count = document.undo_stack.count()
+    action = menu_action(inspector, "kernel_size", "Set per use")
+    assert not action.isEnabled() and "3x5" in action.toolTip()
+    inspector.link_new("kernel_size")  # the menu's refusal, had it been chosen anyway
+    assert document.undo_stack.count() == count
+    assert document.graph.node("conv").params["kernel_size"] == [3, 5]
+    assert "Cannot set kernel_size per use" in inspector.problem_note.text()
+
+
 def test_a_bad_value_on_a_use_names_the_block_the_parameter_and_the_fix(
     editor, inspector, asked
 ) -> None:

@@ -58,7 +58,7 @@ def test_only_parameters_whose_default_fits_are_offered_for_linking() -> None:
 
 def test_the_default_of_a_new_parameter_is_the_current_value_when_it_can_be_one() -> None:
     assert default_for(conv_param("out_channels"), 48) == 48
-    assert default_for(conv_param("kernel_size"), [3, 5]) == 3  # a list: the layer's default
+    assert default_for(conv_param("kernel_size"), [3, 5]) is None  # a list cannot be one
     assert (
         default_for(conv_param("out_channels"), {"param": "x"})
         == conv_param("out_channels").default

@@ -112,3 +112,69 @@ def test_a_weights_file_saved_before_folding_loads_into_the_folded_network(tmp_p
     changed = compile_graph(residual_chain(3, odd_one=True))
     with pytest.raises(WeightsError, match="do not fit"):
         load_weights(changed, tmp_path / "flat.safetensors")
+
+
+def sequence_network(heads: int = 4, mode: str = "mean", function: str = "Exp") -> Graph:
+    """Input -> attention -> an element-wise function -> Reduce -> Linear -> Output: layers
+    whose modules do not show every setting in their repr."""
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": [6, 8]})
+    graph.add_node("MultiheadAttention", "attention", {"num_heads": heads})
+    graph.add_node(function, "squash")
+    graph.add_node("Reduce", "pool", {"mode": mode, "axes": [0]})
+    graph.add_node("Linear", "head", {"out_features": 3})
+    graph.add_node("Output", "output")
+    chain = ["input", "attention", "squash", "pool", "head", "output"]
+    for a, b in zip(chain, chain[1:]):
+        graph.connect(PortRef(a, "out"), PortRef(b, "in"))
+    return graph
+
+
+def test_a_setting_the_module_does_not_show_still_stops_the_weights():
+    base = sequence_network()
+    state = trained(base)
+    for changed in (
+        sequence_network(heads=2),  # same weight shapes, other heads
+        sequence_network(mode="max"),
+        sequence_network(function="Abs"),
+    ):
+        assert follow(state, labels(base), labels(changed)) is None
+
+
+def split_network(name: str) -> Graph:
+    graph = Graph()
+    graph.add_node("Input", "input", {"shape": [8]})
+    graph.add_node("Split", name, {"pieces": 2})
+    graph.add_node("Linear", "left", {"out_features": 3})
+    graph.add_node("Linear", "right", {"out_features": 3})
+    graph.add_node("Subtract", "join")
+    graph.add_node("Output", "output")
+    graph.connect(PortRef("input", "out"), PortRef(name, "in"))
+    graph.connect(PortRef(name, "out1"), PortRef("left", "in"))
+    graph.connect(PortRef(name, "out2"), PortRef("right", "in"))
+    graph.connect(PortRef("left", "out"), PortRef("join", "a"))
+    graph.connect(PortRef("right", "out"), PortRef("join", "b"))
+    graph.connect(PortRef("join", "out"), PortRef("output", "in"))
+    return graph
+
+
+def test_weights_follow_a_renamed_split_to_the_right_pieces():
+    """A multi-output layer's pieces are its ports, whatever the layer is called."""
+    before, after = split_network("sp"), split_network("splitter")
+    state = trained(before)
+    x = example_input(before, batch=2)
+    moved = follow(state, labels(before), labels(after))
+    assert moved is not None
+    assert torch.allclose(output(after, moved, x), output(before, state, x))
+
+
+def test_labels_this_version_did_not_write_are_ignored_not_fatal(tmp_path):
+    from safetensors.torch import save_file
+
+    flat = residual_chain(2)
+    state = {f"old_{k}": v.contiguous() for k, v in trained(flat).items()}
+    for odd in ('{"stem": [1]}', "[1, 2]", "[" * 5000 + "]" * 5000, "not json"):
+        path = tmp_path / "odd.safetensors"
+        save_file(state, str(path), metadata={"netwright.layers": odd})
+        with pytest.raises(WeightsError, match="do not fit"):
+            load_weights(compile_graph(flat), path)
