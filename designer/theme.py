@@ -129,8 +129,10 @@ def apply_theme(name: str, app: QApplication | None = None) -> Theme:
     theme = theme_named(name)
     _current[0] = theme
     app = app or QApplication.instance()  # type: ignore[assignment]
-    if app is not None:
-        app.setStyleSheet(style_sheet(theme.name))
+    sheet = style_sheet(theme.name)
+    # setting it restyles every widget the application has, even to the same sheet: skip that
+    if app is not None and app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
     return theme
 
 
