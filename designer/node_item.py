@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from designer import theme
 from designer.port_item import PortItem
 from engine.analysis import Diagnostic, NodeInfo
+from engine.blocks import reference
 from engine.costs import LayerCost, size_text
 from engine.graph import Node
 from engine.layers import LayerType, layer_type
@@ -33,6 +34,9 @@ LOD_BLOCK = 0.2  # below this zoom, a plain coloured block (designer.overview pa
 
 
 def format_value(value: Any) -> str:
+    linked = reference(value)
+    if linked is not None:  # a block parameter: each use sets it (the shapes show this one's)
+        return f"‹{linked}›"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):

@@ -5,8 +5,9 @@
 Opens the residual-blocks example (one BasicBlock definition used three times),
 selects the stem's three layers and presses Ctrl+G, names the new block "Stem"
 (blocks-grouped.png), then double-clicks block2 to open BasicBlock: the canvas
-shows the definition with the breadcrumb bar above it (blocks-inside.png). The
-dashboard dock is closed so the canvas has the room.
+shows the definition with the breadcrumb bar above it (blocks-inside.png). Then both
+convolutions' out_channels become the block parameter `channels` (Set per use…), conv2
+selected (blocks-per-use.png). The dashboard dock is closed so the canvas has the room.
 """
 
 from __future__ import annotations
@@ -63,7 +64,15 @@ def main() -> int:
         window.view.centerOn(window.scene.nodes["relu1"])
         settle(app)
         window.grab().save(str(out / "blocks-inside.png"))
-        print(f"wrote {out / 'blocks-grouped.png'} and {out / 'blocks-inside.png'}")
+        # both convolutions' widths per use: the inspector shows the link and the use's value
+        for conv in ("conv1", "conv2"):
+            problem = window.document.link_param(conv, "out_channels", "channels", 16)
+            assert problem is None, problem
+        window.scene.select_nodes(["conv2"])
+        window.document.analyse_now()
+        settle(app)
+        window.grab().save(str(out / "blocks-per-use.png"))
+        print(f"wrote {out / 'blocks-grouped.png'}, {out / 'blocks-inside.png'}, blocks-per-use.png")
         print("crumbs:", window.editor.breadcrumbs.texts())
         window.document.mark_saved()
         window.close()
@@ -73,6 +82,11 @@ def main() -> int:
 def settle(app: object) -> None:
     for _ in range(6):
         app.processEvents()  # type: ignore[attr-defined]
+    for widget in app.topLevelWidgets():  # type: ignore[attr-defined]
+        view = getattr(widget, "view", None)
+        if hasattr(view, "settle"):
+            view.settle()  # a zoom just set: render the nodes crisp now, not 200 ms later
+    app.processEvents()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -290,3 +290,9 @@ def test_a_block_nodes_block_field_offers_the_projects_definitions(qtbot) -> Non
     assert editor.document.graph.node("first").params["block"] == "Wide"
     assert list(inspector.editors) == ["block", "width"]  # the form follows the definition
     assert spin(inspector, "width").value() == 12
+
+
+def test_a_linked_layer_card_names_the_block_parameter(editor, inspector, asked) -> None:
+    link_new(editor, inspector)
+    summary = editor.scene.nodes["conv"].summary
+    assert "‹channels›" in summary and "param" not in summary
