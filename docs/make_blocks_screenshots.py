@@ -72,7 +72,9 @@ def main() -> int:
         window.document.analyse_now()
         settle(app)
         window.grab().save(str(out / "blocks-per-use.png"))
-        print(f"wrote {out / 'blocks-grouped.png'}, {out / 'blocks-inside.png'}, blocks-per-use.png")
+        print(
+            f"wrote {out / 'blocks-grouped.png'}, {out / 'blocks-inside.png'}, blocks-per-use.png"
+        )
         print("crumbs:", window.editor.breadcrumbs.texts())
         window.document.mark_saved()
         window.close()

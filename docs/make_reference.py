@@ -46,7 +46,9 @@ def reference() -> str:
             if layer.params:
                 parts.append("| parameter | default | accepts | meaning |\n|---|---|---|---|")
                 for p in layer.params:
-                    parts.append(f"| `{p.name}` | `{json.dumps(p.default)}` | {p.describe()} | {p.help} |")
+                    parts.append(
+                        f"| `{p.name}` | `{json.dumps(p.default)}` | {p.describe()} | {p.help} |"
+                    )
                 parts.append("")
             if not layer.exports_onnx:
                 parts.append(f"Not exportable to ONNX. {layer.onnx_note}\n")
@@ -79,7 +81,9 @@ def main() -> int:
         reference_path: reference(),
         format_path: updated_format(format_path.read_text(encoding="utf-8")),
     }
-    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     if "--check" in sys.argv:
         for path in stale:
             print(f"{path.relative_to(ROOT)} is out of date: run `make docs`", file=sys.stderr)

@@ -103,8 +103,10 @@ class PredictionsView(QWidget):
         self.update()
 
     def _images_shown(self) -> bool:
-        return bool(self._pixmaps) and all(p is not None for p in self._pixmaps) and (
-            "predicted" in self.found
+        return (
+            bool(self._pixmaps)
+            and all(p is not None for p in self._pixmaps)
+            and ("predicted" in self.found)
         )
 
     def sample_at(self, point: QPointF) -> int | None:

@@ -184,7 +184,9 @@ def test_gui_screenshot_writes_a_png(qtbot, tmp_path, capsys):
     path = str(example("digits-cnn").path)
     assert gui.main([path, "--screenshot", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"saved {out}" in capsys.readouterr().out  # training screenshots: tests/app/test_training.py
+    assert (
+        f"saved {out}" in capsys.readouterr().out
+    )  # training screenshots: tests/app/test_training.py
 
 
 def test_gui_refuses_an_unreadable_project_with_exit_2(tmp_path, capsys):

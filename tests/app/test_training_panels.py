@@ -76,7 +76,9 @@ def test_choices_and_counts_are_undoable(window):
 
 def test_early_stopping_can_be_turned_off_and_back(window):
     panel, document = window.training_settings, window.document
-    panel.field("early_stopping.metric").setCurrentIndex(panel.field("early_stopping.metric").findData("off"))
+    panel.field("early_stopping.metric").setCurrentIndex(
+        panel.field("early_stopping.metric").findData("off")
+    )
     assert document.project.training["early_stopping"] is None
     assert not panel.field("early_stopping.patience").isEnabled()
     document.undo()

@@ -41,4 +41,6 @@ def test_killing_a_writer_mid_write_never_leaves_a_broken_file(tmp_path: Path) -
         versions.append(json.loads(target.read_text())["version"])  # always whole JSON
     assert max(versions) > 0  # the writer did replace the file between kills
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != target.name]
-    assert all(name.endswith(".tmp") for name in leftovers)  # only an abandoned temporary, never the target
+    assert all(
+        name.endswith(".tmp") for name in leftovers
+    )  # only an abandoned temporary, never the target

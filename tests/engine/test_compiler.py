@@ -71,9 +71,7 @@ def test_the_same_seed_gives_the_same_weights_and_leaves_global_rng_alone() -> N
     b = compile_graph(graph, seed=7)
     c = compile_graph(graph, seed=8)
     assert torch.equal(before, after)
-    for (key, wa), wb in zip(
-        a.state_dict().items(), b.state_dict().values()
-    ):
+    for (key, wa), wb in zip(a.state_dict().items(), b.state_dict().values()):
         assert torch.equal(wa, wb), key
     assert not torch.equal(a.fc1.weight, c.fc1.weight)
 

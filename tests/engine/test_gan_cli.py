@@ -126,7 +126,10 @@ def test_weights_out_and_weights_name_the_same_file_for_a_gan(
     weights = tmp_path / "w" / "x.safetensors"
     assert run(["train", str(project), "--weights-out", str(weights)]) == 0
     assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["x.safetensors"]
-    assert run(["export", str(project), "--onnx", str(tmp_path / "g.onnx"), "--weights", str(weights)]) == 0
+    assert (
+        run(["export", str(project), "--onnx", str(tmp_path / "g.onnx"), "--weights", str(weights)])
+        == 0
+    )
     assert f"trained weights from {weights}" in capsys.readouterr().out
     assert run(["train", str(project), "--weights-out", str(weights), "--resume"]) == 0
 

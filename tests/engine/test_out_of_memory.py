@@ -22,7 +22,10 @@ class Batches:
     def epoch(self, epoch: int):  # type: ignore[no-untyped-def]
         generator = torch.Generator().manual_seed(epoch)
         for _ in range(2):
-            yield torch.randn(4, 3, generator=generator), torch.randint(0, 2, (4,), generator=generator)
+            yield (
+                torch.randn(4, 3, generator=generator),
+                torch.randint(0, 2, (4,), generator=generator),
+            )
 
 
 class Greedy(nn.Module):
@@ -45,10 +48,14 @@ class Greedy(nn.Module):
     "error",
     [
         torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"),
-        RuntimeError("[enforce fail at alloc_cpu.cpp:116] DefaultCPUAllocator: can't allocate memory"),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:116] DefaultCPUAllocator: can't allocate memory"
+        ),
     ],
 )
-def test_an_allocation_failure_becomes_a_message_suggesting_half_the_batch(error: Exception) -> None:
+def test_an_allocation_failure_becomes_a_message_suggesting_half_the_batch(
+    error: Exception,
+) -> None:
     settings = TrainingSettings(epochs=2, batch_size=64, early_stopping=None, device="cpu")
     trainer = Trainer(Greedy(error), settings, device="cpu", threads=1, classification=True)
     with pytest.raises(OutOfMemory) as caught:
@@ -59,7 +66,9 @@ def test_an_allocation_failure_becomes_a_message_suggesting_half_the_batch(error
 
 def test_other_errors_pass_through_unchanged() -> None:
     settings = TrainingSettings(epochs=1, batch_size=4, early_stopping=None, device="cpu")
-    trainer = Trainer(Greedy(ValueError("a bug")), settings, device="cpu", threads=1, classification=True)
+    trainer = Trainer(
+        Greedy(ValueError("a bug")), settings, device="cpu", threads=1, classification=True
+    )
     with pytest.raises(ValueError, match="a bug"):
         trainer.fit(Batches(), None)
     assert not is_out_of_memory(RuntimeError("shape mismatch"))

@@ -22,7 +22,11 @@ def test_wheel_and_sdist_include_examples_icons_and_the_entry_point(tmp_path: Pa
     names = zipfile.ZipFile(wheel).namelist()
     assert "resources/examples/digits-cnn.netwright.json" in names
     assert "resources/icons/netwright.svg" in names
-    assert "engine/layers/conv.py" in names and "app/cli.py" in names and "designer/__init__.py" in names
+    assert (
+        "engine/layers/conv.py" in names
+        and "app/cli.py" in names
+        and "designer/__init__.py" in names
+    )
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "netwright = app.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     sdist = next(tmp_path.glob("netwright-*.tar.gz"))
