@@ -169,12 +169,7 @@ class Inspector(QScrollArea):
                 "InspectorDim",
             )
         )
-        form_box = QWidget()
-        form = QFormLayout(form_box)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setVerticalSpacing(4)
+        form_box, form = _form(top=0)
         for found in rows:
             row = BlockParamRow(self, block, found)
             self.block_rows[found.name] = row
@@ -291,12 +286,7 @@ class Inspector(QScrollArea):
         self._refresh(self.document.analysis)
 
     def _build_form(self, given: dict[str, object], layer: LayerType) -> None:
-        form_box = QWidget()
-        form = QFormLayout(form_box)
-        form.setContentsMargins(0, 4, 0, 0)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setVerticalSpacing(4)
+        form_box, form = _form(top=4)
         node = self.document.graph.node(self.item.node_id) if self.item else None
         for param in layer.params:
             if node is not None and node.type == BLOCK and param.name == "block":
@@ -777,3 +767,14 @@ def per_use_refusal(name: str, value: Any) -> str:
         f"Cannot set {name} per use: its value {format_value(value)} is not one number, text "
         "or true/false, which is what a block parameter holds"
     )
+
+
+def _form(top: int) -> tuple[QWidget, QFormLayout]:
+    """A box holding a form laid out as every form in the inspector is."""
+    box = QWidget()
+    form = QFormLayout(box)
+    form.setContentsMargins(0, top, 0, 0)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setVerticalSpacing(4)
+    return box, form

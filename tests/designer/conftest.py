@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from designer.editor import Editor
+from designer.inspector import Inspector
 from engine.project import Project, load_project
 from engine.resources import example
 
@@ -40,3 +41,13 @@ def empty_editor(qtbot):
     made.view.resize(800, 600)
     made.view.show()
     yield made
+
+
+@pytest.fixture
+def inspector(editor, qtbot):
+    """An inspector on `editor` (the module's own, where it has one), shown at 380x900."""
+    panel = Inspector(editor.document, editor.scene)
+    qtbot.addWidget(panel)
+    panel.resize(380, 900)
+    panel.show()
+    return panel

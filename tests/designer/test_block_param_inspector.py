@@ -62,15 +62,6 @@ def editor(qtbot):
 
 
 @pytest.fixture
-def inspector(editor, qtbot):
-    panel = Inspector(editor.document, editor.scene)
-    qtbot.addWidget(panel)
-    panel.resize(380, 900)
-    panel.show()
-    return panel
-
-
-@pytest.fixture
 def asked(monkeypatch):
     """The name dialog of "Set per use…": records what it offered, answers `answer[0]`."""
     seen: list[tuple[str, str]] = []

@@ -40,15 +40,6 @@ def editor(qtbot):
 
 
 @pytest.fixture
-def inspector(editor, qtbot):
-    panel = Inspector(editor.document, editor.scene)
-    qtbot.addWidget(panel)
-    panel.resize(380, 900)
-    panel.show()
-    return panel
-
-
-@pytest.fixture
 def answers(monkeypatch):
     """The rename dialog answers `answers["name"]`; the remove question `answers["remove"]`
     (None: the test fails if it is asked)."""
