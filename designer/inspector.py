@@ -12,14 +12,12 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
@@ -28,14 +26,15 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from designer import theme
+from designer.block_params_section import BlockParamRow, BlockParamsSection
 from designer.document import Document
+from designer.form_parts import form_box, set_text, text_label
 from designer.layer_help import param_note, param_tooltip, ports_text
 from designer.node_item import NodeItem, count_text, format_value
 from designer.param_editors import ParamEditor, restyle
 from designer.qt_helpers import clear_layout
 from designer.scene import GraphScene, time_text
 from engine.analysis import Analysis
-from engine.block_params import ParamUsage
 from engine.blocks import (
     BLOCK,
     declared,
@@ -46,7 +45,6 @@ from engine.blocks import (
     param_name_problem,
     reference,
     suggested_param_name,
-    use_param,
 )
 from engine.costs import LayerCost, NetworkCost, size_text
 from engine.layers import LayerType
@@ -66,8 +64,7 @@ class Inspector(QScrollArea):
         self.editors: dict[str, ParamEditor] = {}
         self.per_use_buttons: dict[str, QToolButton] = {}
         self.link_labels: dict[str, QLabel] = {}
-        self.block_rows: dict[str, BlockParamRow] = {}
-        self.block_rows_of: str | None = None  # the block whose parameters the rows show
+        self.block_section: BlockParamsSection | None = None
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._page = QWidget()
@@ -99,7 +96,7 @@ class Inspector(QScrollArea):
         self.editors = {}
         self.per_use_buttons = {}
         self.link_labels = {}
-        self.block_rows = {}
+        self.block_section = None
         self.name_edit: QLineEdit | None = None
         self.status_label: QLabel | None = None
         self.problems_label: QLabel | None = None
@@ -109,25 +106,33 @@ class Inspector(QScrollArea):
 
     def _build_overview(self, count: int) -> None:
         analysis = self.document.analysis
-        heading = _label(
+        heading = text_label(
             f"{count} layers selected" if count > 1 else "No layer selected", "InspectorTitle"
         )
         self._layout.addWidget(heading)
-        self.status_label = _label(self._overview_text(), "InspectorDim")
+        self.status_label = text_label(self._overview_text(), "InspectorDim")
         self._layout.addWidget(self.status_label)
         if analysis.ok and analysis.nodes:
-            self.cost_label = _label(network_cost_text(self.document.costs), "InspectorDim")
+            self.cost_label = text_label(network_cost_text(self.document.costs), "InspectorDim")
             self.cost_label.setObjectName("InspectorCost")
             self._layout.addWidget(self.cost_label)
         self._layout.addWidget(
-            _label(
+            text_label(
                 "Select a layer to edit its parameters. Drag layers in from the palette, "
                 "or press Tab on the canvas to add one by name.",
                 "InspectorDim",
             )
         )
-        if count == 0 and self.document.block_shown is not None:
-            self._build_block_params(self.document.block_shown)
+        block = self.document.block_shown
+        if count == 0 and block is not None:
+            self.block_section = BlockParamsSection(self.document, block, self._refused)
+            self._layout.addWidget(self.block_section)
+            self.problem_note = self.block_section.problem_note
+
+    @property
+    def block_rows(self) -> dict[str, BlockParamRow]:
+        """The Block parameters rows shown (inside a block, nothing selected), by name."""
+        return self.block_section.rows if self.block_section is not None else {}
 
     def _overview_text(self) -> str:
         graph, analysis = self.document.graph, self.document.analysis
@@ -141,115 +146,9 @@ class Inspector(QScrollArea):
 
     def _refresh_overview_text(self) -> None:
         if self.status_label is not None:
-            _set_text(self.status_label, self._overview_text())
+            set_text(self.status_label, self._overview_text())
         if self.cost_label is not None and self.document.analysis.ok:
-            _set_text(self.cost_label, network_cost_text(self.document.costs))
-
-    # ---------------------------------------------------- block parameters
-    def _build_block_params(self, block: str) -> None:
-        """Inside a block with nothing selected: the parameters it declares, each with its
-        default (an editor of its kind), who uses it, and Rename… / Remove in a menu."""
-        rows = self.document.block_param_usage()
-        self.block_rows_of = block
-        self._layout.addSpacing(8)
-        self._layout.addWidget(_label("Block parameters", "InspectorSection"))
-        if not rows:
-            self._layout.addWidget(
-                _label(
-                    f"Block '{block}' has no per-use parameters. To add one, select a layer "
-                    "and choose Set per use… in the menu beside one of its fields.",
-                    "InspectorDim",
-                )
-            )
-            return
-        self._layout.addWidget(
-            _label(
-                f"Each node using block '{block}' may set its own value of these; the others "
-                "take the default shown.",
-                "InspectorDim",
-            )
-        )
-        form_box, form = _form(top=0)
-        for found in rows:
-            row = BlockParamRow(self, block, found)
-            self.block_rows[found.name] = row
-            form.addRow(row.label, row.box)
-        self._layout.addWidget(form_box)
-        self.problem_note = _label("", "InspectorRefusal")
-        self.problem_note.hide()
-        self._layout.addWidget(self.problem_note)
-
-    def _refresh_block_params(self) -> bool:
-        """Update the Block parameters rows in place (a field being typed in keeps its text);
-        False when the parameters declared changed and the section must be built again."""
-        rows = self.document.block_param_usage()
-        block = self.document.block_shown
-        if block is None or block != self.block_rows_of:
-            return False
-        if [u.name for u in rows] != list(self.block_rows):
-            return False
-        for found in rows:
-            self.block_rows[found.name].update(block, found)
-        return True
-
-    def rename_block_param(self, name: str) -> None:
-        """Ask for a new name of block parameter `name`; a refused one says why."""
-        block = self.document.block_shown
-        chosen, ok = QInputDialog.getText(
-            self,
-            f"Rename parameter '{name}'",
-            f"New name of parameter '{name}' of block '{block}'.\n"
-            "The layers that refer to it and every node's own value follow:",
-            QLineEdit.EchoMode.Normal,
-            name,
-        )
-        chosen = chosen.strip()
-        if not ok or not chosen or chosen == name:
-            return
-        problem = self.document.rename_block_param(name, chosen)
-        if problem:
-            self._refused(problem)
-
-    def remove_block_param(self, name: str) -> None:
-        """Remove block parameter `name`; asks first when layers refer to it or nodes set it."""
-        found = next((u for u in self.document.block_param_usage() if u.name == name), None)
-        if found is None:
-            return
-        if found.layers or found.own:
-            if not self._confirm_remove(found):
-                return
-        problem = self.document.remove_block_param(name)
-        if problem:
-            self._refused(problem)
-
-    def _confirm_remove(self, found: ParamUsage) -> bool:
-        lines = []
-        if found.layers:
-            lines.append(
-                f"{_listed([f'{n}.{k}' for n, k in found.layers])} will be fixed at "
-                f"{found.default} (the default) for every node."
-            )
-        if found.own:
-            lines.append(
-                f"The value{'s' if len(found.own) > 1 else ''} set on "
-                f"{_listed(found.own)} will be dropped."
-            )
-        answer = QMessageBox.question(
-            self,
-            f"Remove parameter '{found.name}'",
-            f"Remove parameter '{found.name}' of block '{self.document.block_shown}'?\n\n"
-            + "\n".join(lines)
-            + "\n\nUndo brings it back.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _edit_default(self, name: str, value: object, merge: bool) -> None:
-        if self.problem_note is not None:
-            self.problem_note.hide()
-        problem = self.document.set_block_param_default(name, value, merge)
-        if problem:
-            self._refused(problem)
+            set_text(self.cost_label, network_cost_text(self.document.costs))
 
     def _build_node(self, item: NodeItem) -> None:
         node = self.document.graph.node(item.node_id)
@@ -269,24 +168,24 @@ class Inspector(QScrollArea):
         box.setLayout(header)
         header.setContentsMargins(0, 0, 0, 0)
         self._layout.addWidget(box)
-        self._layout.addWidget(_label(f"{node.type} · {item.category}", "InspectorDim"))
+        self._layout.addWidget(text_label(f"{node.type} · {item.category}", "InspectorDim"))
         if layer is not None:
-            self._layout.addWidget(_label(layer.help, "InspectorHelp"))
-            self._layout.addWidget(_label(ports_text(layer), "InspectorDim"))
-        self.status_label = _label("", "InspectorShape")
-        self.problems_label = _label("", "InspectorProblems")
-        self.cost_label = _label("", "InspectorCost")
+            self._layout.addWidget(text_label(layer.help, "InspectorHelp"))
+            self._layout.addWidget(text_label(ports_text(layer), "InspectorDim"))
+        self.status_label = text_label("", "InspectorShape")
+        self.problems_label = text_label("", "InspectorProblems")
+        self.cost_label = text_label("", "InspectorCost")
         self._layout.addWidget(self.status_label)
         self._layout.addWidget(self.cost_label)
         self._layout.addWidget(self.problems_label)
         if layer is None or not layer.params:
-            self._layout.addWidget(_label("This layer has no parameters.", "InspectorDim"))
+            self._layout.addWidget(text_label("This layer has no parameters.", "InspectorDim"))
         else:
             self._build_form(node.params, layer)
         self._refresh(self.document.analysis)
 
     def _build_form(self, given: dict[str, object], layer: LayerType) -> None:
-        form_box, form = _form(top=4)
+        box, form = form_box(top=4)
         node = self.document.graph.node(self.item.node_id) if self.item else None
         for param in layer.params:
             if node is not None and node.type == BLOCK and param.name == "block":
@@ -313,17 +212,17 @@ class Inspector(QScrollArea):
                 field_row.addWidget(button)
                 self.per_use_buttons[param.name] = button
             column.addLayout(field_row)
-            link = _label("", "InspectorLinked")
+            link = text_label("", "InspectorLinked")
             link.hide()
             self.link_labels[param.name] = link
             column.addWidget(link)
-            column.addWidget(_label(param_note(param), "InspectorParamHelp"))
+            column.addWidget(text_label(param_note(param), "InspectorParamHelp"))
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             label.setContentsMargins(0, 5, 0, 0)
             form.addRow(label, field_box)
-        self.problem_note = _label("", "InspectorRefusal")
+        self.problem_note = text_label("", "InspectorRefusal")
         self.problem_note.hide()
-        self._layout.addWidget(form_box)
+        self._layout.addWidget(box)
         self._layout.addWidget(self.problem_note)
 
     # ------------------------------------------------------ per-use values
@@ -492,7 +391,7 @@ class Inspector(QScrollArea):
                 tip = "Set here for this node only; other nodes of the block keep theirs."
             else:
                 text, tip = "", f"{editor.param.help}\nAccepts: {editor.param.describe()}"
-            _set_text(label, text)
+            set_text(label, text)
             label.setVisible(bool(text))
             for widget in (label, editor.field):
                 if bool(widget.property("linked")) != (linked is not None):
@@ -541,7 +440,7 @@ class Inspector(QScrollArea):
         """After each analysis: shape, count and problems, and values changed elsewhere."""
         item = self.item
         if item is None:
-            if self.block_rows and self._refresh_block_params():
+            if self.block_section is not None and self.block_section.refresh():
                 self._refresh_overview_text()
             elif self.status_label is not None and self._layout.count():
                 self.show_selection()
@@ -555,7 +454,7 @@ class Inspector(QScrollArea):
         shape = ", ".join(shapes) or "unknown"
         if self.status_label is not None:
             count = count_text(info.params) if info is not None else "0 params"
-            _set_text(
+            set_text(
                 self.status_label,
                 f"{_inputs_text(node.id, self.document)}Output  {shape}   ·   {count}",
             )
@@ -565,11 +464,11 @@ class Inspector(QScrollArea):
             measured = self.scene.measured.get(node.id)
             if measured is not None:
                 text += ("\n" if text else "") + measured_text(measured)
-            _set_text(self.cost_label, text)
+            set_text(self.cost_label, text)
             self.cost_label.setVisible(bool(text))
         if self.problems_label is not None:
             problems = analysis.for_node(node.id)
-            _set_text(
+            set_text(
                 self.problems_label,
                 "\n".join(
                     f"{'✖' if d.severity == 'error' else '⚠'} {d.message}"
@@ -590,98 +489,6 @@ class Inspector(QScrollArea):
                 continue
             editor.set_value(self._value_in_use(node.id, name))
         self._refresh_links(node.id)
-
-
-class BlockParamRow:
-    """One row of Block parameters: the name, the default's editor, the ⋯ menu (Rename…,
-    Remove) and a line saying which layers it sets and which nodes set their own value."""
-
-    def __init__(self, inspector: Inspector, block: str, found: ParamUsage) -> None:
-        document = inspector.document
-        self.name = found.name
-        param = use_param(block, document.graph, found.name, found.default)
-        self.editor = ParamEditor(param, found.default)
-        self.editor.setEnabled(not document.read_only)
-        self.editor.edited.connect(
-            lambda value, merge: inspector._edit_default(found.name, value, merge)
-        )
-        self.editor.refused.connect(inspector._refused)
-        self.editor.finished.connect(document.end_merge)
-        self.label = QLabel(found.name)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.label.setContentsMargins(0, 5, 0, 0)
-        self.button = QToolButton()
-        self.button.setObjectName("InspectorPerUse")
-        self.button.setAutoRaise(True)
-        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.button.setEnabled(not document.read_only)
-        self.button.setIcon(theme.layer_icon("mdi6.dots-horizontal", theme.current().text_dim))
-        self.button.setToolTip(f"Rename or remove parameter '{found.name}'")
-        self.menu = QMenu(self.button)
-        self.rename_action = self.menu.addAction("Rename…")
-        self.rename_action.triggered.connect(lambda: inspector.rename_block_param(self.name))
-        self.remove_action = self.menu.addAction("Remove")
-        self.remove_action.triggered.connect(lambda: inspector.remove_block_param(self.name))
-        self.button.setMenu(self.menu)
-        self.usage = _label("", "InspectorLinked")
-        self.box = QWidget()
-        column = QVBoxLayout(self.box)
-        column.setContentsMargins(0, 0, 0, 4)
-        column.setSpacing(2)
-        field_row = QHBoxLayout()
-        field_row.setSpacing(4)
-        field_row.addWidget(self.editor, 1)
-        field_row.addWidget(self.button)
-        column.addLayout(field_row)
-        column.addWidget(self.usage)
-        self.update(block, found)
-
-    def update(self, block: str, found: ParamUsage) -> None:
-        if not self.editor.field.hasFocus():
-            self.editor.set_value(found.default)
-        _set_text(self.usage, usage_text(found))
-        if bool(self.usage.property("unused")) != found.unused:
-            self.usage.setProperty("unused", found.unused)
-            restyle(self.usage)
-        asks = bool(found.layers or found.own)
-        self.remove_action.setText("Remove…" if asks else "Remove")
-        self.remove_action.setToolTip(
-            "The layers that refer to it keep its default as a fixed value; nodes' own values go"
-            if asks
-            else "Nothing uses it"
-        )
-        tip = (
-            f"The default of '{found.name}': what a node using block '{block}' takes while it "
-            f"sets no value of its own.\nAccepts: {self.editor.param.describe()}"
-        )
-        self.editor.field.setToolTip(tip)
-        self.label.setToolTip(tip)
-
-
-def usage_text(found: ParamUsage) -> str:
-    """``default · sets conv.out_channels, conv2.out_channels · 1 of 2 nodes set their own``;
-    an unused parameter says so first."""
-    if found.unused:
-        first = "unused: no layer refers to it"
-    else:
-        first = "default · sets " + _listed([f"{n}.{k}" for n, k in found.layers])
-    if not found.uses:
-        second = "no node uses the block"
-    elif not found.own:
-        second = "every node takes the default" if found.uses > 1 else "its node takes the default"
-    else:
-        second = f"{len(found.own)} of {found.uses} nodes set their own ({_listed(found.own)})"
-    return f"{first} · {second}"
-
-
-def _listed(names: list[str] | tuple[str, ...], most: int = 3) -> str:
-    """``a, b and c``; beyond `most`, ``a, b, c and 2 more``."""
-    names = list(names)
-    if not names:
-        return "nothing"
-    if len(names) > most:
-        return f"{', '.join(names[:most])} and {len(names) - most} more"
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def layer_cost_text(cost: LayerCost, network: NetworkCost) -> str:
@@ -737,12 +544,6 @@ def _inputs_text(node_id: str, document: Document) -> str:
     return f"Input  {', '.join(shapes)}   →   " if shapes else ""
 
 
-def _set_text(label: QLabel, text: str) -> None:
-    """Change a label only when its text changes: a relayout of the dock costs a frame."""
-    if label.text() != text:
-        label.setText(text)
-
-
 LINKABLE = ("int", "float", "bool", "str", "choice", "size")  # a block parameter can set these
 
 
@@ -752,29 +553,9 @@ def _block_choice(param: Param, blocks: dict[str, Any]) -> Param:
     return replace(param, kind="choice", choices=names)
 
 
-def _label(text: str, name: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
-
-
 def per_use_refusal(name: str, value: Any) -> str:
     """Why parameter `name` cannot be made per use with `value` in it."""
     return (
         f"Cannot set {name} per use: its value {format_value(value)} is not one number, text "
         "or true/false, which is what a block parameter holds"
     )
-
-
-def _form(top: int) -> tuple[QWidget, QFormLayout]:
-    """A box holding a form laid out as every form in the inspector is."""
-    box = QWidget()
-    form = QFormLayout(box)
-    form.setContentsMargins(0, top, 0, 0)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setVerticalSpacing(4)
-    return box, form
