@@ -92,7 +92,8 @@ def test_profile_prints_a_sorted_table_with_forward_backward_and_share(
     body = out[3 : 3 + len(with_compute(load_project(DIGITS_CNN)))]
     shares = [float(line.split()[-1].rstrip("%")) for line in body]
     assert shares == sorted(shares, reverse=True)
-    assert sum(shares) == pytest.approx(100.0, abs=0.2)
+    # each share is printed to 0.1%: the printed ones add up to 100% within their rounding
+    assert abs(sum(shares) - 100.0) <= 0.05 * len(shares) + 1e-9
 
 
 def test_profile_json_is_one_object_with_a_row_per_layer(
