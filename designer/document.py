@@ -63,7 +63,7 @@ from engine.layers import layer_type
 from engine.layout import layered_positions
 from engine.problems import ProjectReport, project_problems
 from engine.project import Project
-from engine.repeats import Proposal, apply_repeats
+from engine.repeats import Proposal, apply_repeats, known_blocks_for
 from engine.settings import settings_problems
 
 
@@ -632,8 +632,19 @@ class Document(QObject):
         if problem is not None:
             self.message.emit(problem)
             return None
-        name = grouping.numbered("Block", self.project.blocks)
         use_id = grouping.numbered("block", graph.nodes)
+        known = self._known_block_for(ids, use_id)
+        if known is not None:
+            name, values = known
+            made = grouping.group(graph, ids, name, use_id, values)
+            if not self._push(made.command):
+                return None
+            self.message.emit(
+                f"Grouped {len(ids)} layers as a use of block '{name}': they are its layers "
+                f"(now used {self.uses(name)} times); right-click it > Make Unique for a copy"
+            )
+            return made.node
+        name = grouping.numbered("Block", self.project.blocks)
         made = grouping.group(graph, ids, name, use_id)
         if not self._push(made.command):
             return None
@@ -642,6 +653,22 @@ class Document(QObject):
             "right-click it to rename the block"
         )
         return made.node
+
+    def _known_block_for(self, ids: list[str], use_id: str) -> tuple[str, dict[str, Any]] | None:
+        """A definition the project has that the layers are a use of (as ungrouping a use
+        leaves them), with the values the use sets: tried on a copy of the network and kept
+        only when it computes the same. At a network's top (inside a block its network would
+        have to be rebuilt for the check)."""
+        if self.trail:
+            return None
+        from engine.weights_follow import same_computation  # torch: not before the first paint
+
+        for name, values in known_blocks_for(self.graph, ids):
+            trial = self.graph.copy()
+            grouping.group(trial, ids, name, use_id, values).command.redo()
+            if same_computation(self.graph, trial):
+                return name, values
+        return None
 
     def ungroup(self, node_ids: Iterable[str]) -> list[str]:
         """Put a block node's layers back in its place, wires kept, as one step; their ids."""

@@ -16,6 +16,7 @@ import copy
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from designer import commands as cmd
 from designer.block_node import BLOCK_HEIGHT
@@ -94,9 +95,13 @@ def group_problem(graph: Graph, ids: list[str]) -> str | None:
     return None
 
 
-def group(graph: Graph, ids: list[str], name: str, use_id: str) -> Grouping:
+def group(
+    graph: Graph, ids: list[str], name: str, use_id: str, values: dict[str, Any] | None = None
+) -> Grouping:
     """The macro that makes `ids` (checked by `group_problem`) definition `name`, used by a
-    new block node `use_id` where the layers were."""
+    new block node `use_id` where the layers were. With `values`, `name` is a definition the
+    project has and the node is a use of it setting those values (its ports in order: the
+    caller checks the network computes the same, designer.document.group)."""
     inside = set(ids)
     edges = graph.edges
     incoming = [e for e in edges if e.target.node in inside and e.source.node not in inside]
@@ -135,15 +140,17 @@ def group(graph: Graph, ids: list[str], name: str, use_id: str) -> Grouping:
         definition.connect(source, PortRef(boundary, "in"))
     # boundary nodes in port order, before the layers: the file reads like the block's signature
     _reorder(definition, [*in_ids, *out_ids])
-    in_ports = dict(zip(outer_sources, port_names(definition, BLOCK_INPUT)))
-    out_ports = dict(zip(inner_sources, port_names(definition, BLOCK_OUTPUT)))
+    serving = graph.blocks[name] if values is not None else definition
+    in_ports = dict(zip(outer_sources, port_names(serving, BLOCK_INPUT)))
+    out_ports = dict(zip(inner_sources, port_names(serving, BLOCK_OUTPUT)))
 
     macro = cmd.Macro(f"Group {len(ids)} layers into block '{name}'")
-    cmd.AddDefinition(graph.blocks, name, definition, macro)
+    if values is None:
+        cmd.AddDefinition(graph.blocks, name, definition, macro)
     _remove_nodes(graph, ids, macro)
     # where the layers began (their top-left corner): ungrouping puts them back exactly there
     position = (round(left / 20) * 20, round(top / 20) * 20)
-    cmd.AddNode(graph, Node(use_id, BLOCK, {"block": name}, position), macro)
+    cmd.AddNode(graph, Node(use_id, BLOCK, {"block": name, **(values or {})}, position), macro)
     replacements: list[tuple[Edge, Edge]] = []
     for source, port in in_ports.items():
         first = next(e for e in incoming if e.source == source)

@@ -19,12 +19,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.blocks import BLOCK_INPUT, BLOCK_OUTPUT, block_problem
+from engine.blocks import (
+    BLOCK_INPUT,
+    BLOCK_OUTPUT,
+    block_problem,
+    boundary_ids,
+    declared,
+    references,
+)
 from engine.generalise import LOOSE, generalise
 from engine.graph import Graph, Node, PortRef, id_problem
 from engine.grouping import Fold, cut, fold
+from engine.layers import layer_type
 
 _NOT_FOLDED = ("Input", "Output", BLOCK_INPUT, BLOCK_OUTPUT)
+_ENDS = (BLOCK_INPUT, BLOCK_OUTPUT)
 
 
 @dataclass(frozen=True)
@@ -223,3 +232,39 @@ def _fresh_id(stem: str, taken: set[str]) -> str:
     while f"{stem}{n}" in taken or id_problem(f"{stem}{n}"):
         n += 1
     return f"{stem}{n}"
+
+
+def known_blocks_for(graph: Graph, members: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The definitions `members` could be a use of: the same layer types, as many distinct
+    wires in and out, each with the values such a use sets (its layers' settings where the
+    definition refers to a parameter, where they differ from its defaults). Grouping layers
+    that were a use (ungrouped to look at them) tries these before it makes a new definition;
+    the caller checks the network still computes the same (engine.weights_follow)."""
+    inside = set(members)
+    order = [n for n in stable_order(graph) if n in inside]
+    kinds = sorted(graph.node(n).type for n in order)
+    ins = {e.source for e in graph.edges if e.target.node in inside and e.source.node not in inside}
+    outs = {
+        e.source for e in graph.edges if e.source.node in inside and e.target.node not in inside
+    }
+    found = []
+    for name, definition in graph.blocks.items():
+        layers = [n for n in stable_order(definition) if definition.node(n).type not in _ENDS]
+        if sorted(definition.node(n).type for n in layers) != kinds:
+            continue
+        if len(boundary_ids(definition, BLOCK_INPUT)) != len(ins):
+            continue
+        if len(boundary_ids(definition, BLOCK_OUTPUT)) != len(outs):
+            continue
+        counterpart = dict(zip(layers, order))  # inside the definition -> the member, in flow order
+        values: dict[str, Any] = {}
+        for (node_id, key), param in references(definition).items():
+            member = graph.node(counterpart[node_id])
+            layer = layer_type(member.type)
+            value = layer.resolved(member.params).get(key) if layer else member.params.get(key)
+            if values.setdefault(param, value) != value:
+                break  # two layers the parameter sets disagree: not a use of it
+        else:
+            defaults = declared(definition)
+            found.append((name, {k: v for k, v in values.items() if defaults.get(k) != v}))
+    return found

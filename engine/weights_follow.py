@@ -20,9 +20,11 @@ from collections.abc import Mapping, Sequence
 from graphlib import TopologicalSorter
 from typing import TypeVar
 
+import torch
 from torch import nn
 
-from engine.compiler import BlockModule, GraphModule, Step
+from engine.compiler import BlockModule, CompileError, GraphModule, Step, compile_graph
+from engine.graph import Graph
 
 Value = tuple[str, str]  # (layer path, output): where a tensor comes from
 Wire = tuple[Value, str, int]  # (source, target path, place among the target's inputs)
@@ -63,6 +65,23 @@ def module_labels(module: nn.Module) -> dict[str, str]:
         feeding = sorted((src[1], down.get(to, to), place) for src, to, place in out_of[path])
         down[path] = _digest((layers[path], feeding))
     return {path: _digest((up[path], down[path])) for path in order}
+
+
+def network_labels(graph: Graph) -> dict[str, str]:
+    """`module_labels` of the network `graph` describes, built on torch's meta device (the
+    shapes without making a single weight); {} when it does not compile."""
+    try:
+        with torch.device("meta"):
+            return module_labels(compile_graph(graph))
+    except (CompileError, RuntimeError, NotImplementedError, TypeError, ValueError):
+        return {}
+
+
+def same_computation(first: Graph, second: Graph) -> bool:
+    """Whether two networks are the same layers, fed and feeding alike, however grouped into
+    blocks: the weights of one would compute the same in the other."""
+    labels = network_labels(first)
+    return bool(labels) and Counter(labels.values()) == Counter(network_labels(second).values())
 
 
 def follow(

@@ -16,25 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.graph import Graph
-from engine.weights_follow import follow, module_labels
+from engine.weights_follow import follow, network_labels
 
 
 def labels(graphs: dict[str, Graph]) -> dict[str, dict[str, str]]:
     """Each network's layer labels, which let its weights follow a regrouping (none for a
-    network that does not compile: its weights cannot be used anyway). Built on torch's meta
-    device: the shapes without allocating or initialising a single weight."""
-    import torch
-
-    from engine.compiler import CompileError, compile_graph
-
-    found = {}
-    for name, graph in graphs.items():
-        try:
-            with torch.device("meta"):
-                found[name] = module_labels(compile_graph(graph))
-        except (CompileError, RuntimeError, NotImplementedError, TypeError, ValueError):
-            found[name] = {}  # not compilable (on meta): the weights do not follow
-    return found
+    network that does not compile: its weights cannot be used anyway)."""
+    return {name: network_labels(graph) for name, graph in graphs.items()}
 
 
 def structure(graphs: dict[str, Graph]) -> tuple[Any, ...]:

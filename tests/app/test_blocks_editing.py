@@ -268,3 +268,35 @@ def test_weights_kept_after_training_follow_layers_grouped_into_a_block(qtbot, w
     assert keeper.fits() and "conv1.weight" in (keeper.state or {})
     document.set_param("conv2", "out_channels", 48)
     assert not keeper.fits()  # a different layer: these weights are not its
+
+
+def test_grouping_a_uses_layers_again_makes_it_a_use_of_its_block_again(qtbot, window, tmp_path):
+    """Ungroup a use to look at its layers, group them back: the same block, used as before,
+    not a copy; changed in between, they become a block of their own."""
+    open_example(window, tmp_path)
+    document = window.document
+    flat = compile_graph(document.graph, seed=3).eval()
+    x = example_input(document.graph, seed=1)
+    expected = flat(x)
+    window.scene.select_nodes(["block2"])
+    press(qtbot, window, Qt.Key.Key_G, CTRL_SHIFT)
+    layers = window.scene.selected_node_ids()
+    assert len(layers) == 7 and document.uses("BasicBlock") == 2
+    press(qtbot, window, Qt.Key.Key_G, CTRL)
+    (again,) = window.scene.selected_node_ids()
+    assert document.graph.node(again).params == {"block": "BasicBlock"}
+    assert document.uses("BasicBlock") == 3 and sorted(document.project.blocks) == ["BasicBlock"]
+    assert "as a use of block 'BasicBlock'" in window.statusBar().currentMessage()
+    regrouped = compile_graph(document.graph, seed=99).eval()
+    weights = {k.replace("block2.", f"{again}.", 1): v for k, v in flat.state_dict().items()}
+    regrouped.load_state_dict(weights)
+    assert torch.allclose(regrouped(x), expected, atol=1e-6)
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)  # one step: the layers are back
+    assert sorted(window.scene.nodes).count(again) == 0 and document.uses("BasicBlock") == 2
+    conv = next(n for n in layers if document.graph.node(n).type == "Conv2d")
+    document.set_param(conv, "kernel_size", 5)
+    document.set_param(conv, "padding", 2)
+    window.scene.select_nodes(layers)
+    press(qtbot, window, Qt.Key.Key_G, CTRL)
+    (other,) = window.scene.selected_node_ids()
+    assert document.graph.node(other).params == {"block": "Block1"}  # not BasicBlock's layers

@@ -11,10 +11,10 @@ import torch
 from engine.analysis import analyse
 from engine.cli import run
 from engine.compiler import compile_graph, example_input
-from engine.graph import Graph, PortRef
-from engine.grouping import layers_of
+from engine.graph import Graph, PortRef, copy_blocks
+from engine.grouping import Fold, fold, layers_of
 from engine.project import Project, save_project
-from engine.repeats import apply_repeats, find_repeats, stable_order
+from engine.repeats import apply_repeats, find_repeats, known_blocks_for, stable_order
 
 CONV = {"out_channels": 4, "kernel_size": 3, "padding": 1, "bias": False}
 
@@ -136,3 +136,22 @@ def test_check_find_blocks_prints_the_proposal(tmp_path, capsys) -> None:  # typ
         in printed
     )
     assert path.read_text() == text  # a proposal only: check never writes
+
+
+def test_layers_that_are_a_known_block_are_offered_as_a_use_of_it() -> None:
+    """What grouping tries first: a run with a definition's layer types and wire counts, with
+    the values its use would set; the network computes the same only as a use of that one."""
+    from engine.weights_follow import same_computation
+
+    flat = residual_chain(3)
+    folded = apply_repeats(flat, find_repeats(flat)).graph
+    (name,) = folded.blocks
+    flat.blocks.update(copy_blocks(folded.blocks))
+    run = [f"{t}2" for t in ("conva", "bna", "relua", "convb", "bnb", "add", "relub")]
+    assert known_blocks_for(flat, run) == [(name, {})]
+    assert known_blocks_for(flat, run[:3]) == []  # fewer layers than the block holds
+    inner = {member: member[:-1] + "1" for member in run}  # named inside as the first use's
+    grouped = fold(flat, [Fold(name, "again", tuple(run), inner)])
+    assert same_computation(flat, grouped)
+    other = residual_chain(3, odd_one=True)
+    assert not same_computation(flat, other)
