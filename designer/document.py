@@ -661,12 +661,16 @@ class Document(QObject):
         have to be rebuilt for the check)."""
         if self.trail:
             return None
-        from engine.weights_follow import same_computation  # torch: not before the first paint
+        candidates = known_blocks_for(self.graph, ids)
+        if not candidates:
+            return None
+        from engine.weights_follow import layer_census, network_labels  # torch: loaded late
 
-        for name, values in known_blocks_for(self.graph, ids):
+        now = layer_census(network_labels(self.graph))
+        for name, values in candidates:
             trial = self.graph.copy()
             grouping.group(trial, ids, name, use_id, values).command.redo()
-            if same_computation(self.graph, trial):
+            if now and layer_census(network_labels(trial)) == now:
                 return name, values
         return None
 

@@ -77,11 +77,17 @@ def network_labels(graph: Graph) -> dict[str, str]:
         return {}
 
 
+def layer_census(labels: Mapping[str, str]) -> Counter[str]:
+    """How many layers of each label: two networks with the same census are the same layers,
+    fed and feeding alike, however grouped into blocks (one's weights compute the same in the
+    other)."""
+    return Counter(labels.values())
+
+
 def same_computation(first: Graph, second: Graph) -> bool:
-    """Whether two networks are the same layers, fed and feeding alike, however grouped into
-    blocks: the weights of one would compute the same in the other."""
-    labels = network_labels(first)
-    return bool(labels) and Counter(labels.values()) == Counter(network_labels(second).values())
+    """Whether two networks compute the same with the same weights (see `layer_census`)."""
+    census = layer_census(network_labels(first))
+    return bool(census) and census == layer_census(network_labels(second))
 
 
 def follow(
@@ -89,7 +95,7 @@ def follow(
 ) -> dict[str, T] | None:
     """`states` (keyed ``PATH.weight``, labelled by `trained`) re-keyed for the layers `now`
     labels, or None when the two networks' layers differ (then the weights do not follow)."""
-    if Counter(trained.values()) != Counter(now.values()):
+    if layer_census(trained) != layer_census(now):
         return None
     by_label: dict[str, list[str]] = defaultdict(list)
     for path in sorted(now):
