@@ -158,21 +158,11 @@ def bench_open(app: QApplication) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "big.netwright.json"
         save_project(network(1000), path)
-        load_only, opens = [], []
         editor = Editor()
         editor.view.resize(1280, 800)
         editor.view.show()
         app.processEvents()
-        for _ in range(OPENS):
-            start = time.perf_counter()
-            project = load_project(path)
-            analyse(project.graph)
-            load_only.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            editor.document.load(load_project(path))
-            editor.view.zoom_to_fit()
-            editor.view.viewport().repaint()
-            opens.append(time.perf_counter() - start)
+        load_only, opens = open_timings(app, editor, path)
         assert len(editor.scene.nodes) == 1000
     return {
         "open_1000_median_ms": ms(statistics.median(opens)),
@@ -232,7 +222,7 @@ def bench_frames(app: QApplication) -> dict[str, float]:
     return figures
 
 
-def _open_timings(app: QApplication, editor: Editor, path: Path) -> tuple[list[float], list[float]]:
+def open_timings(app: QApplication, editor: Editor, path: Path) -> tuple[list[float], list[float]]:
     """Opening `path` in the editor, and the engine alone doing the same (load + analyse)."""
     engine_only, opens = [], []
     for _ in range(OPENS):
@@ -300,7 +290,7 @@ def bench_densenet(app: QApplication) -> dict[str, object]:
         editor.view.show()
         app.processEvents()
         for kind, path in paths.items():
-            engine_only, opens = _open_timings(app, editor, path)
+            engine_only, opens = open_timings(app, editor, path)
             project = load_project(path)
             figures[f"densenet_nodes_{kind}"] = len(project.graph)
             figures[f"densenet_block_definitions_{kind}"] = len(project.blocks)

@@ -110,21 +110,26 @@ def ask_details(parent: QWidget | None, name: str, description: str) -> tuple[st
 
 
 def ask_overwrite(parent: QWidget | None, path: Path) -> bool:
-    answer = QMessageBox.question(
-        parent,
-        "Replace Saved Block?",
-        f"Your library already has a block '{path.name.split('.')[0]}'. Replace it?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
+    name = path.name.split(".")[0]
+    return _yes(
+        parent, "Replace Saved Block?", f"Your library already has a block '{name}'. Replace it?"
     )
-    return answer == QMessageBox.StandardButton.Yes
 
 
 def ask_remove(parent: QWidget | None, name: str) -> bool:
-    answer = QMessageBox.question(
+    return _yes(
         parent,
         "Remove Block from Library?",
         f"Remove '{name}' from your block library? Projects that use it keep their copy.",
+    )
+
+
+def _yes(parent: QWidget | None, title: str, question: str) -> bool:
+    """Ask, No the default: True only when the user says Yes."""
+    answer = QMessageBox.question(
+        parent,
+        title,
+        question,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )

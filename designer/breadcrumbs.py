@@ -9,13 +9,12 @@ leaving a block shows the outer graph as it was framed. Hidden in a network.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QTransform
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from designer import theme
 from designer.document import Document, Level
-from designer.view import GraphView
+from designer.view import GraphView, Place
 
 
 class BreadcrumbBar(QWidget):
@@ -33,7 +32,7 @@ class BreadcrumbBar(QWidget):
         self.crumbs: list[QToolButton] = []
         self.uses_label = QLabel()
         self.uses_label.setObjectName("BlockUses")
-        self._views: dict[tuple[Level, ...], tuple[QTransform, QPointF]] = {}
+        self._views: dict[tuple[Level, ...], Place] = {}
         self._shown: tuple[Level, ...] = document.trail
         document.trail_changed.connect(self._trail_changed)
         document.project_replaced.connect(self._forget)
@@ -111,18 +110,10 @@ class BreadcrumbBar(QWidget):
     # ------------------------------------------------------------ view state
     def _trail_changed(self) -> None:
         previous, now = self._shown, self.document.trail
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self._views[previous] = (QTransform(self.view.transform()), centre)
+        self._views[previous] = self.view.place()
         self._shown = now
         self.refresh()
-        saved = self._views.get(now) if len(now) < len(previous) else None
-        if saved is None:
-            self.view.zoom_to_fit()
-            return
-        transform, centre = saved
-        self.view.setTransform(transform)
-        self.view.centerOn(centre)
-        self.view.zoom_changed.emit(self.view.zoom())
+        self.view.return_to(self._views.get(now) if len(now) < len(previous) else None)
 
     def _forget(self) -> None:
         self._views.clear()

@@ -9,13 +9,13 @@ position. A project of one network shows no tab bar at all.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QTransform
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QTabBar, QVBoxLayout, QWidget
 
 from designer import theme
 from designer.document import Document
-from designer.view import GraphView
+from designer.view import GraphView, Place
 
 ROLES = {
     "generator": "turns random latent vectors into samples",
@@ -44,7 +44,7 @@ class NetworkTabs(QWidget):
         self.bar.setExpanding(False)
         self.bar.setDrawBase(True)
         self._names: list[str] = []
-        self._views: dict[str, tuple[QTransform, QPointF]] = {}
+        self._views: dict[str, Place] = {}
         self._showing: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -123,18 +123,10 @@ class NetworkTabs(QWidget):
         name = name or self._showing
         if name is None:
             return
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        self._views[name] = (QTransform(self.view.transform()), centre)
+        self._views[name] = self.view.place()
 
     def _restore_view(self, name: str) -> None:
-        saved = self._views.get(name)
-        if saved is None:
-            self.view.zoom_to_fit()
-            return
-        transform, centre = saved
-        self.view.setTransform(transform)
-        self.view.centerOn(centre)
-        self.view.zoom_changed.emit(self.view.zoom())
+        self.view.return_to(self._views.get(name))
 
     def next_network(self, step: int = 1) -> None:
         """Show the next (or previous) network's tab, wrapping around."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -118,22 +118,10 @@ class Palette(QWidget):
         self.tree.clear()
         for category, layers in by_category():
             colour = theme.category_colour(category)
-            group = QTreeWidgetItem([category])
-            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            group.setForeground(0, QBrush(colour))
-            font = group.font(0)
-            font.setBold(True)
-            group.setFont(0, font)
+            group = _group(category, colour)
             for layer in layers:
-                item = QTreeWidgetItem([layer.name])
-                item.setIcon(0, theme.layer_icon(layer.icon, colour.name()))
+                item = _entry(layer.name, layer.icon, colour, layer_tooltip(layer))
                 item.setData(0, TYPE_ROLE, layer.name)
-                item.setToolTip(0, layer_tooltip(layer))
-                item.setFlags(
-                    Qt.ItemFlag.ItemIsEnabled
-                    | Qt.ItemFlag.ItemIsSelectable
-                    | Qt.ItemFlag.ItemIsDragEnabled
-                )
                 group.addChild(item)
             self.tree.addTopLevelItem(group)
         self._add_library()
@@ -146,22 +134,10 @@ class Palette(QWidget):
         self.blocks = {}
         mine, problems = user_blocks()
         for title, found in ((BLOCKS, bundled_blocks()), (MY_BLOCKS, mine)):
-            group = QTreeWidgetItem([title])
-            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            group.setForeground(0, QBrush(colour))
-            font = group.font(0)
-            font.setBold(True)
-            group.setFont(0, font)
+            group = _group(title, colour)
             for block in found:
-                item = QTreeWidgetItem([block.name])
-                item.setIcon(0, theme.layer_icon("mdi6.cube-outline", colour.name()))
+                item = _entry(block.name, "mdi6.cube-outline", colour, _block_tooltip(block))
                 item.setData(0, BLOCK_ROLE, str(block.path))
-                item.setToolTip(0, _block_tooltip(block))
-                item.setFlags(
-                    Qt.ItemFlag.ItemIsEnabled
-                    | Qt.ItemFlag.ItemIsSelectable
-                    | Qt.ItemFlag.ItemIsDragEnabled
-                )
                 group.addChild(item)
                 self.blocks[str(block.path)] = block
             if title == MY_BLOCKS:
@@ -226,3 +202,25 @@ def _block_tooltip(block: LibraryBlock) -> str:
         f"<b>{block.name}</b> — block, {layers} layers<br>{block.description}{fits}"
         f"<br><i>{where}; drag it onto the canvas</i>"
     )
+
+
+def _group(title: str, colour: QColor) -> QTreeWidgetItem:
+    """A section heading of the palette, bold in its category's colour."""
+    group = QTreeWidgetItem([title])
+    group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+    group.setForeground(0, QBrush(colour))
+    font = group.font(0)
+    font.setBold(True)
+    group.setFont(0, font)
+    return group
+
+
+def _entry(name: str, icon: str, colour: QColor, tooltip: str) -> QTreeWidgetItem:
+    """An entry that can be dragged onto the canvas: a layer or a library block."""
+    item = QTreeWidgetItem([name])
+    item.setIcon(0, theme.layer_icon(icon, colour.name()))
+    item.setToolTip(0, tooltip)
+    item.setFlags(
+        Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+    )
+    return item

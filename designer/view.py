@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmapCache,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -40,6 +41,7 @@ from engine.project import ProjectError
 
 LAYER_MIME = "application/x-netwright-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+Place = tuple[QTransform, QPointF]  # a view's zoom and the scene point at its centre
 SETTLE_MS = 200  # a zoom gesture ends this long after its last step
 HOLD_UP_TO = 1.6  # zoomed in further, a held picture looks soft: nodes render each step (few show)
 
@@ -117,6 +119,20 @@ class GraphView(QGraphicsView):
         """The gesture is over: render the nodes crisp at the screen's resolution again."""
         self._settle.stop()
         self.graph_scene.hold_pictures(False)
+
+    def place(self) -> Place:
+        """Where the view is (its zoom and the scene point at its centre), to come back to."""
+        return QTransform(self.transform()), self.mapToScene(self.viewport().rect().center())
+
+    def return_to(self, place: Place | None) -> None:
+        """Back to a `place` kept before; None: fit the network."""
+        if place is None:
+            self.zoom_to_fit()
+            return
+        transform, centre = place
+        self.setTransform(transform)
+        self.centerOn(centre)
+        self.zoom_changed.emit(self.zoom())
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom() * 1.25)

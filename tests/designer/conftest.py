@@ -22,13 +22,20 @@ def project_named():
     return example_project
 
 
-@pytest.fixture
-def editor(qtbot):
-    """An editor on the digits CNN, its view shown at 800x600."""
-    made = Editor(example_project())
+def shown_editor(qtbot, project: Project) -> Editor:  # type: ignore[no-untyped-def]
+    """An editor on `project`, its view shown at 800x600 (its fixture clears the undo stack
+    after the test)."""
+    made = Editor(project)
     qtbot.addWidget(made.view)
     made.view.resize(800, 600)
     made.view.show()
+    return made
+
+
+@pytest.fixture
+def editor(qtbot):
+    """An editor on the digits CNN, its view shown at 800x600."""
+    made = shown_editor(qtbot, example_project())
     made.view.zoom_to_fit()
     yield made
     made.document.undo_stack.clear()

@@ -15,6 +15,7 @@ from designer.editor import Editor
 from designer.inspector import Inspector
 from engine.graph import Edge, PortRef
 from engine.project import project_from_json
+from tests.designer.conftest import shown_editor
 from tests.engine.test_blocks import chain, node
 
 
@@ -53,10 +54,7 @@ def project_data() -> dict[str, Any]:
 
 @pytest.fixture
 def editor(qtbot):
-    made = Editor(project_from_json(project_data()))
-    qtbot.addWidget(made.view)
-    made.view.resize(800, 600)
-    made.view.show()
+    made = shown_editor(qtbot, project_from_json(project_data()))
     yield made
     made.document.undo_stack.clear()
 

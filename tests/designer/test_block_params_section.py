@@ -15,6 +15,7 @@ from designer.inspector import Inspector
 from engine.blocks import declared
 from engine.graph import Edge, PortRef
 from engine.project import project_from_json
+from tests.designer.conftest import shown_editor
 from tests.designer.test_block_param_inspector import menu_action, project_data, select
 
 
@@ -31,10 +32,7 @@ def declared_data() -> dict[str, Any]:
 
 @pytest.fixture
 def editor(qtbot):
-    made = Editor(project_from_json(declared_data()))
-    qtbot.addWidget(made.view)
-    made.view.resize(800, 600)
-    made.view.show()
+    made = shown_editor(qtbot, project_from_json(declared_data()))
     yield made
     made.document.undo_stack.clear()
 

@@ -13,14 +13,22 @@ import torch
 
 from engine.analysis import analyse
 from engine.cli import run
-from engine.compiler import compile_graph, example_input
+from engine.compiler import compile_graph
 from engine.export.onnx_export import export_onnx
 from engine.export.python_export import export_python
 from engine.onnx_import import import_onnx
 from engine.project import load_project, project_from_json
 from engine.repeats import apply_repeats, find_repeats
 from engine.weights import save_weights
-from tests.engine.test_blocks import chain, load_module, nested_document, node, wire, write
+from tests.engine.test_blocks import (
+    chain,
+    computes_the_same,
+    load_module,
+    nested_document,
+    node,
+    wire,
+    write,
+)
 from tests.engine.test_import_architectures import onnx_bytes
 
 
@@ -121,13 +129,7 @@ def test_the_python_export_writes_one_class_taking_the_parameters(tmp_path: Path
     assert "nn.BatchNorm2d(channels," in text
     assert "self.layer1 = ConvBlock(in_channels=3, channels=16, stride=1)" in text
     assert "self.layer2 = ConvBlock(in_channels=16, channels=32, stride=2)" in text
-    exported = load_module(out).Widths()
-    assert list(exported.state_dict()) == list(compiled.state_dict())
-    exported.load_state_dict(compiled.state_dict())
-    exported.eval()
-    x = example_input(project.graph, batch=4)
-    with torch.no_grad():
-        assert torch.allclose(exported(x), compiled(x), atol=1e-6)
+    computes_the_same(load_module(out).Widths(), compiled, project.graph)
 
 
 def test_onnx_export_of_parametrised_uses_is_verified(tmp_path: Path) -> None:

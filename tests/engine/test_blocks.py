@@ -361,6 +361,17 @@ def load_module(path: Path) -> Any:
     return module
 
 
+def computes_the_same(exported: torch.nn.Module, compiled: torch.nn.Module, graph: Graph) -> None:
+    """The exported class takes the compiled network's weights, under the same names, and gives
+    the same output."""
+    assert list(exported.state_dict()) == list(compiled.state_dict())
+    exported.load_state_dict(compiled.state_dict())
+    exported.eval()
+    x = example_input(graph, batch=4)
+    with torch.no_grad():
+        assert torch.allclose(exported(x), compiled(x), atol=1e-6)
+
+
 def test_the_python_export_writes_one_class_per_definition_and_computes_the_same(
     tmp_path: Path,
 ) -> None:
@@ -375,13 +386,7 @@ def test_the_python_export_writes_one_class_per_definition_and_computes_the_same
     assert "self.layer1 = Stage()" in text
     assert 'self.add_module("0", BasicBlock())' in text
     assert text.index("class BasicBlock") < text.index("class Stage") < text.index("class Nested")
-    exported = load_module(out).Nested()
-    assert list(exported.state_dict()) == list(compiled.state_dict())
-    exported.load_state_dict(compiled.state_dict())
-    exported.eval()
-    x = example_input(project.graph, batch=4)
-    with torch.no_grad():
-        assert torch.allclose(exported(x), compiled(x), atol=1e-6)
+    computes_the_same(load_module(out).Nested(), compiled, project.graph)
 
 
 def test_the_bundled_example_exports_one_class_for_its_three_blocks(tmp_path: Path) -> None:
