@@ -45,15 +45,18 @@ METHOD_TIPS = {
 
 
 class ExplainDialog(QDialog):
-    """See the module docstring. `make_subject` builds the network and its samples (it runs on
-    a job's thread); `forget` drops them when the weights or the project change."""
+    """See the module docstring. `prepare_subject` (on the UI thread, when the network is
+    needed) takes what the window holds and gives the function that builds the network and
+    its samples on a job's thread; `forget` drops them when the weights or the project change."""
 
-    def __init__(self, parent: QWidget | None, make_subject: Callable[[], Any]) -> None:
+    def __init__(
+        self, parent: QWidget | None, prepare_subject: Callable[[], Callable[[], Any]]
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("ExplainDialog")
         self.setWindowTitle("Explain a sample")
         self.resize(900, 470)
-        self.make_subject = make_subject
+        self.prepare_subject = prepare_subject
         self.jobs = Jobs()
         self.subject: Any = None
         self.loading = False
@@ -131,7 +134,7 @@ class ExplainDialog(QDialog):
         self.loading = True
         self.state.setText("Loading the network…")
         self.view.show_explanation(None, "Loading the network and its validation samples…")
-        self.jobs.start(self.make_subject, self._loaded, self._failed)
+        self.jobs.start(self.prepare_subject(), self._loaded, self._failed)
 
     def _loaded(self, subject: Any) -> None:
         from engine.explain.methods import METHODS, attention_layers, conv_layers

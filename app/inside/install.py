@@ -131,8 +131,7 @@ class Inside:
 
     def forget_subject(self) -> None:
         if self._dialog is not None:
-            self._dialog.forget()
-            self._dialog.make_subject = self.subject_maker()
+            self._dialog.forget()  # the next explanation takes the project as it is then
 
     @property
     def jobs(self) -> Jobs:
@@ -165,7 +164,7 @@ class Inside:
         if self._dialog is None:
             from app.inside.explain_dialog import ExplainDialog
 
-            self._dialog = ExplainDialog(self.window, self.subject_maker())
+            self._dialog = ExplainDialog(self.window, self.subject_maker)
         return self._dialog
 
     def explain_validation(self, index: int) -> None:
